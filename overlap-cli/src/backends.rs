@@ -1,0 +1,58 @@
+//! `overlap backends`: the table of backends and why some are missing.
+
+use std::io::{self, Write};
+
+use overlap::Backend;
+
+/// One row of the table.
+struct Row {
+    model: &'static str,
+    backend: &'static str,
+    status: Result<(), String>,
+    note: &'static str,
+}
+
+fn rows() -> Vec<Row> {
+    let default = Backend::default();
+    Backend::ALL
+        .into_iter()
+        .map(|b| Row {
+            model: "readiness (Reactor)",
+            backend: b.name(),
+            status: b.check().map_err(|e| e.to_string()),
+            note: if b == default { "default" } else { "" },
+        })
+        .collect()
+}
+
+/// Prints the table to `out`.
+pub fn run(out: &mut impl Write) -> io::Result<()> {
+    let rows = rows();
+    writeln!(out, "{:<22} {:<8} {:<11} detail", "model", "backend", "available")?;
+    for r in &rows {
+        let (avail, detail) = match &r.status {
+            Ok(()) => ("yes", r.note.to_string()),
+            Err(why) => ("no", why.clone()),
+        };
+        writeln!(out, "{:<22} {:<8} {:<11} {}", r.model, r.backend, avail, detail)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_lists_every_backend_with_a_verdict() {
+        let mut out = Vec::new();
+        run(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for b in Backend::ALL {
+            let line = text.lines().find(|l| l.split_whitespace().any(|w| w == b.name()));
+            let line = line.unwrap_or_else(|| panic!("no row for {b}:\n{text}"));
+            let works = b.check().is_ok();
+            assert_eq!(line.contains(" yes "), works, "{b}: {line}");
+        }
+    }
+}

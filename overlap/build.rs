@@ -1,0 +1,27 @@
+//! Names the platform predicates once, so the code says `cfg(epoll)` and never repeats OS lists.
+
+fn main() {
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let family = std::env::var("CARGO_CFG_TARGET_FAMILY").unwrap_or_default();
+    let is = |names: &[&str]| names.contains(&os.as_str());
+
+    let aliases: [(&str, bool); 5] = [
+        // epoll(7): the native readiness backend.
+        ("epoll", is(&["linux", "android"])),
+        // kqueue(2): the native readiness backend on the BSDs and Apple systems.
+        ("kqueue", is(&["macos", "ios", "tvos", "watchos", "visionos", "freebsd", "netbsd", "openbsd", "dragonfly"])),
+        // poll(2): the portable fallback, on every Unix.
+        ("poll_backend", family == "unix"),
+        // eventfd(2) for wake-ups (else a pipe).
+        ("eventfd", is(&["linux", "android"])),
+        // POLLRDHUP: poll(2) reports a peer's half-close.
+        ("pollrdhup", is(&["linux", "android"])),
+    ];
+    for (name, on) in aliases {
+        println!("cargo::rustc-check-cfg=cfg({name})");
+        if on {
+            println!("cargo::rustc-cfg={name}");
+        }
+    }
+    println!("cargo::rerun-if-changed=build.rs");
+}

@@ -1,0 +1,74 @@
+//! Every error message overlap makes up itself, in one place.
+//!
+//! OS errors pass through as `io::Error::from_raw_os_error` (converted in `sys/` only); these
+//! are the errors for misuse and missing capabilities, each with a kind a caller can match on.
+
+use std::io::{Error, ErrorKind};
+
+use crate::{Backend, Token, Trigger};
+
+pub(crate) fn reserved_token() -> Error {
+    Error::new(ErrorKind::InvalidInput, "Token(usize::MAX) is reserved by the reactor")
+}
+
+pub(crate) fn empty_interest() -> Error {
+    Error::new(ErrorKind::InvalidInput, "the interest is empty: ask for readable, writable or priority")
+}
+
+pub(crate) fn zero_capacity() -> Error {
+    Error::new(ErrorKind::InvalidInput, "Events::with_capacity(0) can hold no event")
+}
+
+pub(crate) fn token_in_use(token: Token) -> Error {
+    Error::new(ErrorKind::AlreadyExists, format!("{token:?} is already registered with this reactor"))
+}
+
+pub(crate) fn fd_in_use(fd: i64) -> Error {
+    Error::new(ErrorKind::AlreadyExists, format!("source {fd} is already registered with this reactor"))
+}
+
+pub(crate) fn not_registered(fd: i64) -> Error {
+    Error::new(ErrorKind::NotFound, format!("source {fd} is not registered with this reactor"))
+}
+
+pub(crate) fn waker_exists() -> Error {
+    Error::new(ErrorKind::AlreadyExists, "this reactor already has a waker; clone it instead")
+}
+
+pub(crate) fn not_open(fd: i64) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("source {fd} is not an open file descriptor (EBADF)"))
+}
+
+pub(crate) fn not_pollable(backend: Backend, fd: i64) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "{backend} cannot watch source {fd}: regular files and directories are always ready \
+             (EPERM); read them directly, use the poll backend, or a CompletionPort"
+        ),
+    )
+}
+
+pub(crate) fn trigger_unsupported(backend: Backend, trigger: Trigger) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "the {backend} backend cannot do {trigger:?} triggering: poll(2) sees only levels, so \
+             edges would be lost or turn into levels; use Level or Oneshot, or epoll/kqueue"
+        ),
+    )
+}
+
+#[cfg_attr(not(kqueue), allow(dead_code))]
+pub(crate) fn priority_unsupported(backend: Backend) -> Error {
+    Error::new(ErrorKind::Unsupported, format!("the {backend} backend cannot watch for priority data"))
+}
+
+pub(crate) fn unknown_backend(name: &str) -> Error {
+    let known: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+    Error::new(ErrorKind::InvalidInput, format!("unknown backend {name:?}; known: {}", known.join(", ")))
+}
+
+pub(crate) fn backend_unavailable(backend: Backend, why: &str) -> Error {
+    Error::new(ErrorKind::Unsupported, format!("the {backend} backend is not available here: {why}"))
+}

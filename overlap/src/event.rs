@@ -1,0 +1,116 @@
+//! `Event` and `Events`: what `poll` reports.
+
+use crate::Token;
+
+/// Readiness flags carried by an [`Event`] (internal bit layout).
+pub(crate) mod flags {
+    pub const READABLE: u8 = 1;
+    pub const WRITABLE: u8 = 2;
+    pub const PRIORITY: u8 = 4;
+    pub const ERROR: u8 = 8;
+    pub const READ_CLOSED: u8 = 16;
+    pub const WRITE_CLOSED: u8 = 32;
+}
+
+/// One readiness event: a token and what happened to its source.
+///
+/// Several flags can be set at once (a peer that resets a connection gives readable, error,
+/// read-closed and write-closed together). On kqueue the read and write sides of one source
+/// arrive as two events with the same token.
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub struct Event {
+    token: Token,
+    flags: u8,
+}
+
+impl Event {
+    pub(crate) const fn new(token: Token, flags: u8) -> Event {
+        Event { token, flags }
+    }
+
+    /// The token the source was registered with.
+    pub fn token(&self) -> Token {
+        self.token
+    }
+    /// A read will not block: data, or the end of the stream, is there.
+    pub fn is_readable(&self) -> bool {
+        self.flags & flags::READABLE != 0
+    }
+    /// A write will not block.
+    pub fn is_writable(&self) -> bool {
+        self.flags & flags::WRITABLE != 0
+    }
+    /// Priority (TCP out-of-band) data is there.
+    pub fn is_priority(&self) -> bool {
+        self.flags & flags::PRIORITY != 0
+    }
+    /// The source has an error pending (`SO_ERROR`; a refused connect, a reset).
+    pub fn is_error(&self) -> bool {
+        self.flags & flags::ERROR != 0
+    }
+    /// The peer shut down its write side (or the connection is gone): reads will reach the end.
+    pub fn is_read_closed(&self) -> bool {
+        self.flags & flags::READ_CLOSED != 0
+    }
+    /// The write side is closed: the peer is gone or the pipe's reader closed.
+    pub fn is_write_closed(&self) -> bool {
+        self.flags & flags::WRITE_CLOSED != 0
+    }
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("token", &self.token)
+            .field("readable", &self.is_readable())
+            .field("writable", &self.is_writable())
+            .field("priority", &self.is_priority())
+            .field("error", &self.is_error())
+            .field("read_closed", &self.is_read_closed())
+            .field("write_closed", &self.is_write_closed())
+            .finish()
+    }
+}
+
+/// A batch of events filled by [`Reactor::poll`](crate::Reactor::poll).
+#[derive(Debug, Clone)]
+pub struct Events {
+    pub(crate) list: Vec<Event>,
+    pub(crate) capacity: usize,
+}
+
+impl Events {
+    /// A batch that holds at most `capacity` events per poll. A capacity of 0 makes `poll`
+    /// return `InvalidInput`.
+    pub fn with_capacity(capacity: usize) -> Events {
+        Events { list: Vec::with_capacity(capacity.min(4096)), capacity }
+    }
+    /// The most events one poll reports.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+    /// Whether the last poll reported nothing.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+    /// How many events the last poll reported.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+    /// The events of the last poll.
+    pub fn iter(&self) -> std::slice::Iter<'_, Event> {
+        self.list.iter()
+    }
+    /// Forgets the events (poll does this itself).
+    pub fn clear(&mut self) {
+        self.list.clear();
+    }
+}
+
+impl<'a> IntoIterator for &'a Events {
+    type Item = &'a Event;
+    type IntoIter = std::slice::Iter<'a, Event>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}

@@ -1,0 +1,83 @@
+//! Completion ports and event loops on every OS, in safe Rust.
+//!
+//! overlap offers the two models network programmers reach for, on every OS, each emulated
+//! where the OS offers only the other:
+//!
+//! - the **readiness** model of libevent and epoll: [`Reactor`] tells you *when* a socket can
+//!   be read or written, and you do the I/O;
+//! - the **completion** model of Windows I/O completion ports (coming next): you hand over an
+//!   operation with its buffer, and a pool of threads waiting on the port gets it back done.
+//!
+//! # Backends
+//!
+//! | model | Linux | BSD / macOS | Windows |
+//! |---|---|---|---|
+//! | readiness ([`Reactor`]) | **epoll** (default), poll | **kqueue** (default, type-checked only), poll | — (AFD poll, planned) |
+//!
+//! [`Backend::available`] lists what works on this machine; [`ReactorBuilder::backend`] forces
+//! one; `overlap backends` (the CLI) prints the table with the reasons others are missing.
+//!
+//! # Triggers
+//!
+//! | trigger | epoll | kqueue | poll |
+//! |---|---|---|---|
+//! | [`Trigger::Level`] | yes | yes | yes |
+//! | [`Trigger::Edge`] | yes (`EPOLLET`) | yes (`EV_CLEAR`) | `Unsupported` (see [`Trigger`]) |
+//! | [`Trigger::Oneshot`] | yes (`EPOLLONESHOT`) | yes (`EV_DISPATCH`, per direction) | yes (emulated, exact) |
+//!
+//! # Portability notes
+//!
+//! - Events can be spurious: after an event, do the I/O and expect `WouldBlock`.
+//! - With `Edge`, read or write until `WouldBlock` before waiting again.
+//! - Read-closed (peer half-close) is reported by epoll and by poll on Linux (`EPOLLRDHUP`,
+//!   `POLLRDHUP`) and by kqueue (`EV_EOF`); poll on other Unixes reports it only when both
+//!   directions are gone, so there a read returning 0 is the sign.
+//! - Priority interest (TCP out-of-band data) is not available on kqueue.
+//! - epoll refuses regular files (they are always ready): `Unsupported`, with the reason.
+//!
+//! # Example
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::net::{TcpListener, TcpStream};
+//! use std::time::Duration;
+//! use overlap::{Events, Interest, Reactor, Token, Trigger};
+//!
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! listener.set_nonblocking(true)?;
+//! let mut reactor = Reactor::new()?;
+//! reactor.registry().register(&listener, Token(0), Interest::READABLE, Trigger::Level)?;
+//!
+//! let mut client = TcpStream::connect(listener.local_addr()?)?;
+//! client.write_all(b"hello")?;
+//!
+//! let mut events = Events::with_capacity(16);
+//! reactor.poll(&mut events, Some(Duration::from_secs(5)))?;
+//! assert!(events.iter().any(|e| e.token() == Token(0) && e.is_readable()));
+//! let (mut conn, _) = listener.accept()?;
+//! let mut buf = [0; 5];
+//! conn.read_exact(&mut buf)?;
+//! assert_eq!(&buf, b"hello");
+//! # Ok::<(), std::io::Error>(())
+//! ```
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+mod backend;
+mod error;
+mod event;
+mod interest;
+mod reactor;
+mod registrations;
+mod source;
+mod sys;
+mod token;
+mod waker;
+
+pub use backend::Backend;
+pub use event::{Event, Events};
+pub use interest::{Interest, Trigger};
+pub use reactor::{Reactor, ReactorBuilder, Registry};
+pub use source::Source;
+pub use token::Token;
+pub use waker::Waker;

@@ -1,0 +1,243 @@
+//! `Reactor` and `Registry`: the readiness model (libevent/epoll style).
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::event::flags;
+use crate::registrations::Table;
+use crate::sys::AnySelector;
+use crate::{error, Backend, Event, Events, Interest, Source, Token, Trigger};
+
+/// State shared by a reactor, its registries and its waker.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) selector: AnySelector,
+    pub(crate) backend: Backend,
+    pub(crate) table: Mutex<Table>,
+    /// Set by `Waker::wake`, cleared by the poll that reports it.
+    pub(crate) wake_pending: AtomicBool,
+    /// The waker's token, or `usize::MAX` when there is no waker.
+    pub(crate) waker_token: AtomicUsize,
+}
+
+impl Shared {
+    pub(crate) fn table(&self) -> MutexGuard<'_, Table> {
+        // The table is updated only after the backend call succeeded, so a panic elsewhere
+        // cannot leave it half-written: poisoning carries no information here.
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A readiness event loop core: register sources, then `poll` for their readiness.
+///
+/// ```
+/// use std::io::Write;
+/// use std::os::unix::net::UnixStream;
+/// use std::time::Duration;
+/// use overlap::{Events, Interest, Reactor, Token, Trigger};
+///
+/// let mut reactor = Reactor::new()?;
+/// let (a, mut b) = UnixStream::pair()?;
+/// reactor.registry().register(&a, Token(7), Interest::READABLE, Trigger::Level)?;
+/// b.write_all(b"ping")?;
+/// let mut events = Events::with_capacity(64);
+/// reactor.poll(&mut events, Some(Duration::from_secs(5)))?;
+/// let ev = events.iter().next().expect("an event");
+/// assert_eq!(ev.token(), Token(7));
+/// assert!(ev.is_readable());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// `poll` takes `&mut self`: one thread polls a reactor. Registration goes through
+/// [`Registry`], which is `Clone + Send + Sync` and may be used from any thread, also while
+/// `poll` is blocked (the new registration is watched by that same poll).
+#[derive(Debug)]
+pub struct Reactor {
+    registry: Registry,
+}
+
+/// Chooses how a [`Reactor`] is built.
+#[derive(Debug, Default, Clone)]
+pub struct ReactorBuilder {
+    backend: Option<Backend>,
+}
+
+impl ReactorBuilder {
+    /// Forces a backend. An unknown name is caught by [`Backend::from_str`](std::str::FromStr);
+    /// a backend not available here makes [`build`](Self::build) fail with `Unsupported`.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// Opens the reactor: the forced backend, or the best available one.
+    pub fn build(self) -> io::Result<Reactor> {
+        let (selector, backend) = match self.backend {
+            Some(b) => (AnySelector::open(b)?, b),
+            None => open_best()?,
+        };
+        let shared = Shared {
+            selector,
+            backend,
+            table: Mutex::new(Table::default()),
+            wake_pending: AtomicBool::new(false),
+            waker_token: AtomicUsize::new(usize::MAX),
+        };
+        Ok(Reactor { registry: Registry { shared: Arc::new(shared) } })
+    }
+}
+
+/// The default backend, else the next in order of preference that opens.
+fn open_best() -> io::Result<(AnySelector, Backend)> {
+    let first = Backend::default();
+    let mut err = match AnySelector::open(first) {
+        Ok(s) => return Ok((s, first)),
+        Err(e) => e,
+    };
+    for b in Backend::ALL.into_iter().filter(|b| *b != first && b.compiled()) {
+        match AnySelector::open(b) {
+            Ok(s) => return Ok((s, b)),
+            Err(e) => err = e,
+        }
+    }
+    Err(err)
+}
+
+impl Reactor {
+    /// Opens a reactor on the best backend available here (see [`Backend::default`]).
+    pub fn new() -> io::Result<Reactor> {
+        ReactorBuilder::default().build()
+    }
+
+    /// A builder, to force a backend.
+    pub fn builder() -> ReactorBuilder {
+        ReactorBuilder::default()
+    }
+
+    /// The backend this reactor runs on.
+    pub fn backend(&self) -> Backend {
+        self.registry.shared.backend
+    }
+
+    /// The handle that registers sources; clone it to register from other threads.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Waits for readiness and fills `events` with at most `events.capacity()` events.
+    ///
+    /// - `None` waits until an event or a [`Waker`](crate::Waker) wake;
+    /// - `Some(Duration::ZERO)` does not block;
+    /// - `Some(t)` returns empty after at least `t` (rounded up to the backend's resolution,
+    ///   a millisecond for epoll and poll); it never returns early, also not when a signal
+    ///   interrupts the wait (`EINTR` is retried with the time that is left).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for `Events::with_capacity(0)`; otherwise what the kernel reports.
+    pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        events.list.clear();
+        if events.capacity == 0 {
+            return Err(error::zero_capacity());
+        }
+        let shared = &*self.registry.shared;
+        let start = Instant::now();
+        // `None` when waiting for ever, also for timeouts too large for an `Instant`.
+        let deadline = timeout.and_then(|t| start.checked_add(t));
+        loop {
+            let pending = shared.wake_pending.load(Ordering::Acquire);
+            let wait = match (pending, deadline) {
+                (true, _) => Some(Duration::ZERO),
+                (false, None) => None,
+                (false, Some(d)) => Some(d.saturating_duration_since(Instant::now())),
+            };
+            shared.selector.select(&mut events.list, events.capacity, wait)?;
+            self.take_wake(events);
+            if !events.list.is_empty() || timeout == Some(Duration::ZERO) {
+                return Ok(());
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reports a pending wake as one event (many wakes coalesce into it).
+    fn take_wake(&self, events: &mut Events) {
+        let shared = &*self.registry.shared;
+        if events.list.len() >= events.capacity || !shared.wake_pending.load(Ordering::Acquire) {
+            return;
+        }
+        if shared.wake_pending.swap(false, Ordering::AcqRel) {
+            let token = shared.waker_token.load(Ordering::Acquire);
+            if token != usize::MAX {
+                events.list.push(Event::new(Token(token), flags::READABLE));
+            }
+        }
+    }
+}
+
+/// Registers sources with a [`Reactor`]; `Clone + Send + Sync`.
+///
+/// # Errors every call can return
+///
+/// - `InvalidInput`: an empty interest, the reserved `Token(usize::MAX)`, a closed descriptor;
+/// - `AlreadyExists`: `register` of a token or a source that is already registered;
+/// - `NotFound`: `reregister`/`deregister` of a source that is not registered;
+/// - `Unsupported`: a trigger or interest the backend cannot do (`Edge` on poll), or a source
+///   the backend cannot watch (a regular file on epoll).
+///
+/// # Closing a source while it is registered
+///
+/// Deregister before closing. If you do not, nothing undefined happens:
+/// - epoll and kqueue drop the registration when the last descriptor of the file closes (no
+///   more events); with epoll a registration belongs to the open file, so a `dup`licated
+///   descriptor keeps it alive, and its events keep coming under the old token;
+/// - poll reports one event with `is_error()` (the kernel's `POLLNVAL`) and then stays quiet;
+///   if the number is reused before that poll, it watches the new file under the old token;
+/// - the token and the descriptor number become free again as soon as a new registration
+///   needs them (see the identity check in the registration table's docs).
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Registry {
+    /// Starts watching `source` for `interest`, reported under `token` per `trigger`.
+    pub fn register<S: Source + ?Sized>(
+        &self,
+        source: &S,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        let s = &*self.shared;
+        s.table().register(&s.selector, source.raw_source(), token, interest, trigger)
+    }
+
+    /// Changes the token, interest or trigger of a registered source, and re-arms a oneshot one.
+    pub fn reregister<S: Source + ?Sized>(
+        &self,
+        source: &S,
+        token: Token,
+        interest: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        let s = &*self.shared;
+        s.table().reregister(&s.selector, source.raw_source(), token, interest, trigger)
+    }
+
+    /// Stops watching `source`. A poll that starts afterwards reports nothing for it; a poll
+    /// already running in another thread may still report an event it had collected.
+    pub fn deregister<S: Source + ?Sized>(&self, source: &S) -> io::Result<()> {
+        let s = &*self.shared;
+        s.table().deregister(&s.selector, source.raw_source())
+    }
+
+    /// The backend of the reactor this registry belongs to.
+    pub fn backend(&self) -> Backend {
+        self.shared.backend
+    }
+}

@@ -1,0 +1,28 @@
+//! `Source`: what can be registered with a reactor.
+
+/// Something a [`Reactor`](crate::Reactor) can watch: on Unix anything that lends a file
+/// descriptor ([`AsFd`](std::os::fd::AsFd)): sockets, pipes, `UnixStream`s, terminals, eventfds.
+///
+/// The registration API takes `&impl Source`, so the descriptor is open for the duration of the
+/// call (I/O safety). What happens if a source is closed while still registered is documented
+/// on [`Registry`](crate::Registry): never undefined behaviour.
+pub trait Source: private::Sealed {}
+
+#[cfg(unix)]
+impl<T: std::os::fd::AsFd + ?Sized> Source for T {}
+
+pub(crate) mod private {
+    /// Hands the raw descriptor to the registration code; sealed so the set of sources stays
+    /// "whatever lends a descriptor".
+    pub trait Sealed {
+        fn raw_source(&self) -> crate::sys::RawSource;
+    }
+
+    #[cfg(unix)]
+    impl<T: std::os::fd::AsFd + ?Sized> Sealed for T {
+        fn raw_source(&self) -> crate::sys::RawSource {
+            use std::os::fd::AsRawFd;
+            self.as_fd().as_raw_fd()
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The backends, behind one internal trait per model.
+//!
+//! A readiness backend implements [`Selector`]; it lives in one file named by its mechanism
+//! (`unix/epoll.rs`, `unix/poll.rs`, `unix/kqueue.rs`). All `unsafe` code of the crate is in the
+//! leaf files under this module. [`AnySelector`] is the run-time choice among the backends
+//! compiled for the target: an enum, so calls are a match, not a virtual call.
+//!
+//! The contract every `Selector` keeps:
+//! - `register` adds a source under a token; the source is already known to be open and not
+//!   registered with this selector (the reactor's registration table checks that first);
+//! - `reregister` replaces interest, trigger and token of a registered source and re-arms a
+//!   oneshot registration; `NotFound` if the kernel no longer knows the source;
+//! - `deregister` removes a source; no event for it is reported by a `select` that *starts*
+//!   afterwards;
+//! - `select` waits at most `timeout` (rounded **up** to the backend's resolution; `None` waits
+//!   for ever), appends at most `max` events and says whether the internal notifier fired; it
+//!   may return early and empty (a signal, a notification), which the reactor turns into a
+//!   longer wait, so callers never see an early timeout;
+//! - `notify` makes a blocked `select` (or the next one) return; many notifies may coalesce.
+
+use std::io;
+use std::time::Duration;
+
+use crate::{Event, Interest, Token, Trigger};
+
+#[cfg(unix)]
+pub(crate) mod unix;
+
+#[cfg(unix)]
+pub(crate) use unix::{file_id, FileId, RawSource};
+
+/// A readiness backend (see the module docs for the contract).
+pub(crate) trait Selector: Send + Sync + Sized {
+    /// Opens the kernel object(s) behind the backend.
+    fn new() -> io::Result<Self>;
+    /// Starts watching `source`.
+    fn register(&self, source: RawSource, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()>;
+    /// Changes what `source` is watched for, and re-arms it.
+    fn reregister(&self, source: RawSource, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()>;
+    /// Stops watching `source`.
+    fn deregister(&self, source: RawSource) -> io::Result<()>;
+    /// Waits for readiness; returns whether the notifier fired.
+    fn select(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> io::Result<bool>;
+    /// Wakes a blocked (or the next) `select`.
+    fn notify(&self) -> io::Result<()>;
+}
+
+/// The backend chosen at run time.
+#[derive(Debug)]
+pub(crate) enum AnySelector {
+    #[cfg(epoll)]
+    Epoll(unix::epoll::Selector),
+    #[cfg(kqueue)]
+    Kqueue(unix::kqueue::Selector),
+    #[cfg(poll_backend)]
+    Poll(unix::poll::Selector),
+}
+
+/// Forwards a call to whichever backend `self` holds.
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            #[cfg(epoll)]
+            AnySelector::Epoll($s) => $call,
+            #[cfg(kqueue)]
+            AnySelector::Kqueue($s) => $call,
+            #[cfg(poll_backend)]
+            AnySelector::Poll($s) => $call,
+        }
+    };
+}
+
+impl AnySelector {
+    /// Opens `backend`, or says why it cannot be had here.
+    pub(crate) fn open(backend: crate::Backend) -> io::Result<AnySelector> {
+        use crate::Backend;
+        match backend {
+            #[cfg(epoll)]
+            Backend::Epoll => Ok(AnySelector::Epoll(Selector::new()?)),
+            #[cfg(kqueue)]
+            Backend::Kqueue => Ok(AnySelector::Kqueue(Selector::new()?)),
+            #[cfg(poll_backend)]
+            Backend::Poll => Ok(AnySelector::Poll(Selector::new()?)),
+            #[allow(unreachable_patterns)]
+            other => Err(crate::error::backend_unavailable(other, other.not_here_reason())),
+        }
+    }
+
+    pub(crate) fn register(&self, fd: RawSource, t: Token, i: Interest, tr: Trigger) -> io::Result<()> {
+        dispatch!(self, s => s.register(fd, t, i, tr))
+    }
+    pub(crate) fn reregister(&self, fd: RawSource, t: Token, i: Interest, tr: Trigger) -> io::Result<()> {
+        dispatch!(self, s => s.reregister(fd, t, i, tr))
+    }
+    pub(crate) fn deregister(&self, fd: RawSource) -> io::Result<()> {
+        dispatch!(self, s => s.deregister(fd))
+    }
+    pub(crate) fn select(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
+        dispatch!(self, s => s.select(out, max, timeout))
+    }
+    pub(crate) fn notify(&self) -> io::Result<()> {
+        dispatch!(self, s => s.notify())
+    }
+}
