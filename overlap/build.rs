@@ -5,7 +5,7 @@ fn main() {
     let family = std::env::var("CARGO_CFG_TARGET_FAMILY").unwrap_or_default();
     let is = |names: &[&str]| names.contains(&os.as_str());
 
-    let aliases: [(&str, bool); 5] = [
+    let aliases: [(&str, bool); 6] = [
         // epoll(7): the native readiness backend.
         ("epoll", is(&["linux", "android"])),
         // kqueue(2): the native readiness backend on the BSDs and Apple systems.
@@ -16,6 +16,8 @@ fn main() {
         ("eventfd", is(&["linux", "android"])),
         // POLLRDHUP: poll(2) reports a peer's half-close.
         ("pollrdhup", is(&["linux", "android"])),
+        // NetBSD's `struct kevent` uses wider filter/flag fields and a `size_t` count.
+        ("netbsd_kevent", is(&["netbsd"])),
     ];
     for (name, on) in aliases {
         println!("cargo::rustc-check-cfg=cfg({name})");

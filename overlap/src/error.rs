@@ -39,6 +39,7 @@ pub(crate) fn not_open(fd: i64) -> Error {
     Error::new(ErrorKind::InvalidInput, format!("source {fd} is not an open file descriptor (EBADF)"))
 }
 
+#[cfg_attr(not(epoll), allow(dead_code))]
 pub(crate) fn not_pollable(backend: Backend, fd: i64) -> Error {
     Error::new(
         ErrorKind::Unsupported,

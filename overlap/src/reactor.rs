@@ -1,7 +1,7 @@
 //! `Reactor` and `Registry`: the readiness model (libevent/epoll style).
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -16,10 +16,11 @@ pub(crate) struct Shared {
     pub(crate) selector: AnySelector,
     pub(crate) backend: Backend,
     pub(crate) table: Mutex<Table>,
-    /// Set by `Waker::wake`, cleared by the poll that reports it.
-    pub(crate) wake_pending: AtomicBool,
-    /// The waker's token, or `usize::MAX` when there is no waker.
-    pub(crate) waker_token: AtomicUsize,
+    /// A wake not yet reported: 0 for none, else the waker's token + 1 (the reserved token
+    /// `usize::MAX` is never a waker's, so this cannot overflow). Set by `Waker::wake`,
+    /// taken by the poll that reports it; it carries its token so that a wake made just
+    /// before the last waker clone is dropped is still reported.
+    pub(crate) wake: AtomicUsize,
 }
 
 impl Shared {
@@ -78,13 +79,7 @@ impl ReactorBuilder {
             Some(b) => (AnySelector::open(b)?, b),
             None => open_best()?,
         };
-        let shared = Shared {
-            selector,
-            backend,
-            table: Mutex::new(Table::default()),
-            wake_pending: AtomicBool::new(false),
-            waker_token: AtomicUsize::new(usize::MAX),
-        };
+        let shared = Shared { selector, backend, table: Mutex::new(Table::default()), wake: AtomicUsize::new(0) };
         Ok(Reactor { registry: Registry { shared: Arc::new(shared) } })
     }
 }
@@ -147,7 +142,7 @@ impl Reactor {
         // `None` when waiting for ever, also for timeouts too large for an `Instant`.
         let deadline = timeout.and_then(|t| start.checked_add(t));
         loop {
-            let pending = shared.wake_pending.load(Ordering::Acquire);
+            let pending = shared.wake.load(Ordering::Acquire) != 0;
             let wait = match (pending, deadline) {
                 (true, _) => Some(Duration::ZERO),
                 (false, None) => None,
@@ -166,15 +161,13 @@ impl Reactor {
 
     /// Reports a pending wake as one event (many wakes coalesce into it).
     fn take_wake(&self, events: &mut Events) {
-        let shared = &*self.registry.shared;
-        if events.list.len() >= events.capacity || !shared.wake_pending.load(Ordering::Acquire) {
+        let wake = &self.registry.shared.wake;
+        if events.list.len() >= events.capacity || wake.load(Ordering::Acquire) == 0 {
             return;
         }
-        if shared.wake_pending.swap(false, Ordering::AcqRel) {
-            let token = shared.waker_token.load(Ordering::Acquire);
-            if token != usize::MAX {
-                events.list.push(Event::new(Token(token), flags::READABLE));
-            }
+        let pending = wake.swap(0, Ordering::AcqRel);
+        if pending != 0 {
+            events.list.push(Event::new(Token(pending - 1), flags::READABLE));
         }
     }
 }

@@ -23,6 +23,7 @@ pub struct Waker {
 #[derive(Debug)]
 struct Inner {
     shared: Arc<Shared>,
+    token: Token,
 }
 
 impl Waker {
@@ -35,23 +36,22 @@ impl Waker {
     pub fn new(registry: &Registry, token: Token) -> io::Result<Waker> {
         let shared = registry.shared.clone();
         shared.table().add_waker(&shared.selector, token)?;
-        shared.waker_token.store(token.0, Ordering::Release);
-        Ok(Waker { inner: Arc::new(Inner { shared }) })
+        Ok(Waker { inner: Arc::new(Inner { shared, token }) })
     }
 
     /// Wakes the reactor's current or next `poll`.
     pub fn wake(&self) -> io::Result<()> {
         let shared = &self.inner.shared;
-        if shared.wake_pending.swap(true, Ordering::AcqRel) {
+        if shared.wake.swap(self.inner.token.0 + 1, Ordering::AcqRel) != 0 {
             return Ok(()); // already pending: the poll that reports it is woken already
         }
-        shared.selector.notify().inspect_err(|_| shared.wake_pending.store(false, Ordering::Release))
+        shared.selector.notify().inspect_err(|_| shared.wake.store(0, Ordering::Release))
     }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.shared.waker_token.store(usize::MAX, Ordering::Release);
+        // A wake still pending is reported all the same (it carries the token).
         self.shared.table().remove_waker();
     }
 }

@@ -115,7 +115,8 @@ impl super::super::Selector for Selector {
         while out.len() < max {
             let room = (max - out.len()).min(BATCH);
             // SAFETY: `buf` has room for `room <= BATCH` events, which is all the kernel writes.
-            let n = unsafe { libc::epoll_wait(self.ep.as_raw_fd(), buf.as_mut_ptr().cast(), room as libc::c_int, wait) };
+            let n =
+                unsafe { libc::epoll_wait(self.ep.as_raw_fd(), buf.as_mut_ptr().cast(), room as libc::c_int, wait) };
             if n < 0 {
                 let e = io::Error::last_os_error();
                 return match e.kind() {

@@ -149,7 +149,13 @@ impl super::super::Selector for Selector {
             st.next_serial += 1;
             let serial = st.next_serial;
             let e = st.entries.get_mut(&fd).ok_or(io::ErrorKind::NotFound)?;
-            *e = Entry { token, events: poll_events(interest), oneshot: trigger == Trigger::Oneshot, armed: true, serial };
+            *e = Entry {
+                token,
+                events: poll_events(interest),
+                oneshot: trigger == Trigger::Oneshot,
+                armed: true,
+                serial,
+            };
             Ok(())
         })
     }

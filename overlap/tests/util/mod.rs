@@ -1,0 +1,194 @@
+//! Shared helpers for the conformance suites: run every case on every available backend, and
+//! the waits and socket plumbing the cases share.
+#![allow(dead_code)] // each suite uses a different subset
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use overlap::{Backend, Event, Events, Reactor, Token};
+
+/// How long a case waits for something that must happen: generous, for a loaded 2-core machine.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+/// How long a case watches for something that must *not* happen. A late event on a slow
+/// machine can only make such a check pass wrongly, never fail wrongly.
+pub const QUIET: Duration = Duration::from_millis(150);
+
+/// One conformance case, run once per backend.
+pub struct Case {
+    pub name: &'static str,
+    pub run: fn(Backend),
+}
+
+/// Declares cases: `cases![a, b, c]` with `fn a(b: Backend)` etc.
+#[macro_export]
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        vec![$($crate::util::Case { name: stringify!($name), run: $name }),*]
+    };
+}
+
+static TALLY: Mutex<BTreeMap<String, (usize, usize)>> = Mutex::new(BTreeMap::new());
+
+fn tally(backend: &str, passed: bool) {
+    let mut t = TALLY.lock().unwrap_or_else(|p| p.into_inner());
+    let e = t.entry(backend.to_string()).or_default();
+    if passed {
+        e.0 += 1
+    } else {
+        e.1 += 1
+    }
+}
+
+fn run_one(label: String, f: impl FnOnce()) -> Result<(), Failed> {
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    tally(&label, outcome.is_ok());
+    outcome.map_err(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panic".into());
+        Failed::from(format!("[backend {label}] {msg}"))
+    })
+}
+
+/// Runs `cases` on every backend of `Backend::available()`, plus `plain` cases once each, then
+/// prints how many passed per backend and exits with libtest's status.
+pub fn run_suite(suite: &str, cases: Vec<Case>, plain: Vec<(&'static str, fn())>, sequential: bool) {
+    let mut args = Arguments::from_args();
+    if sequential {
+        args.test_threads = Some(1);
+    }
+    let backends = Backend::available();
+    assert!(!backends.is_empty(), "no backend available on this machine");
+    let mut trials = Vec::new();
+    for &b in &backends {
+        for c in &cases {
+            let run = c.run;
+            trials.push(Trial::test(format!("{b}::{}", c.name), move || run_one(b.to_string(), || run(b))));
+        }
+    }
+    for (name, f) in plain {
+        trials.push(Trial::test(format!("any::{name}"), move || run_one("any".into(), f)));
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    let t = TALLY.lock().unwrap_or_else(|p| p.into_inner());
+    let per: Vec<String> = t.iter().map(|(b, (p, f))| format!("{b} {p} passed, {f} failed")).collect();
+    println!("{suite} per backend: {}\n", per.join("; "));
+    conclusion.exit();
+}
+
+/// A reactor on `b`.
+pub fn reactor(b: Backend) -> Reactor {
+    let r = Reactor::builder().backend(b).build().unwrap_or_else(|e| panic!("open {b}: {e}"));
+    assert_eq!(r.backend(), b);
+    r
+}
+
+/// Polls until an event satisfying `pred` arrives (returns it) or `PATIENCE` runs out (panics).
+pub fn expect(r: &mut Reactor, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+    let mut events = Events::with_capacity(256);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "[{}] timed out waiting for {what}", r.backend());
+        r.poll(&mut events, Some(left.min(Duration::from_millis(500)))).expect("poll");
+        if let Some(e) = events.iter().find(|e| pred(e)) {
+            return *e;
+        }
+    }
+}
+
+/// Polls until `token` has an event satisfying `pred`.
+pub fn expect_token(r: &mut Reactor, token: Token, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+    expect(r, &format!("{what} on {token:?}"), |e| e.token() == token && pred(e))
+}
+
+/// Polls for `QUIET` and asserts no event for `token` arrives.
+pub fn expect_quiet(r: &mut Reactor, token: Token, why: &str) {
+    let mut events = Events::with_capacity(256);
+    let deadline = Instant::now() + QUIET;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        r.poll(&mut events, Some(left)).expect("poll");
+        if let Some(e) = events.iter().find(|e| e.token() == token) {
+            panic!("[{}] expected no event for {token:?} ({why}), got {e:?}", r.backend());
+        }
+    }
+}
+
+/// One poll of at most `QUIET`; the events it returned.
+pub fn poll_once(r: &mut Reactor, timeout: Duration) -> Vec<Event> {
+    let mut events = Events::with_capacity(1024);
+    r.poll(&mut events, Some(timeout)).expect("poll");
+    events.iter().copied().collect()
+}
+
+/// A connected, non-blocking TCP pair on loopback: (client, server side).
+pub fn tcp_pair() -> (TcpStream, TcpStream) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let c = TcpStream::connect(l.local_addr().unwrap()).expect("connect");
+    let (s, _) = l.accept().expect("accept");
+    for x in [&c, &s] {
+        x.set_nonblocking(true).unwrap();
+        x.set_nodelay(true).unwrap();
+    }
+    (c, s)
+}
+
+/// Reads until `WouldBlock` (or end of stream); returns what was read.
+pub fn drain(mut s: impl Read) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return out,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+/// Writes all of `data` to a non-blocking stream whose buffer has room for it.
+pub fn send(mut s: impl Write, data: &[u8]) {
+    s.write_all(data).expect("write");
+}
+
+/// Reads exactly `n` bytes from a non-blocking stream, waiting for them on `r` under `token`.
+pub fn recv_exact(r: &mut Reactor, token: Token, mut s: impl Read, n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; n];
+    let deadline = Instant::now() + PATIENCE;
+    while out.len() < n {
+        match s.read(&mut buf[..n - out.len()]) {
+            Ok(0) => panic!("[{}] end of stream after {} of {n} bytes", r.backend(), out.len()),
+            Ok(k) => out.extend_from_slice(&buf[..k]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                assert!(Instant::now() < deadline, "[{}] timed out reading", r.backend());
+                let _ = poll_once(r, Duration::from_millis(100));
+                let _ = token;
+            }
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    out
+}
+
+/// Runs `f` on a thread and fails (instead of hanging) if it does not finish within `PATIENCE`.
+pub fn within_patience<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(PATIENCE).unwrap_or_else(|_| panic!("{what} did not finish within {PATIENCE:?}"))
+}
