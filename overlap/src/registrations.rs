@@ -10,6 +10,8 @@
 //! another file, the entry is stale and is evicted, so the common "drop the socket without
 //! deregistering, reuse its token and fd number" pattern works. If the identity is unchanged
 //! the backend decides: epoll asks the kernel (exact), poll and kqueue say `AlreadyExists`.
+//! `deregister` checks the identity too (a reused number is `NotFound`); `reregister`, the hot
+//! path of oneshot re-arming, does not: on poll it would re-arm whatever file has the number.
 //! Files without their own inode (eventfd, timerfd, …) share one identity, so for those a
 //! closed-and-reused descriptor on poll/kqueue reads as still registered: deregister it first.
 
@@ -108,7 +110,10 @@ impl Table {
     }
 
     pub(crate) fn deregister(&mut self, sel: &AnySelector, fd: RawSource) -> io::Result<()> {
-        if self.forget(fd).is_none() {
+        let entry = self.forget(fd).ok_or_else(|| error::not_registered(fd.into()))?;
+        if file_id(fd).ok() != Some(entry.id) {
+            // The registered file was closed and the number reused by this unregistered one.
+            let _ = sel.deregister(fd);
             return Err(error::not_registered(fd.into()));
         }
         match sel.deregister(fd) {

@@ -192,3 +192,26 @@ pub fn within_patience<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Se
     });
     rx.recv_timeout(PATIENCE).unwrap_or_else(|_| panic!("{what} did not finish within {PATIENCE:?}"))
 }
+
+/// Raises this process's soft descriptor limit to its hard limit (for the cases that open
+/// thousands of sockets); returns the new soft limit.
+#[allow(unsafe_code)]
+pub fn raise_fd_limit() -> u64 {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit read and write only the local `lim`.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0, "getrlimit");
+        lim.rlim_cur = lim.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+    }
+    #[allow(clippy::unnecessary_cast)] // rlim_t is i64 on FreeBSD
+    let cur = lim.rlim_cur as u64;
+    cur
+}
+
+/// How many descriptors this process has open (`/proc/self/fd`, else `/dev/fd`).
+pub fn open_fds() -> usize {
+    let dir = if std::path::Path::new("/proc/self/fd").exists() { "/proc/self/fd" } else { "/dev/fd" };
+    std::fs::read_dir(dir).expect("list open descriptors").count()
+}

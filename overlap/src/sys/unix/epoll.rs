@@ -7,8 +7,8 @@
 #![allow(unsafe_code)]
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::fd::{cvt, timeout_ms};
@@ -18,14 +18,16 @@ use crate::{error, Backend, Event, Interest, Token, Trigger};
 
 /// The key under which the notifier is registered (`Token(usize::MAX)` is reserved).
 const NOTIFY_KEY: u64 = u64::MAX;
-/// Events fetched per epoll_wait; a full batch with room left is followed by a non-blocking one.
-const BATCH: usize = 256;
+/// The most events one select fetches, whatever the caller's capacity.
+const MAX_BATCH: usize = 1 << 16;
 
 /// An epoll instance and its wake-up eventfd.
 #[derive(Debug)]
 pub(crate) struct Selector {
     ep: OwnedFd,
     notifier: Notifier,
+    /// What epoll_wait fills; locked only by the one thread that polls.
+    scratch: Mutex<Vec<libc::epoll_event>>,
 }
 
 fn epoll_events(interest: Interest, trigger: Trigger) -> u32 {
@@ -86,7 +88,7 @@ impl super::super::Selector for Selector {
         let ep = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
         // SAFETY: `ep` was just created and is owned by nobody else.
         let ep = unsafe { OwnedFd::from_raw_fd(ep) };
-        let sel = Selector { ep, notifier: Notifier::new()? };
+        let sel = Selector { ep, notifier: Notifier::new()?, scratch: Mutex::default() };
         sel.ctl(libc::EPOLL_CTL_ADD, sel.notifier.fd(), (libc::EPOLLIN | libc::EPOLLET) as u32, NOTIFY_KEY)?;
         Ok(sel)
     }
@@ -109,36 +111,34 @@ impl super::super::Selector for Selector {
     }
 
     fn select(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
-        let mut buf = [MaybeUninit::<libc::epoll_event>::uninit(); BATCH];
+        // One epoll_wait per select: a second call in the same select would see the
+        // level-triggered sources the first one reported again (the kernel re-queues them).
+        let room = max.saturating_sub(out.len()).clamp(1, MAX_BATCH);
+        let mut buf = self.scratch.lock().unwrap_or_else(|p| p.into_inner());
+        buf.clear();
+        buf.reserve(room);
+        // SAFETY: the spare capacity holds at least `room` epoll_events, which is all the kernel
+        // writes; `buf` stays locked (unmoved) for the call.
+        let n = unsafe {
+            libc::epoll_wait(self.ep.as_raw_fd(), buf.as_mut_ptr(), room as libc::c_int, timeout_ms(timeout))
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return match e.kind() {
+                io::ErrorKind::Interrupted => Ok(false),
+                _ => Err(e),
+            };
+        }
+        // SAFETY: epoll_wait initialised the first `n <= room` entries.
+        unsafe { buf.set_len(n as usize) };
         let mut notified = false;
-        let mut wait = timeout_ms(timeout);
-        while out.len() < max {
-            let room = (max - out.len()).min(BATCH);
-            // SAFETY: `buf` has room for `room <= BATCH` events, which is all the kernel writes.
-            let n =
-                unsafe { libc::epoll_wait(self.ep.as_raw_fd(), buf.as_mut_ptr().cast(), room as libc::c_int, wait) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                return match e.kind() {
-                    io::ErrorKind::Interrupted => Ok(notified),
-                    _ => Err(e),
-                };
+        for ev in buf.iter() {
+            let (key, events) = (ev.u64, ev.events);
+            if key == NOTIFY_KEY {
+                notified = true;
+            } else {
+                out.push(Event::new(Token(key as usize), event_flags(events)));
             }
-            let n = n as usize;
-            for slot in &buf[..n] {
-                // SAFETY: epoll_wait initialised the first `n` entries.
-                let ev = unsafe { slot.assume_init() };
-                let key = ev.u64;
-                if key == NOTIFY_KEY {
-                    notified = true;
-                } else {
-                    out.push(Event::new(Token(key as usize), event_flags(ev.events)));
-                }
-            }
-            if n < room {
-                break;
-            }
-            wait = 0; // a full batch: collect what else is ready, without blocking
         }
         Ok(notified)
     }

@@ -20,7 +20,6 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
 use std::sync::{Mutex, MutexGuard};
@@ -47,8 +46,8 @@ type Count = libc::c_int;
 /// The ident of the notifier's `EVFILT_USER` knote (user knotes have an ident space of their
 /// own, apart from descriptors).
 const NOTIFY_IDENT: usize = 0;
-/// Events fetched per kevent call; a full batch with room left is followed by a non-blocking one.
-const BATCH: usize = 256;
+/// The most events one select fetches, whatever the caller's capacity.
+const MAX_BATCH: usize = 1 << 16;
 /// The longest wait asked of the kernel: macOS fails a timeout above 10^8 s with `EINVAL`.
 const MAX_WAIT_SECS: u64 = 100_000_000;
 
@@ -58,7 +57,18 @@ pub(crate) struct Selector {
     kq: OwnedFd,
     /// The descriptors registered here (see the module docs).
     registered: Mutex<HashSet<RawFd>>,
+    /// What kevent fills; locked only by the one thread that polls.
+    scratch: Mutex<Scratch>,
 }
+
+/// The buffer kevent fills. `libc::kevent` holds `udata` as a raw pointer, which makes it
+/// neither `Send` nor `Sync`; ours carry tokens (integers), never dereferenced.
+#[derive(Debug, Default)]
+struct Scratch(Vec<libc::kevent>);
+
+// SAFETY: the only pointer in a `kevent` is `udata`, which this backend uses as an integer (the
+// token); nothing reads through it, so moving the buffer between threads is harmless.
+unsafe impl Send for Scratch {}
 
 /// A change record; every field not named (FreeBSD's `ext`, for one) is zero.
 fn change(ident: usize, filter: Filter, flags: Flags, fflags: u32, udata: usize) -> libc::kevent {
@@ -181,7 +191,7 @@ impl super::super::Selector for Selector {
         let kq = unsafe { OwnedFd::from_raw_fd(kq) };
         // SAFETY: a plain fcntl on a descriptor we own; no memory is passed.
         cvt(unsafe { libc::fcntl(kq.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) })?;
-        let sel = Selector { kq, registered: Mutex::default() };
+        let sel = Selector { kq, registered: Mutex::default(), scratch: Mutex::default() };
         sel.apply(&mut [change(NOTIFY_IDENT, libc::EVFILT_USER, libc::EV_ADD | libc::EV_CLEAR, 0, 0)])?;
         Ok(sel)
     }
@@ -216,43 +226,37 @@ impl super::super::Selector for Selector {
     }
 
     fn select(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
-        let mut buf = [MaybeUninit::<libc::kevent>::uninit(); BATCH];
-        let mut notified = false;
+        // One kevent call per select: a second call would see the level-triggered knotes the
+        // first one reported again (the kernel re-queues them).
+        let room = max.saturating_sub(out.len()).clamp(1, MAX_BATCH);
         let limit = timeout.map(timespec);
-        let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        let mut wait: *const libc::timespec = match &limit {
+        let wait: *const libc::timespec = match &limit {
             Some(t) => t,
             None => ptr::null(),
         };
-        while out.len() < max {
-            let room = (max - out.len()).min(BATCH);
-            // SAFETY: no changes are passed; `buf` has room for `room <= BATCH` events, which is
-            // all the kernel writes; `wait` is null or points to `limit` or `zero`, which outlive
-            // the call.
-            let n = unsafe {
-                libc::kevent(self.kq.as_raw_fd(), ptr::null(), 0, buf.as_mut_ptr().cast(), room as Count, wait)
+        let mut guard = self.scratch.lock().unwrap_or_else(|p| p.into_inner());
+        let buf = &mut guard.0;
+        buf.clear();
+        buf.reserve(room);
+        // SAFETY: no changes are passed; the spare capacity holds at least `room` kevents, which
+        // is all the kernel writes; `wait` is null or points to `limit`, which outlives the call.
+        let n = unsafe { libc::kevent(self.kq.as_raw_fd(), ptr::null(), 0, buf.as_mut_ptr(), room as Count, wait) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return match e.kind() {
+                io::ErrorKind::Interrupted => Ok(false),
+                _ => Err(e),
             };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                return match e.kind() {
-                    io::ErrorKind::Interrupted => Ok(notified),
-                    _ => Err(e),
-                };
+        }
+        // SAFETY: kevent initialised the first `n <= room` entries.
+        unsafe { buf.set_len(n as usize) };
+        let mut notified = false;
+        for ev in buf.iter() {
+            if ev.filter == libc::EVFILT_USER {
+                notified = true;
+            } else {
+                out.push(Event::new(Token(ev.udata as usize), event_flags(ev)));
             }
-            let n = n as usize;
-            for slot in &buf[..n] {
-                // SAFETY: kevent initialised the first `n` entries.
-                let ev = unsafe { slot.assume_init_ref() };
-                if ev.filter == libc::EVFILT_USER {
-                    notified = true;
-                } else {
-                    out.push(Event::new(Token(ev.udata as usize), event_flags(ev)));
-                }
-            }
-            if n < room {
-                break;
-            }
-            wait = &zero; // a full batch: collect what else is ready, without blocking
         }
         Ok(notified)
     }
