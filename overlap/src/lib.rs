@@ -81,3 +81,8 @@ pub use reactor::{Reactor, ReactorBuilder, Registry};
 pub use source::Source;
 pub use token::Token;
 pub use waker::Waker;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
