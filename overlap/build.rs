@@ -5,7 +5,7 @@ fn main() {
     let family = std::env::var("CARGO_CFG_TARGET_FAMILY").unwrap_or_default();
     let is = |names: &[&str]| names.contains(&os.as_str());
 
-    let aliases: [(&str, bool); 6] = [
+    let aliases: [(&str, bool); 8] = [
         // epoll(7): the native readiness backend.
         ("epoll", is(&["linux", "android"])),
         // kqueue(2): the native readiness backend on the BSDs and Apple systems.
@@ -18,6 +18,10 @@ fn main() {
         ("pollrdhup", is(&["linux", "android"])),
         // NetBSD's `struct kevent` uses wider filter/flag fields and a `size_t` count.
         ("netbsd_kevent", is(&["netbsd"])),
+        // accept4(2): accept with SOCK_NONBLOCK | SOCK_CLOEXEC in one call (else accept + fcntl).
+        ("accept4", is(&["linux", "android", "freebsd", "netbsd", "openbsd", "dragonfly"])),
+        // MSG_NOSIGNAL: a send to a closed peer fails with EPIPE instead of raising SIGPIPE.
+        ("msg_nosignal", is(&["linux", "android", "freebsd", "netbsd", "openbsd", "dragonfly"])),
     ];
     for (name, on) in aliases {
         println!("cargo::rustc-check-cfg=cfg({name})");

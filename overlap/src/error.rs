@@ -73,3 +73,48 @@ pub(crate) fn unknown_backend(name: &str) -> Error {
 pub(crate) fn backend_unavailable(backend: Backend, why: &str) -> Error {
     Error::new(ErrorKind::Unsupported, format!("the {backend} backend is not available here: {why}"))
 }
+
+/// The payload of a cancelled op's error, so `is_cancelled` does not compare strings.
+#[derive(Debug)]
+struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the operation was cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+/// A cancelled op's error: kind `Interrupted`, message "the operation was cancelled".
+pub(crate) fn cancelled() -> Error {
+    Error::new(ErrorKind::Interrupted, Cancelled)
+}
+
+/// Whether `e` is a cancelled op's error.
+pub(crate) fn is_cancelled(e: &Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<Cancelled>())
+}
+
+pub(crate) fn foreign_handle() -> Error {
+    Error::new(ErrorKind::InvalidInput, "the op's handle was associated with another completion port")
+}
+
+pub(crate) fn zero_max() -> Error {
+    Error::new(ErrorKind::InvalidInput, "wait_many with max = 0 can return no completion")
+}
+
+pub(crate) fn op_not_found() -> Error {
+    Error::new(ErrorKind::NotFound, "no such op in flight: it completed already, or was never submitted here")
+}
+
+pub(crate) fn unknown_port_backend(name: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("unknown completion backend {name:?}; known: uring, epoll, kqueue, poll"),
+    )
+}
+
+pub(crate) fn backend_unavailable_port(backend: crate::PortBackend, why: &str) -> Error {
+    Error::new(ErrorKind::Unsupported, format!("the {backend} completion backend is not available here: {why}"))
+}

@@ -23,11 +23,12 @@ use std::time::Duration;
 
 use crate::{Event, Interest, Token, Trigger};
 
+pub(crate) mod emulated;
 #[cfg(unix)]
 pub(crate) mod unix;
 
 #[cfg(unix)]
-pub(crate) use unix::{file_id, FileId, RawSource};
+pub(crate) use unix::{file_id, is_regular_file, set_nonblocking, FileId, RawSource, SockAddrBuf};
 
 /// A readiness backend (see the module docs for the contract).
 pub(crate) trait Selector: Send + Sync + Sized {
@@ -100,5 +101,58 @@ impl AnySelector {
     }
     pub(crate) fn notify(&self) -> io::Result<()> {
         dispatch!(self, s => s.notify())
+    }
+}
+
+/// A completion backend: runs ops and pushes their completions into the port's queue.
+///
+/// - `attach`/`detach`: a handle joins the port / its last clone is gone (cancel what is
+///   parked on it, forget the descriptor);
+/// - `submit` never fails by itself: an op that cannot run completes with its error;
+/// - `cancel`: the op completes (later, or before returning) with the cancelled error, exactly
+///   once; `NotFound` if it is no longer in flight;
+/// - `poll`: only the port's leader calls it, waiting at most `timeout`; it may return early;
+/// - `notify`: makes a blocked `poll` return.
+pub(crate) trait Driver: Send + Sync {
+    fn attach(&self, fd: RawSource, regular_file: bool) -> io::Result<()>;
+    fn detach(&self, fd: RawSource);
+    fn submit(&self, op: crate::port::Pending);
+    fn cancel(&self, id: crate::OpId) -> io::Result<()>;
+    fn poll(&self, timeout: Option<Duration>) -> io::Result<()>;
+    fn notify(&self) -> io::Result<()>;
+}
+
+/// The completion backend chosen at run time.
+pub(crate) enum AnyDriver {
+    Emulated(emulated::Driver),
+}
+
+/// Forwards a call to whichever driver `self` holds.
+macro_rules! drive {
+    ($self:ident, $d:ident => $call:expr) => {
+        match $self {
+            AnyDriver::Emulated($d) => $call,
+        }
+    };
+}
+
+impl Driver for AnyDriver {
+    fn attach(&self, fd: RawSource, regular_file: bool) -> io::Result<()> {
+        drive!(self, d => d.attach(fd, regular_file))
+    }
+    fn detach(&self, fd: RawSource) {
+        drive!(self, d => d.detach(fd))
+    }
+    fn submit(&self, op: crate::port::Pending) {
+        drive!(self, d => d.submit(op))
+    }
+    fn cancel(&self, id: crate::OpId) -> io::Result<()> {
+        drive!(self, d => d.cancel(id))
+    }
+    fn poll(&self, timeout: Option<Duration>) -> io::Result<()> {
+        drive!(self, d => d.poll(timeout))
+    }
+    fn notify(&self) -> io::Result<()> {
+        drive!(self, d => d.notify())
     }
 }

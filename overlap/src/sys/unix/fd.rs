@@ -29,6 +29,28 @@ pub(crate) fn file_id(fd: RawFd) -> io::Result<FileId> {
     Ok(FileId { dev: st.st_dev as u64, ino: st.st_ino as u64 })
 }
 
+/// Whether `fd` is a regular file (which epoll cannot watch and which never blocks on
+/// readiness: the emulation runs its I/O on a thread pool).
+pub(crate) fn is_regular_file(fd: RawFd) -> io::Result<bool> {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: as in `file_id`.
+    cvt(unsafe { libc::fstat(fd, st.as_mut_ptr()) })?;
+    // SAFETY: fstat returned 0, so it filled the whole buffer.
+    let st = unsafe { st.assume_init() };
+    Ok(st.st_mode & libc::S_IFMT == libc::S_IFREG)
+}
+
+/// Puts `fd` in non-blocking mode.
+pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: F_GETFL/F_SETFL take and return plain integers.
+    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    if flags & libc::O_NONBLOCK == 0 {
+        // SAFETY: as above.
+        cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
+    }
+    Ok(())
+}
+
 /// Turns a `-1` return into the thread's `errno`.
 pub(crate) fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret == -1 {

@@ -1,12 +1,15 @@
 //! Unix backends: epoll (Linux), kqueue (BSD, Apple), poll (every Unix).
 
+mod addr;
 #[cfg(epoll)]
 pub(crate) mod epoll;
 mod fd;
 #[cfg(kqueue)]
 pub(crate) mod kqueue;
 mod notifier;
+pub(crate) mod ops;
 #[cfg(poll_backend)]
 pub(crate) mod poll;
 
-pub(crate) use fd::{file_id, FileId, RawSource};
+pub(crate) use addr::SockAddrBuf;
+pub(crate) use fd::{file_id, is_regular_file, set_nonblocking, FileId, RawSource};

@@ -74,7 +74,7 @@ fn poll_events(interest: Interest) -> libc::c_short {
     ev
 }
 
-fn event_flags(rev: libc::c_short) -> u8 {
+pub(crate) fn event_flags(rev: libc::c_short) -> u8 {
     let has = |bit: libc::c_short| rev & bit != 0;
     let mut f = 0;
     if has(libc::POLLIN | RDHUP) {

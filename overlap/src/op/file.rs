@@ -1,0 +1,79 @@
+//! File and pipe operations.
+
+use std::os::fd::AsRawFd;
+
+use overlap_buf::{IoBuf, IoBufMut};
+
+use super::{op_any, Desc, Op, OpCode};
+use crate::Handle;
+
+/// Reads into the buffer's spare capacity, at an offset (`pread`) or at the current position
+/// (`read`, for pipes and other streams).
+#[derive(Debug)]
+pub struct Read<B> {
+    handle: Handle,
+    buf: B,
+    offset: Option<u64>,
+}
+
+impl<B: IoBufMut + std::marker::Send> Read<B> {
+    /// A read from `handle` into `buf`, at the current position.
+    pub fn new(handle: &Handle, buf: B) -> Read<B> {
+        Read { handle: handle.clone(), buf, offset: None }
+    }
+    /// Reads at `offset` instead (files).
+    pub fn at(mut self, offset: u64) -> Read<B> {
+        self.offset = Some(offset);
+        self
+    }
+    /// The buffer, with what was read appended.
+    pub fn into_buf(self) -> B {
+        self.buf
+    }
+}
+
+impl<B: IoBufMut + std::marker::Send> OpCode for Read<B> {
+    fn handle(&self) -> Option<&Handle> {
+        Some(&self.handle)
+    }
+    fn describe(&mut self) -> Desc<'_> {
+        Desc::Read { fd: self.handle.as_raw_fd(), buf: &mut self.buf, offset: self.offset }
+    }
+    op_any!();
+}
+impl<B: IoBufMut + std::marker::Send> Op for Read<B> {}
+
+/// Writes the buffer's bytes, at an offset (`pwrite`) or at the current position (`write`).
+#[derive(Debug)]
+pub struct Write<B> {
+    handle: Handle,
+    buf: B,
+    offset: Option<u64>,
+}
+
+impl<B: IoBuf + std::marker::Send> Write<B> {
+    /// A write of `buf` to `handle`, at the current position.
+    pub fn new(handle: &Handle, buf: B) -> Write<B> {
+        Write { handle: handle.clone(), buf, offset: None }
+    }
+    /// Writes at `offset` instead (files).
+    pub fn at(mut self, offset: u64) -> Write<B> {
+        self.offset = Some(offset);
+        self
+    }
+    /// The buffer back.
+    pub fn into_buf(self) -> B {
+        self.buf
+    }
+}
+
+impl<B: IoBuf + std::marker::Send> OpCode for Write<B> {
+    fn handle(&self) -> Option<&Handle> {
+        Some(&self.handle)
+    }
+    fn describe(&mut self) -> Desc<'_> {
+        Desc::Write { fd: self.handle.as_raw_fd(), buf: &self.buf, offset: self.offset }
+    }
+    op_any!();
+}
+impl<B: IoBuf + std::marker::Send> Op for Write<B> {}

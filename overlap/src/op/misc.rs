@@ -1,0 +1,90 @@
+//! Operations without a buffer: timeouts, readiness waits and posted completions.
+
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use super::{op_any, Desc, Op, OpCode, Output};
+use crate::event::flags;
+use crate::{Handle, Interest};
+
+/// Completes with `Ok(0)` after a delay (never earlier); completion key 0.
+#[derive(Debug, Clone)]
+pub struct Timeout {
+    after: Duration,
+}
+
+impl Timeout {
+    /// A timeout of `after`.
+    pub fn new(after: Duration) -> Timeout {
+        Timeout { after }
+    }
+}
+
+impl OpCode for Timeout {
+    fn handle(&self) -> Option<&Handle> {
+        None
+    }
+    fn describe(&mut self) -> Desc<'_> {
+        Desc::Timeout { after: self.after }
+    }
+    op_any!();
+}
+impl Op for Timeout {}
+
+/// Waits until a handle is ready for `interest`, as an op (io_uring `POLL_ADD`, AFD poll).
+#[derive(Debug)]
+pub struct PollReady {
+    handle: Handle,
+    interest: Interest,
+    ready: u8,
+}
+
+impl PollReady {
+    /// A readiness wait on `handle`.
+    pub fn new(handle: &Handle, interest: Interest) -> PollReady {
+        PollReady { handle: handle.clone(), interest, ready: 0 }
+    }
+    /// Readable (or the end of the stream) was reported.
+    pub fn is_readable(&self) -> bool {
+        self.ready & flags::READABLE != 0
+    }
+    /// Writable was reported.
+    pub fn is_writable(&self) -> bool {
+        self.ready & flags::WRITABLE != 0
+    }
+    /// An error or hang-up was reported.
+    pub fn is_error(&self) -> bool {
+        self.ready & (flags::ERROR | flags::READ_CLOSED | flags::WRITE_CLOSED) != 0
+    }
+}
+
+impl OpCode for PollReady {
+    fn handle(&self) -> Option<&Handle> {
+        Some(&self.handle)
+    }
+    fn describe(&mut self) -> Desc<'_> {
+        Desc::PollReady { fd: self.handle.as_raw_fd(), interest: self.interest }
+    }
+    fn set_output(&mut self, out: Output) {
+        if let Output::Ready(f) = out {
+            self.ready = f;
+        }
+    }
+    op_any!();
+}
+impl Op for PollReady {}
+
+/// The op of a completion made by [`CompletionPort::post`](crate::CompletionPort::post).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Nop;
+
+impl OpCode for Nop {
+    fn handle(&self) -> Option<&Handle> {
+        None
+    }
+    fn describe(&mut self) -> Desc<'_> {
+        Desc::Nop
+    }
+    op_any!();
+}
+impl Op for Nop {}

@@ -1,0 +1,327 @@
+//! `CompletionPort`: the completion model (Windows IOCP semantics) on every backend.
+
+mod completion;
+mod handle;
+mod queue;
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+pub(crate) use completion::Pending;
+pub use completion::{Completion, OpId};
+pub use handle::Handle;
+pub(crate) use queue::Queue;
+
+use crate::op::{Nop, Op};
+use crate::sys::{AnyDriver, AnySelector, Driver};
+use crate::{error, Backend};
+
+/// A completion backend.
+///
+/// | backend | how |
+/// |---|---|
+/// | `Uring` | io_uring, native (Linux; probed at run time) |
+/// | `Emulated(b)` | completions emulated over the readiness backend `b` (epoll, kqueue, poll) |
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PortBackend {
+    /// io_uring (Linux).
+    Uring,
+    /// Emulated over a readiness backend: try the call, park it on `WouldBlock`, retry on
+    /// readiness (the seed-2 port of an IOCP server to epoll).
+    Emulated(Backend),
+}
+
+impl PortBackend {
+    /// Every completion backend overlap knows, in order of preference.
+    pub const ALL: [PortBackend; 4] = [
+        PortBackend::Uring,
+        PortBackend::Emulated(Backend::Epoll),
+        PortBackend::Emulated(Backend::Kqueue),
+        PortBackend::Emulated(Backend::Poll),
+    ];
+
+    /// The name `overlap backends` and [`FromStr`] use: `uring`, `epoll`, `kqueue`, `poll`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PortBackend::Uring => "uring",
+            PortBackend::Emulated(b) => b.name(),
+        }
+    }
+
+    /// `Ok` if this backend works here, else an `Unsupported` error that says why.
+    pub fn check(self) -> io::Result<()> {
+        match self {
+            PortBackend::Uring => Err(error::backend_unavailable_port(self, "not built yet")),
+            PortBackend::Emulated(b) => b.check(),
+        }
+    }
+
+    /// The backends that work on this machine, best first.
+    pub fn available() -> Vec<PortBackend> {
+        PortBackend::ALL.into_iter().filter(|b| b.check().is_ok()).collect()
+    }
+
+    fn open(self, queue: Arc<Queue>) -> io::Result<AnyDriver> {
+        match self {
+            PortBackend::Uring => Err(error::backend_unavailable_port(self, "not built yet")),
+            PortBackend::Emulated(b) => {
+                Ok(AnyDriver::Emulated(crate::sys::emulated::Driver::new(AnySelector::open(b)?, queue)))
+            }
+        }
+    }
+}
+
+impl fmt::Display for PortBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for PortBackend {
+    type Err = io::Error;
+    fn from_str(s: &str) -> io::Result<PortBackend> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("uring") || s.eq_ignore_ascii_case("io_uring") {
+            return Ok(PortBackend::Uring);
+        }
+        s.parse::<Backend>().map(PortBackend::Emulated).map_err(|_| error::unknown_port_backend(s))
+    }
+}
+
+/// An op that could not be submitted, with the op (and its buffer) back.
+pub struct SubmitError<O> {
+    /// Why.
+    pub error: io::Error,
+    /// The op, untouched.
+    pub op: O,
+}
+
+impl<O> fmt::Debug for SubmitError<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubmitError").field("error", &self.error).finish_non_exhaustive()
+    }
+}
+
+impl<O> fmt::Display for SubmitError<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl<O> std::error::Error for SubmitError<O> {}
+
+impl<O> From<SubmitError<O>> for io::Error {
+    fn from(e: SubmitError<O>) -> io::Error {
+        e.error
+    }
+}
+
+pub(crate) struct PortShared {
+    id: u64,
+    backend: PortBackend,
+    concurrency: usize,
+    queue: Arc<Queue>,
+    pub(crate) driver: AnyDriver,
+    next_op: AtomicU64,
+}
+
+impl Drop for PortShared {
+    fn drop(&mut self) {
+        // Completions nobody took: drop them (their buffers and accepted sockets with them)
+        // before the driver, which may still own ops the kernel is using.
+        drop(self.queue.drain());
+    }
+}
+
+/// An I/O completion port, with the semantics of Windows IOCP on every backend.
+///
+/// Associate handles under completion keys, submit ops that own their buffers, and let any
+/// number of threads [`wait`](CompletionPort::wait) on the port: each finished op is delivered
+/// to exactly one of them. Cloning the port is cheap (it is shared).
+///
+/// ```
+/// use std::io::Write;
+/// use std::time::Duration;
+/// use overlap::{op::Recv, CompletionPort};
+///
+/// let port = CompletionPort::new()?;
+/// let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+/// let a = port.associate(a, 7)?;                       // completion key 7
+/// port.submit(Recv::new(&a, Vec::with_capacity(64)), 100)?; // user data 100
+/// b.write_all(b"hello")?;
+/// let c = port.wait(Some(Duration::from_secs(5)))?.expect("a completion");
+/// assert_eq!((c.key(), c.user_data()), (7, 100));
+/// let (n, recv) = c.into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+/// assert_eq!(n?, 5);
+/// assert_eq!(recv.into_buf(), b"hello");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct CompletionPort {
+    shared: Arc<PortShared>,
+}
+
+impl fmt::Debug for CompletionPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompletionPort").field("backend", &self.shared.backend).finish_non_exhaustive()
+    }
+}
+
+/// Chooses how a [`CompletionPort`] is built.
+#[derive(Debug, Default, Clone)]
+pub struct PortBuilder {
+    backend: Option<PortBackend>,
+    concurrency: Option<usize>,
+}
+
+impl PortBuilder {
+    /// Forces a backend (else the best available: io_uring, then emulation over the default
+    /// readiness backend).
+    pub fn backend(mut self, backend: PortBackend) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// At most `n` threads released by `wait` and running at a time (IOCP's
+    /// `NumberOfConcurrentThreads`); 0 means the number of CPUs, the default.
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = Some(n);
+        self
+    }
+
+    /// Opens the port.
+    pub fn build(self) -> io::Result<CompletionPort> {
+        static NEXT_PORT: AtomicU64 = AtomicU64::new(1);
+        let concurrency = match self.concurrency {
+            None | Some(0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Some(n) => n,
+        };
+        let queue = Arc::new(Queue::new(concurrency));
+        let (driver, backend) = match self.backend {
+            Some(b) => (b.open(queue.clone())?, b),
+            None => open_best(&queue)?,
+        };
+        let shared = PortShared {
+            id: NEXT_PORT.fetch_add(1, Ordering::Relaxed),
+            backend,
+            concurrency,
+            queue,
+            driver,
+            next_op: AtomicU64::new(1),
+        };
+        Ok(CompletionPort { shared: Arc::new(shared) })
+    }
+}
+
+fn open_best(queue: &Arc<Queue>) -> io::Result<(AnyDriver, PortBackend)> {
+    let mut last = None;
+    for b in PortBackend::ALL {
+        match b.open(queue.clone()) {
+            Ok(d) => return Ok((d, b)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::ErrorKind::Unsupported.into()))
+}
+
+impl CompletionPort {
+    /// Opens a port on the best backend available here.
+    pub fn new() -> io::Result<CompletionPort> {
+        PortBuilder::default().build()
+    }
+
+    /// A builder, to force a backend or set the concurrency limit.
+    pub fn builder() -> PortBuilder {
+        PortBuilder::default()
+    }
+
+    /// The backend this port runs on.
+    pub fn backend(&self) -> PortBackend {
+        self.shared.backend
+    }
+
+    /// The concurrency limit.
+    pub fn concurrency(&self) -> usize {
+        self.shared.concurrency
+    }
+
+    /// Makes `file` (a socket, pipe or file) a handle of this port under the completion `key`,
+    /// which every completion of its ops carries. The port puts sockets and pipes in
+    /// non-blocking mode.
+    pub fn associate(&self, file: impl Into<OwnedFd>, key: usize) -> io::Result<Handle> {
+        let fd: OwnedFd = file.into();
+        let raw = fd.as_raw_fd();
+        let regular_file = crate::sys::is_regular_file(raw)?;
+        self.shared.driver.attach(raw, regular_file)?;
+        let inner =
+            handle::HandleInner { fd, key, port: self.shared.id, regular_file, owner: Arc::downgrade(&self.shared) };
+        Ok(Handle { inner: Arc::new(inner) })
+    }
+
+    /// Starts `op`; its completion carries `user_data`. On error the op comes back untouched.
+    pub fn submit<O: Op>(&self, op: O, user_data: usize) -> Result<OpId, SubmitError<O>> {
+        if op.handle().is_some_and(|h| h.inner.port != self.shared.id) {
+            return Err(SubmitError { error: error::foreign_handle(), op });
+        }
+        let id = self.next_id();
+        let key = op.handle().map_or(0, |h| h.key());
+        self.shared.driver.submit(Pending { id, key, user_data, op: Box::new(op) });
+        Ok(id)
+    }
+
+    /// Queues a completion made by hand (like `PostQueuedCompletionStatus`): it carries `key`,
+    /// `user_data` and `Ok(value)`, and its op is [`Nop`].
+    pub fn post(&self, key: usize, user_data: usize, value: usize) -> io::Result<OpId> {
+        let id = self.next_id();
+        let c = Pending { id, key, user_data, op: Box::new(Nop) }.complete(Ok(value));
+        if self.shared.queue.push([c]) {
+            self.shared.driver.notify()?;
+        }
+        Ok(id)
+    }
+
+    /// Waits for one completion; `None` when `timeout` passed first (never earlier).
+    pub fn wait(&self, timeout: Option<Duration>) -> io::Result<Option<Completion>> {
+        let mut out = Vec::with_capacity(1);
+        self.wait_many(&mut out, 1, timeout)?;
+        Ok(out.pop())
+    }
+
+    /// Appends up to `max` completions to `out` (like `GetQueuedCompletionStatusEx`): at least
+    /// one, unless `timeout` passes first (never earlier), in which case none. Returns how many.
+    ///
+    /// Any number of threads may wait at once; each completion goes to exactly one.
+    pub fn wait_many(&self, out: &mut Vec<Completion>, max: usize, timeout: Option<Duration>) -> io::Result<usize> {
+        if max == 0 {
+            return Err(error::zero_max());
+        }
+        let driver = &self.shared.driver;
+        self.shared.queue.wait(out, max, timeout, |t| driver.poll(t))
+    }
+
+    /// Cancels an op in flight: it completes exactly once, with an error of kind `Interrupted`
+    /// ([`Completion::is_cancelled`]), and its buffer. `NotFound` if it already completed (or
+    /// is running on the file thread pool, where it completes normally).
+    pub fn cancel(&self, id: OpId) -> io::Result<()> {
+        self.shared.driver.cancel(id)
+    }
+
+    fn next_id(&self) -> OpId {
+        OpId(self.shared.next_op.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl handle::HandleInner {
+    /// Tells the port the descriptor is going away.
+    pub(crate) fn detach(&self, owner: &Weak<PortShared>) {
+        if let Some(port) = owner.upgrade() {
+            port.driver.detach(self.fd.as_raw_fd());
+        }
+    }
+}
