@@ -5,7 +5,7 @@ fn main() {
     let family = std::env::var("CARGO_CFG_TARGET_FAMILY").unwrap_or_default();
     let is = |names: &[&str]| names.contains(&os.as_str());
 
-    let aliases: [(&str, bool); 8] = [
+    let aliases: [(&str, bool); 9] = [
         // epoll(7): the native readiness backend.
         ("epoll", is(&["linux", "android"])),
         // kqueue(2): the native readiness backend on the BSDs and Apple systems.
@@ -22,6 +22,8 @@ fn main() {
         ("accept4", is(&["linux", "android", "freebsd", "netbsd", "openbsd", "dragonfly"])),
         // MSG_NOSIGNAL: a send to a closed peer fails with EPIPE instead of raising SIGPIPE.
         ("msg_nosignal", is(&["linux", "android", "freebsd", "netbsd", "openbsd", "dragonfly"])),
+        // io_uring(7): the native completion backend (probed at run time: the kernel may refuse it).
+        ("uring", is(&["linux"])),
     ];
     for (name, on) in aliases {
         println!("cargo::rustc-check-cfg=cfg({name})");

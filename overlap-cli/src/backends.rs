@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use overlap::Backend;
+use overlap::{Backend, PortBackend};
 
 /// One row of the table.
 struct Row {
@@ -14,15 +14,25 @@ struct Row {
 
 fn rows() -> Vec<Row> {
     let default = Backend::default();
-    Backend::ALL
-        .into_iter()
-        .map(|b| Row {
-            model: "readiness (Reactor)",
-            backend: b.name(),
-            status: b.check().map_err(|e| e.to_string()),
-            note: if b == default { "default" } else { "" },
-        })
-        .collect()
+    let readiness = Backend::ALL.into_iter().map(|b| Row {
+        model: "readiness (Reactor)",
+        backend: b.name(),
+        status: b.check().map_err(|e| e.to_string()),
+        note: if b == default { "default" } else { "" },
+    });
+    let port_default = PortBackend::available().first().copied();
+    let completion = PortBackend::ALL.into_iter().map(|b| Row {
+        model: "completion (Port)",
+        backend: b.name(),
+        status: b.check().map_err(|e| e.to_string()),
+        note: match (b, Some(b) == port_default) {
+            (PortBackend::Uring, true) => "native, default",
+            (PortBackend::Uring, false) => "native",
+            (_, true) => "emulated over readiness, default",
+            _ => "emulated over readiness",
+        },
+    });
+    readiness.chain(completion).collect()
 }
 
 /// Prints the table to `out`.
@@ -49,10 +59,15 @@ mod tests {
         run(&mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         for b in Backend::ALL {
-            let line = text.lines().find(|l| l.split_whitespace().any(|w| w == b.name()));
+            let line = text.lines().find(|l| l.starts_with("readiness") && l.split_whitespace().any(|w| w == b.name()));
             let line = line.unwrap_or_else(|| panic!("no row for {b}:\n{text}"));
-            let works = b.check().is_ok();
-            assert_eq!(line.contains(" yes "), works, "{b}: {line}");
+            assert_eq!(line.contains(" yes "), b.check().is_ok(), "{b}: {line}");
+        }
+        for b in PortBackend::ALL {
+            let line =
+                text.lines().find(|l| l.starts_with("completion") && l.split_whitespace().any(|w| w == b.name()));
+            let line = line.unwrap_or_else(|| panic!("no row for {b}:\n{text}"));
+            assert_eq!(line.contains(" yes "), b.check().is_ok(), "{b}: {line}");
         }
     }
 }

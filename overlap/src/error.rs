@@ -118,3 +118,12 @@ pub(crate) fn unknown_port_backend(name: &str) -> Error {
 pub(crate) fn backend_unavailable_port(backend: crate::PortBackend, why: &str) -> Error {
     Error::new(ErrorKind::Unsupported, format!("the {backend} completion backend is not available here: {why}"))
 }
+
+#[cfg_attr(not(uring), allow(dead_code))]
+pub(crate) fn uring_queue_full() -> Error {
+    Error::new(
+        ErrorKind::ResourceBusy,
+        "the io_uring submission queue stayed full: the op was not submitted (too many submitters \
+         at once while no thread waits on the port)",
+    )
+}

@@ -5,17 +5,22 @@
 //!
 //! - the **readiness** model of libevent and epoll: [`Reactor`] tells you *when* a socket can
 //!   be read or written, and you do the I/O;
-//! - the **completion** model of Windows I/O completion ports (coming next): you hand over an
-//!   operation with its buffer, and a pool of threads waiting on the port gets it back done.
+//! - the **completion** model of Windows I/O completion ports: [`CompletionPort`] takes
+//!   [ops](op) that own their buffers, and any number of threads waiting on the port get them
+//!   back done, each completion to exactly one of them.
 //!
 //! # Backends
 //!
 //! | model | Linux | BSD / macOS | Windows |
 //! |---|---|---|---|
 //! | readiness ([`Reactor`]) | **epoll** (default), poll | **kqueue** (default, type-checked only), poll | — (AFD poll, planned) |
+//! | completion ([`CompletionPort`]) | **io_uring** (default, probed at run time), emulated over epoll or poll | emulated over kqueue or poll (type-checked only) | — (IOCP, planned) |
 //!
-//! [`Backend::available`] lists what works on this machine; [`ReactorBuilder::backend`] forces
-//! one; `overlap backends` (the CLI) prints the table with the reasons others are missing.
+//! [`Backend::available`] and [`PortBackend::available`] list what works on this machine;
+//! [`ReactorBuilder::backend`] and [`PortBuilder::backend`] force one; `overlap backends` (the
+//! CLI) prints the table with the reasons others are missing (io_uring refused by the kernel,
+//! say). The emulation is the seed-2 port of an IOCP server to epoll: try the call at once,
+//! park it on `WouldBlock`, retry on readiness, in submission order per socket.
 //!
 //! # Triggers
 //!

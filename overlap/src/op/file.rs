@@ -21,6 +21,10 @@ impl<B: IoBufMut + std::marker::Send> Read<B> {
     pub fn new(handle: &Handle, buf: B) -> Read<B> {
         Read { handle: handle.clone(), buf, offset: None }
     }
+    /// The handle the op works on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
     /// Reads at `offset` instead (files).
     pub fn at(mut self, offset: u64) -> Read<B> {
         self.offset = Some(offset);
@@ -55,6 +59,10 @@ impl<B: IoBuf + std::marker::Send> Write<B> {
     /// A write of `buf` to `handle`, at the current position.
     pub fn new(handle: &Handle, buf: B) -> Write<B> {
         Write { handle: handle.clone(), buf, offset: None }
+    }
+    /// The handle the op works on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
     }
     /// Writes at `offset` instead (files).
     pub fn at(mut self, offset: u64) -> Write<B> {

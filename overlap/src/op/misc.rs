@@ -44,6 +44,10 @@ impl PollReady {
     pub fn new(handle: &Handle, interest: Interest) -> PollReady {
         PollReady { handle: handle.clone(), interest, ready: 0 }
     }
+    /// The handle the op works on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
     /// Readable (or the end of the stream) was reported.
     pub fn is_readable(&self) -> bool {
         self.ready & flags::READABLE != 0

@@ -27,6 +27,10 @@ impl Accept {
     pub fn new(listener: &Handle) -> Accept {
         Accept { handle: listener.clone(), addr: SockAddrBuf::empty(), socket: None, peer: None }
     }
+    /// The handle the op works on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
     /// The accepted socket, once (after a successful completion).
     pub fn take_socket(&mut self) -> Option<OwnedFd> {
         self.socket.take()
@@ -70,6 +74,10 @@ impl Connect {
     pub fn new(socket: &Handle, addr: SocketAddr) -> Connect {
         Connect { handle: socket.clone(), addr: SockAddrBuf::from_socket_addr(addr) }
     }
+    /// The handle the op works on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
 }
 
 impl OpCode for Connect {
@@ -97,6 +105,10 @@ impl<B: IoBufMut + std::marker::Send> Recv<B> {
     /// A receive on `socket` into `buf`.
     pub fn new(socket: &Handle, buf: B) -> Recv<B> {
         Recv { handle: socket.clone(), buf }
+    }
+    /// The handle the op works on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
     }
     /// The buffer, with what was received appended.
     pub fn into_buf(self) -> B {
@@ -127,6 +139,10 @@ impl<B: IoBuf + std::marker::Send> Send<B> {
     pub fn new(socket: &Handle, buf: B) -> Send<B> {
         Send { handle: socket.clone(), buf }
     }
+    /// The handle the op works on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
     /// The buffer back.
     pub fn into_buf(self) -> B {
         self.buf
@@ -155,6 +171,10 @@ impl<B: IoBuf + std::marker::Send> SendVectored<B> {
     /// A gathered send of `bufs` on `socket`.
     pub fn new(socket: &Handle, bufs: Vec<B>) -> SendVectored<B> {
         SendVectored { handle: socket.clone(), bufs }
+    }
+    /// The handle the op works on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
     }
     /// The buffers back.
     pub fn into_bufs(self) -> Vec<B> {
@@ -187,6 +207,10 @@ impl<B: IoBufMut + std::marker::Send> RecvFrom<B> {
     /// A receive on `socket` into `buf`.
     pub fn new(socket: &Handle, buf: B) -> RecvFrom<B> {
         RecvFrom { handle: socket.clone(), buf, addr: SockAddrBuf::empty(), peer: None }
+    }
+    /// The handle the op works on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
     }
     /// The sender's address (after a successful completion).
     pub fn peer_addr(&self) -> Option<SocketAddr> {
@@ -226,6 +250,10 @@ impl<B: IoBuf + std::marker::Send> SendTo<B> {
     /// A send of `buf` from `socket` to `addr`.
     pub fn new(socket: &Handle, buf: B, addr: SocketAddr) -> SendTo<B> {
         SendTo { handle: socket.clone(), buf, addr: SockAddrBuf::from_socket_addr(addr) }
+    }
+    /// The handle the op works on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
     }
     /// The buffer back.
     pub fn into_buf(self) -> B {

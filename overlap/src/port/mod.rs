@@ -57,7 +57,10 @@ impl PortBackend {
     /// `Ok` if this backend works here, else an `Unsupported` error that says why.
     pub fn check(self) -> io::Result<()> {
         match self {
-            PortBackend::Uring => Err(error::backend_unavailable_port(self, "not built yet")),
+            #[cfg(uring)]
+            PortBackend::Uring => crate::sys::uring::probe(),
+            #[cfg(not(uring))]
+            PortBackend::Uring => Err(error::backend_unavailable_port(self, "io_uring exists only on Linux")),
             PortBackend::Emulated(b) => b.check(),
         }
     }
@@ -69,7 +72,10 @@ impl PortBackend {
 
     fn open(self, queue: Arc<Queue>) -> io::Result<AnyDriver> {
         match self {
-            PortBackend::Uring => Err(error::backend_unavailable_port(self, "not built yet")),
+            #[cfg(uring)]
+            PortBackend::Uring => Ok(AnyDriver::Uring(crate::sys::uring::Driver::new(queue)?)),
+            #[cfg(not(uring))]
+            PortBackend::Uring => Err(error::backend_unavailable_port(self, "io_uring exists only on Linux")),
             PortBackend::Emulated(b) => {
                 Ok(AnyDriver::Emulated(crate::sys::emulated::Driver::new(AnySelector::open(b)?, queue)))
             }
@@ -215,7 +221,14 @@ impl PortBuilder {
             driver,
             next_op: AtomicU64::new(1),
         };
-        Ok(CompletionPort { shared: Arc::new(shared) })
+        let shared = Arc::new(shared);
+        let weak = Arc::downgrade(&shared);
+        shared.queue.set_waker(move || {
+            if let Some(port) = weak.upgrade() {
+                let _ = port.driver.notify();
+            }
+        });
+        Ok(CompletionPort { shared })
     }
 }
 
@@ -302,12 +315,13 @@ impl CompletionPort {
             return Err(error::zero_max());
         }
         let driver = &self.shared.driver;
-        self.shared.queue.wait(out, max, timeout, |t| driver.poll(t))
+        self.shared.queue.wait(out, max, timeout, |t| driver.poll(t), || driver.notify())
     }
 
     /// Cancels an op in flight: it completes exactly once, with an error of kind `Interrupted`
-    /// ([`Completion::is_cancelled`]), and its buffer. `NotFound` if it already completed (or
-    /// is running on the file thread pool, where it completes normally).
+    /// ([`Completion::is_cancelled`]), and its buffer — or with its own result, if it finished
+    /// first. `NotFound` if it already completed. A regular-file op of the emulation runs on a
+    /// thread pool at once and cannot be cancelled there (`NotFound`; it completes normally).
     pub fn cancel(&self, id: OpId) -> io::Result<()> {
         self.shared.driver.cancel(id)
     }

@@ -7,16 +7,21 @@
 //! driver pushes completions, a follower is woken to take them while the leader goes on; when
 //! the leader returns, a follower may become the next leader.
 //!
-//! A completion pushed from outside the leader (a post, an op that completed at submission, the
-//! file thread pool) wakes a follower; if there is none, the caller must wake the leader out of
-//! the kernel (`push` returns true for that).
+//! **Hand-off rule.** Whoever leaves the lock with completions still queued (a push, a waiter
+//! that took only part of them), or leaves the port without a leader, hands off: it wakes one
+//! sleeping follower, *claiming* it (`idle` counts only followers nobody has woken yet, so a
+//! wake-up is never spent on a thread that is already coming); if there is none, and a leader
+//! sits in the kernel, the leader is woken out of the kernel (`push` returns true for that, and
+//! `wait` calls its `wake`).
 //!
 //! **Concurrency limit** (IOCP's `NumberOfConcurrentThreads`): a thread that took completions
-//! holds a *slot* until it waits again; while `limit` threads hold slots, completions stay
-//! queued. A thread that stops waiting keeps its slot, as on Windows until it exits.
+//! holds a *slot* until it waits again or exits (a thread-local guard gives the slot back when
+//! the thread ends, as Windows does); while `limit` threads hold slots, completions stay queued.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
+use std::sync::{Arc, OnceLock, Weak};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -28,8 +33,10 @@ struct State {
     ready: VecDeque<Completion>,
     /// The thread driving the driver, if any.
     leader: Option<ThreadId>,
-    /// Followers asleep on the condition variable.
+    /// Followers asleep on the condition variable that nobody has woken yet.
     idle: usize,
+    /// Followers woken (claimed) but not yet running.
+    wakeups: usize,
     /// Threads holding a concurrency slot.
     active: Vec<ThreadId>,
 }
@@ -39,6 +46,39 @@ pub(crate) struct Queue {
     state: Mutex<State>,
     cond: Condvar,
     limit: usize,
+    /// Wakes a leader out of the kernel, for hand-offs made where no caller can (a thread
+    /// exiting with a slot). Set once the driver exists.
+    waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
+}
+
+/// The queues in which the current thread holds a slot; gives them back when the thread ends.
+struct Held {
+    id: ThreadId,
+    queues: Vec<Weak<Queue>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        for q in self.queues.drain(..).filter_map(|w| w.upgrade()) {
+            q.release(self.id);
+        }
+    }
+}
+
+thread_local! {
+    static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
+}
+
+/// Remembers that this thread holds a slot in `q` (once per queue).
+fn remember(q: &Arc<Queue>) {
+    let _ = HELD.try_with(|h| {
+        let mut h = h.borrow_mut();
+        let held = h.get_or_insert_with(|| Held { id: current(), queues: Vec::new() });
+        held.queues.retain(|w| w.strong_count() > 0);
+        if !held.queues.iter().any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(q))) {
+            held.queues.push(Arc::downgrade(q));
+        }
+    });
 }
 
 fn current() -> ThreadId {
@@ -47,11 +87,40 @@ fn current() -> ThreadId {
 
 impl Queue {
     pub(crate) fn new(limit: usize) -> Queue {
-        Queue { state: Mutex::new(State::default()), cond: Condvar::new(), limit: limit.max(1) }
+        Queue { state: Mutex::new(State::default()), cond: Condvar::new(), limit: limit.max(1), waker: OnceLock::new() }
+    }
+
+    /// Sets how to wake a leader out of the kernel (see `waker`).
+    pub(crate) fn set_waker(&self, wake: impl Fn() + Send + Sync + 'static) {
+        let _ = self.waker.set(Box::new(wake));
+    }
+
+    /// Gives back the slot of a thread that ended.
+    fn release(&self, id: ThreadId) {
+        let mut st = self.lock();
+        let Some(i) = st.active.iter().position(|t| *t == id) else { return };
+        st.active.swap_remove(i);
+        if !st.ready.is_empty() && self.hand_off(&mut st) {
+            drop(st);
+            if let Some(wake) = self.waker.get() {
+                wake();
+            }
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Wakes one unclaimed follower; else says whether a leader in the kernel must be woken.
+    fn hand_off(&self, st: &mut State) -> bool {
+        if st.idle > 0 {
+            st.idle -= 1;
+            st.wakeups += 1;
+            self.cond.notify_one();
+            return false;
+        }
+        st.leader.is_some_and(|l| l != current()) && !st.ready.is_empty()
     }
 
     /// Queues finished ops. Returns true if the caller must wake the leader out of the kernel
@@ -60,24 +129,19 @@ impl Queue {
         let mut st = self.lock();
         let before = st.ready.len();
         st.ready.extend(done);
-        if st.ready.len() == before {
-            return false;
-        }
-        if st.idle > 0 {
-            self.cond.notify_one();
-            return false;
-        }
-        st.leader.is_some_and(|l| l != current())
+        st.ready.len() != before && self.hand_off(&mut st)
     }
 
     /// Waits for up to `max` completions (at least one unless `timeout` passes first), driving
-    /// the kernel with `drive(timeout)` when no other thread does.
+    /// the kernel with `drive(timeout)` when no other thread does, and waking a leader out of
+    /// the kernel with `wake()` when the hand-off rule says so.
     pub(crate) fn wait(
-        &self,
+        self: &Arc<Self>,
         out: &mut Vec<Completion>,
         max: usize,
         timeout: Option<Duration>,
         drive: impl Fn(Option<Duration>) -> io::Result<()>,
+        wake: impl Fn() -> io::Result<()>,
     ) -> io::Result<usize> {
         let me = current();
         let start = Instant::now();
@@ -85,16 +149,19 @@ impl Queue {
         let forever = timeout.is_some() && deadline.is_none(); // too large for an Instant
         let mut st = self.lock();
         if let Some(i) = st.active.iter().position(|t| *t == me) {
-            st.active.swap_remove(i);
-            self.cond.notify_one(); // a waiter may have been held back by the limit
+            st.active.swap_remove(i); // this thread is done with what it took last time
         }
         loop {
             if !st.ready.is_empty() && st.active.len() < self.limit {
                 let n = max.min(st.ready.len());
                 out.extend(st.ready.drain(..n));
                 st.active.push(me);
-                if !st.ready.is_empty() && st.idle > 0 {
-                    self.cond.notify_one();
+                remember(self);
+                let leftover = !st.ready.is_empty() || st.leader.is_none();
+                let wake_leader = leftover && self.hand_off(&mut st);
+                drop(st);
+                if wake_leader {
+                    wake()?;
                 }
                 return Ok(n);
             }
@@ -103,7 +170,8 @@ impl Queue {
                 None => Some(Duration::ZERO),
                 Some(d) => Some(d.saturating_duration_since(Instant::now())),
             };
-            if left == Some(Duration::ZERO) && timeout != Some(Duration::ZERO) {
+            let polled_once = timeout == Some(Duration::ZERO);
+            if left == Some(Duration::ZERO) && !polled_once {
                 return Ok(0);
             }
             if st.leader.is_none() && st.ready.is_empty() {
@@ -112,16 +180,18 @@ impl Queue {
                 let res = drive(left);
                 st = self.lock();
                 st.leader = None;
-                if st.idle > 0 {
-                    self.cond.notify_one(); // the next leader, or a taker of what was pushed
+                if let Err(e) = res {
+                    if self.hand_off(&mut st) {
+                        unreachable!("no leader after this one stepped down");
+                    }
+                    return Err(e);
                 }
-                res?;
-                if timeout == Some(Duration::ZERO) && st.ready.is_empty() {
+                if polled_once && st.ready.is_empty() {
                     return Ok(0);
                 }
                 continue;
             }
-            if timeout == Some(Duration::ZERO) {
+            if polled_once {
                 return Ok(0);
             }
             st.idle += 1;
@@ -129,7 +199,12 @@ impl Queue {
                 None => self.cond.wait(st).unwrap_or_else(|p| p.into_inner()),
                 Some(l) => self.cond.wait_timeout(st, l).unwrap_or_else(|p| p.into_inner()).0,
             };
-            st.idle -= 1;
+            // Woken by a hand-off (claimed: `wakeups`) or by the timeout / spuriously (`idle`).
+            if st.wakeups > 0 {
+                st.wakeups -= 1;
+            } else {
+                st.idle -= 1;
+            }
         }
     }
 

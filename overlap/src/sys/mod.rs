@@ -26,6 +26,8 @@ use crate::{Event, Interest, Token, Trigger};
 pub(crate) mod emulated;
 #[cfg(unix)]
 pub(crate) mod unix;
+#[cfg(uring)]
+pub(crate) mod uring;
 
 #[cfg(unix)]
 pub(crate) use unix::{file_id, is_regular_file, set_nonblocking, FileId, RawSource, SockAddrBuf};
@@ -124,6 +126,8 @@ pub(crate) trait Driver: Send + Sync {
 
 /// The completion backend chosen at run time.
 pub(crate) enum AnyDriver {
+    #[cfg(uring)]
+    Uring(uring::Driver),
     Emulated(emulated::Driver),
 }
 
@@ -131,6 +135,8 @@ pub(crate) enum AnyDriver {
 macro_rules! drive {
     ($self:ident, $d:ident => $call:expr) => {
         match $self {
+            #[cfg(uring)]
+            AnyDriver::Uring($d) => $call,
             AnyDriver::Emulated($d) => $call,
         }
     };

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use overlap::{Backend, Event, Events, Reactor, Token};
+use overlap::{Backend, Completion, CompletionPort, Event, Events, PortBackend, Reactor, Token};
 
 /// How long a case waits for something that must happen: generous, for a loaded 2-core machine.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -18,10 +18,10 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// machine can only make such a check pass wrongly, never fail wrongly.
 pub const QUIET: Duration = Duration::from_millis(150);
 
-/// One conformance case, run once per backend.
-pub struct Case {
+/// One conformance case, run once per backend (`B` is `Backend` or `PortBackend`).
+pub struct Case<B> {
     pub name: &'static str,
-    pub run: fn(Backend),
+    pub run: fn(B),
 }
 
 /// Declares cases: `cases![a, b, c]` with `fn a(b: Backend)` etc.
@@ -59,12 +59,32 @@ fn run_one(label: String, f: impl FnOnce()) -> Result<(), Failed> {
 
 /// Runs `cases` on every backend of `Backend::available()`, plus `plain` cases once each, then
 /// prints how many passed per backend and exits with libtest's status.
-pub fn run_suite(suite: &str, cases: Vec<Case>, plain: Vec<(&'static str, fn())>, sequential: bool) {
+pub fn run_suite(suite: &str, cases: Vec<Case<Backend>>, plain: Vec<(&'static str, fn())>, sequential: bool) {
+    run_on(suite, Backend::available(), cases, plain, sequential)
+}
+
+/// Runs `cases` on every backend of `PortBackend::available()` (see `run_suite`).
+pub fn run_port_suite(suite: &str, cases: Vec<Case<PortBackend>>, plain: Vec<(&'static str, fn())>, sequential: bool) {
+    let backends = PortBackend::available();
+    if !backends.contains(&PortBackend::Uring) {
+        // Said out loud, never counted: the suite runs on the emulated backends only.
+        let why = PortBackend::Uring.check().err().map(|e| e.to_string()).unwrap_or_default();
+        println!("{suite}: io_uring skipped, the kernel refused it: {why}");
+    }
+    run_on(suite, backends, cases, plain, sequential)
+}
+
+fn run_on<B: Copy + std::fmt::Display + Send + 'static>(
+    suite: &str,
+    backends: Vec<B>,
+    cases: Vec<Case<B>>,
+    plain: Vec<(&'static str, fn())>,
+    sequential: bool,
+) {
     let mut args = Arguments::from_args();
     if sequential {
         args.test_threads = Some(1);
     }
-    let backends = Backend::available();
     assert!(!backends.is_empty(), "no backend available on this machine");
     let mut trials = Vec::new();
     for &b in &backends {
@@ -214,4 +234,25 @@ pub fn raise_fd_limit() -> u64 {
 pub fn open_fds() -> usize {
     let dir = if std::path::Path::new("/proc/self/fd").exists() { "/proc/self/fd" } else { "/dev/fd" };
     std::fs::read_dir(dir).expect("list open descriptors").count()
+}
+
+/// A completion port on `b`.
+pub fn port(b: PortBackend) -> CompletionPort {
+    let p = CompletionPort::builder().backend(b).build().unwrap_or_else(|e| panic!("open {b}: {e}"));
+    assert_eq!(p.backend(), b);
+    p
+}
+
+/// Waits (up to `PATIENCE`) for the next completion.
+pub fn next(port: &CompletionPort, what: &str) -> Completion {
+    port.wait(Some(PATIENCE))
+        .expect("wait")
+        .unwrap_or_else(|| panic!("[{}] timed out waiting for {what}", port.backend()))
+}
+
+/// Asserts that no completion arrives within `QUIET`.
+pub fn port_quiet(port: &CompletionPort, why: &str) {
+    if let Some(c) = port.wait(Some(QUIET)).expect("wait") {
+        panic!("[{}] expected no completion ({why}), got {c:?}", port.backend());
+    }
 }

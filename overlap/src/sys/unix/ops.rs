@@ -145,22 +145,28 @@ fn syscall(desc: Desc<'_>) -> io::Result<usize> {
         Desc::Read { fd, buf, offset } => {
             let (ptr, room) = spare_ptr(buf);
             // SAFETY: `ptr` is writable for `room` bytes.
-            size(unsafe {
-                match offset {
-                    Some(off) => libc::pread(fd, ptr, room, off as libc::off_t),
-                    None => libc::read(fd, ptr, room),
-                }
-            })
+            let at = offset.map(|off| size(unsafe { libc::pread(fd, ptr, room, off as libc::off_t) }));
+            match at {
+                // Pipes and sockets have no position: the offset is ignored, as io_uring and
+                // IOCP ignore it there.
+                Some(Err(e)) if e.raw_os_error() == Some(libc::ESPIPE) => {}
+                Some(r) => return r,
+                None => {}
+            }
+            // SAFETY: as above.
+            size(unsafe { libc::read(fd, ptr, room) })
         }
         Desc::Write { fd, buf, offset } => {
             let (ptr, len) = (buf.buf_ptr().cast(), buf.buf_len());
             // SAFETY: the buffer's first `len` bytes are initialised and readable.
-            size(unsafe {
-                match offset {
-                    Some(off) => libc::pwrite(fd, ptr, len, off as libc::off_t),
-                    None => libc::write(fd, ptr, len),
-                }
-            })
+            let at = offset.map(|off| size(unsafe { libc::pwrite(fd, ptr, len, off as libc::off_t) }));
+            match at {
+                Some(Err(e)) if e.raw_os_error() == Some(libc::ESPIPE) => {} // no position: ignored
+                Some(r) => return r,
+                None => {}
+            }
+            // SAFETY: as above.
+            size(unsafe { libc::write(fd, ptr, len) })
         }
         Desc::PollReady { fd, interest } => {
             let mut p = libc::pollfd { fd, events: poll_events(interest), revents: 0 };

@@ -1,0 +1,153 @@
+//! The echo server on the readiness model: one `Reactor` per thread, edge-triggered.
+
+use std::collections::HashMap;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+
+use overlap::{Backend, Events, Interest, Reactor, Token, Trigger, Waker};
+
+use super::Stop;
+
+const LISTENER: Token = Token(0);
+const STOP: Token = Token(1);
+
+struct Conn {
+    stream: TcpStream,
+    /// Bytes read but not yet written back (the socket was full).
+    pending: Vec<u8>,
+}
+
+pub(super) fn start(
+    addr: SocketAddr,
+    backend: Backend,
+    threads: usize,
+) -> io::Result<(SocketAddr, Stop, std::thread::JoinHandle<io::Result<()>>)> {
+    let first = super::listener(addr)?;
+    let addr = first.local_addr()?;
+    let trigger = if backend == Backend::Poll { Trigger::Level } else { Trigger::Edge };
+    let mut wakers = Vec::new();
+    let mut loops = Vec::new();
+    for i in 0..threads.max(1) {
+        let listener = if i == 0 { first.try_clone()? } else { super::listener(addr)? };
+        let reactor = Reactor::builder().backend(backend).build()?;
+        reactor.registry().register(&listener, LISTENER, Interest::READABLE, trigger)?;
+        wakers.push(Waker::new(reactor.registry(), STOP)?);
+        loops.push((reactor, listener));
+    }
+    drop(first);
+    let stop: Stop = Arc::new(move || {
+        for w in &wakers {
+            let _ = w.wake();
+        }
+    });
+    let server = std::thread::spawn(move || {
+        let handles: Vec<_> = loops
+            .into_iter()
+            .map(|(reactor, listener)| std::thread::spawn(move || serve(reactor, listener, trigger)))
+            .collect();
+        let mut res = Ok(());
+        for h in handles {
+            let r = h.join().map_err(|_| io::Error::other("a reactor thread panicked"))?;
+            res = res.and(r);
+        }
+        res
+    });
+    Ok((addr, stop, server))
+}
+
+fn serve(mut reactor: Reactor, listener: TcpListener, trigger: Trigger) -> io::Result<()> {
+    let mut conns: HashMap<Token, Conn> = HashMap::new();
+    let mut next = 2usize;
+    let mut events = Events::with_capacity(1024);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        reactor.poll(&mut events, None)?;
+        for ev in &events {
+            match ev.token() {
+                STOP => return Ok(()),
+                LISTENER => loop {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            stream.set_nonblocking(true)?;
+                            stream.set_nodelay(true)?;
+                            let token = Token(next);
+                            next += 1;
+                            let interest = Interest::READABLE | Interest::WRITABLE;
+                            reactor.registry().register(&stream, token, interest, trigger)?;
+                            conns.insert(token, Conn { stream, pending: Vec::new() });
+                        }
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(e) if is_transient(&e) => break, // EMFILE and friends: try again later
+                        Err(e) => return Err(e),
+                    }
+                },
+                token => {
+                    let Some(conn) = conns.get_mut(&token) else { continue };
+                    if !echo(conn, &mut buf) {
+                        let _ = reactor.registry().deregister(&conn.stream);
+                        conns.remove(&token);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn is_transient(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(code) if code == 24 || code == 23 || code == 103)
+    // EMFILE ENFILE ECONNABORTED
+}
+
+/// Reads what is there and writes it back; false when the connection is over.
+fn echo(conn: &mut Conn, buf: &mut [u8]) -> bool {
+    if !flush(conn) {
+        return false;
+    }
+    loop {
+        match (&conn.stream).read(buf) {
+            Ok(0) => return false,
+            Ok(n) => {
+                if conn.pending.is_empty() {
+                    match write_some(&conn.stream, &buf[..n]) {
+                        Ok(w) => conn.pending.extend_from_slice(&buf[w..n]),
+                        Err(_) => return false,
+                    }
+                } else {
+                    conn.pending.extend_from_slice(&buf[..n]);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Writes what the socket takes now; the count written.
+fn write_some(mut s: &TcpStream, data: &[u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < data.len() {
+        match s.write(&data[done..]) {
+            Ok(n) => done += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Writes pending output; false if the connection failed.
+fn flush(conn: &mut Conn) -> bool {
+    if conn.pending.is_empty() {
+        return true;
+    }
+    match write_some(&conn.stream, &conn.pending) {
+        Ok(n) => {
+            conn.pending.drain(..n);
+            true
+        }
+        Err(_) => false,
+    }
+}

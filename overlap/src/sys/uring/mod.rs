@@ -1,0 +1,352 @@
+//! Completions from the kernel itself: io_uring (Linux 5.11+), probed at run time.
+//!
+//! Each op becomes one submission queue entry (SQE) whose user data is the op's id; the
+//! kernel posts one completion queue entry (CQE) per op, carrying that id and the raw result,
+//! which [`ops::finish`](super::unix::ops::finish) turns into the op's outcome. Nothing is
+//! retried here: the kernel waits for readiness itself.
+//!
+//! **Order.** The kernel wakes the ops parked on one socket in no particular order (several
+//! receives: the last one armed gets the first datagram), while a port completes the ops of
+//! one socket in submission order, as IOCP does. So ops on a socket or pipe go through a
+//! *lane* per descriptor and direction — reads (accept, receives, readiness waits) and writes
+//! (connect, sends) — and only the oldest op of a lane is in the kernel; its CQE starts the
+//! next. Regular files, timeouts and no-ops have no lane.
+//!
+//! Threads: any thread submits, cancels and posts. The submission queue is behind a lock; a
+//! submitter pushes its entry and enters the kernel right away (`io_uring_enter` from several
+//! threads at once, and beside the leader's wait, is what the kernel expects). Only the port's
+//! leader waits (`io_uring_enter` with `GETEVENTS` and a timeout, `EXT_ARG`) and drains the
+//! completion queue, then pushes what finished to the port's queue. [`notify`](Driver::notify)
+//! wakes it with a `NOP` of its own (one at a time: a storm of notifies is one entry).
+//!
+//! While an op is in flight, the in-flight table owns it (boxed: the pointers its SQE holds into
+//! its buffer and address stay valid) and a [`sqe::Side`] with whatever else the SQE points at
+//! (iovecs, `msghdr`, timespec). The entry goes in the table *before* its SQE is visible to the
+//! kernel, so its CQE always finds it, and both happen under the submission lock and the state
+//! lock, so a cancel that finds the op in flight queues its `ASYNC_CANCEL` behind the op's SQE,
+//! and an op is always either waiting in its lane or in flight, never between.
+//!
+//! State of one op:
+//!
+//! ```text
+//!   submit ─┬─ (its lane is free, or it has none) ──────────────────────────┬─► in flight
+//!           └─► waiting in its lane ── (the op ahead of it completed) ───────┘
+//!                   └── cancel ──────────────────────────────────────► cancelled
+//!
+//!   in flight ── CQE ───────────────────────────────────────────────► completed
+//!       ├── cancel ──► cancel requested ──┬─ CQE -ECANCELED ─────────► cancelled
+//!       │                                 └─ CQE with its result ────► completed (it raced)
+//!       └── port dropped ──► cancel requested ──┬─ CQE within 2 s ───► cancelled and dropped
+//!                                               └─ none ─────────────► leaked, never freed
+//! ```
+//!
+//! (Ops still waiting in a lane when the port is dropped never reached the kernel: dropped.)
+//!
+//! An op whose SQE cannot be queued at all (the submission queue stays full) completes at once
+//! with that error. Every op completes exactly once: its entry leaves the table only when its
+//! own CQE is reaped.
+//!
+//! Beside this file: `probe` (why the kernel may refuse io_uring), `ring` (the queues behind
+//! their locks: the `unsafe` of the `io-uring` crate), `sqe` (an op as an SQE, a CQE as its
+//! outcome).
+#![allow(unsafe_code)]
+
+mod probe;
+mod ring;
+mod sqe;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use io_uring::{opcode, squeue};
+
+pub(crate) use probe::probe;
+
+use super::RawSource;
+use crate::op::Desc;
+use crate::port::{Pending, Queue};
+use crate::{error, Completion, OpId};
+
+/// Submission queue slots (the completion queue has 4× as many; the kernel keeps overflow).
+const ENTRIES: u32 = 256;
+/// User data of the wake-up `NOP` (op ids count up from 1 and never get here).
+const WAKE: u64 = u64::MAX;
+/// User data of `ASYNC_CANCEL` entries, whose own completions say nothing we need.
+const CANCEL: u64 = u64::MAX - 1;
+/// How long dropping the driver waits for the cancelled ops' completions.
+const DRAIN_PATIENCE: Duration = Duration::from_secs(2);
+
+/// A descriptor and a direction (true: reads); see "Order" in the module docs.
+type Lane = (RawSource, bool);
+
+/// The lane `p` waits in, if any.
+fn lane(p: &mut Pending) -> Option<Lane> {
+    if p.op.handle().is_some_and(|h| h.inner.regular_file) {
+        return None; // files have no readiness: nothing to order by
+    }
+    match p.op.describe() {
+        Desc::Nop | Desc::Timeout { .. } => None,
+        Desc::Accept { fd, .. } | Desc::Recv { fd, .. } | Desc::RecvFrom { fd, .. } | Desc::Read { fd, .. } => {
+            Some((fd, true))
+        }
+        Desc::PollReady { fd, interest } => Some((fd, interest.is_readable() || interest.is_priority())),
+        Desc::Connect { fd, .. }
+        | Desc::Send { fd, .. }
+        | Desc::SendVectored { fd, .. }
+        | Desc::SendTo { fd, .. }
+        | Desc::Write { fd, .. } => Some((fd, false)),
+    }
+}
+
+/// An op the kernel owns.
+struct InFlight {
+    pending: Pending,
+    side: sqe::Side,
+    lane: Option<Lane>,
+}
+
+impl InFlight {
+    fn complete(mut self, res: i32) -> Completion {
+        let result = sqe::outcome(&mut *self.pending.op, &self.side, res);
+        self.pending.complete(result)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    /// Ops in flight, by id (their SQE's user data).
+    inflight: HashMap<u64, InFlight>,
+    /// The ops waiting behind the one in flight, per lane; a lane exists while one of its ops
+    /// is in flight.
+    lanes: HashMap<Lane, VecDeque<Pending>>,
+    /// The lane of each waiting op.
+    waiting: HashMap<u64, Lane>,
+}
+
+/// The io_uring completion driver.
+pub(crate) struct Driver {
+    /// Its submission lock is taken before `state`.
+    ring: ring::Ring,
+    state: Mutex<State>,
+    queue: Arc<Queue>,
+    /// A wake-up `NOP` is in the ring and its CQE not reaped yet.
+    wake_pending: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Driver {
+    /// Opens a ring, or says (`Unsupported`) why the kernel refuses io_uring here.
+    pub(crate) fn new(queue: Arc<Queue>) -> io::Result<Driver> {
+        probe()?;
+        Ok(Driver {
+            ring: ring::Ring::new(ENTRIES)?,
+            state: Mutex::default(),
+            queue,
+            wake_pending: AtomicBool::new(false),
+        })
+    }
+
+    /// Drains the completion queue: the ops it finished, completed.
+    fn reap(&self) -> Vec<Completion> {
+        let mut cqes = Vec::new();
+        self.ring.drain(&mut cqes);
+        let mut finished = Vec::with_capacity(cqes.len());
+        {
+            let mut st = lock(&self.state);
+            for (user_data, res) in cqes {
+                match user_data {
+                    WAKE => self.wake_pending.store(false, Ordering::Release),
+                    CANCEL => {} // the target's own CQE says how it ended
+                    id => {
+                        let op = st.inflight.remove(&id);
+                        debug_assert!(op.is_some(), "a CQE for op {id}, which is not in flight");
+                        finished.extend(op.map(|op| (op, res)));
+                    }
+                }
+            }
+        }
+        let mut done = Vec::with_capacity(finished.len());
+        for (op, res) in finished {
+            let lane = op.lane;
+            done.push(op.complete(res));
+            if let Some(lane) = lane {
+                self.advance(lane);
+            }
+        }
+        done
+    }
+
+    /// Hands `p` to the kernel through `slot` (`st` is the locked state).
+    fn start(slot: ring::Slot<'_>, st: &mut State, mut p: Pending, lane: Option<Lane>) {
+        let (entry, side) = sqe::prepare(&mut *p.op);
+        let entry = entry.user_data(p.id.0);
+        // In the table before the kernel can see the entry: its CQE must find it.
+        st.inflight.insert(p.id.0, InFlight { pending: p, side, lane });
+        // SAFETY: the entry points into the op and into `side`. Both are boxed (moving the
+        // `Pending` and the `Side` into the table moved the boxes, not what they point at) and
+        // sit in the in-flight table, where nothing touches them until `reap` removes them
+        // after this entry's CQE; `Drop` waits for the CQEs of what is left and leaks what
+        // never got one.
+        unsafe { slot.push(&entry) };
+    }
+
+    /// The op in flight on `lane` completed: starts the next one waiting there, or closes it.
+    fn advance(&self, lane: Lane) {
+        loop {
+            let slot = self.ring.reserve();
+            let mut guard = lock(&self.state);
+            let st = &mut *guard;
+            let Some(waiting) = st.lanes.get_mut(&lane) else { return };
+            let Some(next) = waiting.pop_front() else {
+                st.lanes.remove(&lane);
+                return;
+            };
+            st.waiting.remove(&next.id.0);
+            match slot {
+                Ok(slot) => {
+                    Self::start(slot, st, next, Some(lane));
+                    drop(guard);
+                    return self.ring.kick();
+                }
+                Err(e) => {
+                    drop(guard);
+                    self.deliver(vec![next.complete(Err(e))]); // and on to the one after it
+                }
+            }
+        }
+    }
+
+    /// Queues completions, waking the leader if no follower can take them.
+    fn deliver(&self, done: Vec<Completion>) {
+        if self.queue.push(done) {
+            let _ = super::Driver::notify(self);
+        }
+    }
+
+    /// Queues an entry that points at nothing (wake-ups, cancels).
+    fn push_plain(&self, entry: squeue::Entry) -> io::Result<()> {
+        let slot = self.ring.reserve()?;
+        // SAFETY: NOP and ASYNC_CANCEL entries point at no memory (a cancel names its target by
+        // user data).
+        unsafe { slot.push(&entry) };
+        self.ring.kick();
+        Ok(())
+    }
+}
+
+impl super::Driver for Driver {
+    fn attach(&self, fd: RawSource, regular_file: bool) -> io::Result<()> {
+        // The ops need nothing registered. Non-blocking as `associate` promises; the kernel
+        // waits for readiness itself either way.
+        if !regular_file {
+            super::set_nonblocking(fd)?;
+        }
+        Ok(())
+    }
+
+    fn detach(&self, _fd: RawSource) {
+        // Ops hold their handle, so no op is in flight on a descriptor being closed.
+    }
+
+    fn submit(&self, mut p: Pending) {
+        let lane = lane(&mut p);
+        let slot = match self.ring.reserve() {
+            Ok(slot) => slot,
+            Err(e) => return self.deliver(vec![p.complete(Err(e))]),
+        };
+        let mut guard = lock(&self.state);
+        let st = &mut *guard;
+        if let Some(lane) = lane {
+            if let Some(waiting) = st.lanes.get_mut(&lane) {
+                // An older op of the lane is in flight: this one starts after it (the slot goes
+                // back unused).
+                st.waiting.insert(p.id.0, lane);
+                waiting.push_back(p);
+                return;
+            }
+            st.lanes.insert(lane, VecDeque::new());
+        }
+        Self::start(slot, st, p, lane);
+        drop(guard);
+        self.ring.kick();
+    }
+
+    fn cancel(&self, id: OpId) -> io::Result<()> {
+        let mut guard = lock(&self.state);
+        let st = &mut *guard;
+        if st.inflight.contains_key(&id.0) {
+            drop(guard);
+            // If the op completes meanwhile, the cancel's CQE says ENOENT and the op's says how
+            // it ended: it still completes exactly once.
+            return self.push_plain(opcode::AsyncCancel::new(id.0).build().user_data(CANCEL));
+        }
+        let lane = st.waiting.remove(&id.0).ok_or_else(error::op_not_found)?;
+        let waiting = st.lanes.get_mut(&lane).expect("a waiting op's lane exists");
+        let at = waiting.iter().position(|p| p.id == id).expect("a waiting op is in its lane");
+        let p = waiting.remove(at).expect("the position was just found");
+        drop(guard);
+        self.deliver(vec![p.cancelled()]);
+        Ok(())
+    }
+
+    fn poll(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.ring.wait(timeout)?;
+        let done = self.reap();
+        if !done.is_empty() {
+            self.deliver(done);
+        }
+        Ok(())
+    }
+
+    fn notify(&self) -> io::Result<()> {
+        if self.wake_pending.swap(true, Ordering::AcqRel) {
+            return Ok(()); // a wake-up is already on its way
+        }
+        let res = self.push_plain(opcode::Nop::new().build().user_data(WAKE));
+        if res.is_err() {
+            self.wake_pending.store(false, Ordering::Release);
+        }
+        res
+    }
+}
+
+impl Drop for Driver {
+    /// The kernel may still write into the buffers of ops in flight: cancel them all, wait (at
+    /// most [`DRAIN_PATIENCE`]) for their CQEs and drop them; leak whatever the kernel still
+    /// holds after that rather than free memory it may write. The ring closes afterwards.
+    fn drop(&mut self) {
+        let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        // Never in the kernel: dropped now (and no lane will start another op).
+        let waiting: Vec<VecDeque<Pending>> = st.lanes.drain().map(|(_, w)| w).collect();
+        st.waiting.clear();
+        drop(waiting);
+        let ids: Vec<u64> = st.inflight.keys().copied().collect();
+        for id in ids {
+            let _ = self.push_plain(opcode::AsyncCancel::new(id).build().user_data(CANCEL));
+        }
+        let deadline = Instant::now() + DRAIN_PATIENCE;
+        while !lock(&self.state).inflight.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            if self.ring.wait(Some(left.min(Duration::from_millis(100)))).is_err() {
+                break;
+            }
+            drop(self.reap()); // nobody waits on the port any more: buffers and sockets go now
+        }
+        // Leaked on purpose: the kernel may still write into these buffers (and read the side
+        // boxes) until it tears the ring down, after this returns.
+        for (_, op) in lock(&self.state).inflight.drain() {
+            std::mem::forget(op);
+        }
+    }
+}

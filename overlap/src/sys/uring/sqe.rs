@@ -1,0 +1,186 @@
+//! An op's [`Desc`] as a submission queue entry, and its completion entry back as the op's
+//! outcome.
+//!
+//! Most entries point only into the op (its buffer, its address). The rest — the iovec and
+//! `msghdr` of `SENDMSG`/`RECVMSG`, the `__kernel_timespec` of `TIMEOUT` — is boxed in a
+//! [`Side`] that the driver keeps beside the op until the completion is reaped.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::time::Duration;
+
+use io_uring::types::{Fd, Timespec};
+use io_uring::{opcode, squeue};
+use overlap_buf::IoBufMut;
+
+use crate::op::{Desc, OpCode};
+use crate::sys::unix::ops;
+use crate::sys::SockAddrBuf;
+
+/// What an entry points at besides the op. The boxes never move their contents, so the
+/// pointers the entry holds stay valid while the `Side` lives.
+pub(super) enum Side {
+    None,
+    Msg(Box<Msg>),
+    /// A `TIMEOUT`'s delay: only kept alive for the kernel, never read back.
+    Time(#[allow(dead_code)] Box<Timespec>),
+}
+
+/// A `msghdr` and the iovec array it points at.
+pub(super) struct Msg {
+    hdr: libc::msghdr,
+    iov: Vec<libc::iovec>,
+    /// A `RECVMSG`: the kernel writes the sender's address length back into `hdr`.
+    recv: bool,
+}
+
+// SAFETY: `Msg` is plain data plus pointers into the op it was built for (its buffers and
+// address, which the op — `Send` itself — owns) and into its own iovec array. The driver moves
+// a `Msg` between threads only inside the in-flight table, together with that op, and reads it
+// only after the kernel is done with it (the op's completion was reaped).
+unsafe impl Send for Msg {}
+
+impl Msg {
+    /// A boxed header over `iov`, naming `name` (`namelen` bytes; null for none).
+    fn boxed(iov: Vec<libc::iovec>, name: *mut libc::sockaddr, namelen: libc::socklen_t, recv: bool) -> Box<Msg> {
+        // SAFETY: msghdr is plain integers and pointers (and padding on some libcs); all-zero
+        // is a valid value: no name, no iovec, no control data.
+        let hdr: libc::msghdr = unsafe { std::mem::zeroed() };
+        let mut msg = Box::new(Msg { hdr, iov, recv });
+        msg.hdr.msg_name = name.cast();
+        msg.hdr.msg_namelen = namelen;
+        msg.hdr.msg_iov = msg.iov.as_mut_ptr();
+        msg.hdr.msg_iovlen = msg.iov.len() as _;
+        msg
+    }
+}
+
+/// One iovec over `len` bytes at `ptr`.
+fn iovec(ptr: *const u8, len: usize) -> libc::iovec {
+    libc::iovec { iov_base: ptr as *mut libc::c_void, iov_len: len }
+}
+
+/// The spare capacity of `buf` (where a receive writes): its start and length.
+fn spare(buf: &mut dyn IoBufMut) -> (*mut u8, usize) {
+    let (len, cap) = (buf.buf_len(), buf.buf_capacity());
+    // `wrapping_add` stays inside (or one past) the allocation because `len <= cap`.
+    (buf.buf_mut_ptr().wrapping_add(len), cap - len)
+}
+
+/// A length as an SQE's 32-bit field: a longer buffer is used in part, as a short transfer.
+fn len32(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// A send to a closed peer fails with EPIPE instead of raising SIGPIPE.
+const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+
+/// A delay as the kernel's timespec (seconds past `i64::MAX` wait as long as that).
+fn timespec(after: Duration) -> Timespec {
+    Timespec::new().sec(after.as_secs().min(i64::MAX as u64)).nsec(after.subsec_nanos())
+}
+
+/// The entry for `op` (without its user data) and what it points at besides the op.
+///
+/// Resets the addresses the kernel fills. The entry's pointers stay valid while the op stays
+/// boxed and untouched and the `Side` lives.
+pub(super) fn prepare(op: &mut dyn OpCode) -> (squeue::Entry, Side) {
+    match op.describe() {
+        Desc::Nop => (opcode::Nop::new().build(), Side::None),
+        Desc::Accept { fd, addr } => {
+            addr.reset();
+            let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
+            let entry = opcode::Accept::new(Fd(fd), addr.as_mut_ptr(), &mut addr.len).flags(flags).build();
+            (entry, Side::None)
+        }
+        Desc::Connect { fd, addr } => (opcode::Connect::new(Fd(fd), addr.as_ptr(), addr.len).build(), Side::None),
+        Desc::Recv { fd, buf } => {
+            let (ptr, room) = spare(buf);
+            if room == 0 {
+                // A readiness probe: wait for data (or the end of the stream), consume nothing.
+                let entry = opcode::PollAdd::new(Fd(fd), libc::POLLIN as u16 as u32).build();
+                return (entry, Side::None);
+            }
+            (opcode::Recv::new(Fd(fd), ptr, len32(room)).build(), Side::None)
+        }
+        Desc::Send { fd, buf } => {
+            let entry = opcode::Send::new(Fd(fd), buf.buf_ptr(), len32(buf.buf_len())).flags(SEND_FLAGS).build();
+            (entry, Side::None)
+        }
+        Desc::SendVectored { fd, bufs } => {
+            let iov = bufs.iter().map(|b| iovec(b.buf_ptr(), b.buf_len())).collect();
+            send_msg(fd, Msg::boxed(iov, std::ptr::null_mut(), 0, false))
+        }
+        Desc::RecvFrom { fd, buf, addr } => {
+            addr.reset();
+            let (ptr, room) = spare(buf);
+            let mut msg = Msg::boxed(vec![iovec(ptr, room)], addr.as_mut_ptr(), addr.len, true);
+            let entry = opcode::RecvMsg::new(Fd(fd), &mut msg.hdr).build();
+            (entry, Side::Msg(msg))
+        }
+        Desc::SendTo { fd, buf, addr } => {
+            let iov = vec![iovec(buf.buf_ptr(), buf.buf_len())];
+            send_msg(fd, Msg::boxed(iov, addr.as_ptr().cast_mut(), addr.len, false))
+        }
+        Desc::Read { fd, buf, offset } => {
+            let (ptr, room) = spare(buf);
+            // -1: at (and advancing) the file position, like read(2).
+            let entry = opcode::Read::new(Fd(fd), ptr, len32(room)).offset(offset.unwrap_or(u64::MAX)).build();
+            (entry, Side::None)
+        }
+        Desc::Write { fd, buf, offset } => {
+            let entry = opcode::Write::new(Fd(fd), buf.buf_ptr(), len32(buf.buf_len()))
+                .offset(offset.unwrap_or(u64::MAX))
+                .build();
+            (entry, Side::None)
+        }
+        Desc::Timeout { after } => {
+            let ts = Box::new(timespec(after));
+            (opcode::Timeout::new(&*ts).build(), Side::Time(ts))
+        }
+        Desc::PollReady { fd, interest } => {
+            let events = ops::poll_events(interest) as u16 as u32;
+            (opcode::PollAdd::new(Fd(fd), events).build(), Side::None)
+        }
+    }
+}
+
+fn send_msg(fd: libc::c_int, msg: Box<Msg>) -> (squeue::Entry, Side) {
+    let entry = opcode::SendMsg::new(Fd(fd), &msg.hdr).flags(SEND_FLAGS as u32).build();
+    (entry, Side::Msg(msg))
+}
+
+/// The outcome of `op`, whose completion entry carried `res` (bytes, or `-errno`): fills in
+/// what the kernel wrote (buffer length, peer address, accepted socket) through
+/// [`ops::finish`].
+pub(super) fn outcome(op: &mut dyn OpCode, side: &Side, res: i32) -> io::Result<usize> {
+    let probe = matches!(op.describe(), Desc::Recv { buf, .. } if buf.buf_capacity() == buf.buf_len());
+    if probe && res >= 0 {
+        // The poll said "readable": look the way the emulation does (a one-byte peek), so that
+        // a reset or an error shows up as that error on every backend.
+        return match ops::attempt(op) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0), // another reader took it
+            other => other,
+        };
+    }
+    let raw = match (res, side) {
+        (0.., _) => Ok(res as usize),
+        // A timeout that expired (rather than being cancelled, `-ECANCELED`) did its job.
+        (_, Side::Time(_)) if res == -libc::ETIME => Ok(0),
+        _ => Err(io::Error::from_raw_os_error(-res)),
+    };
+    if let Side::Msg(msg) = side {
+        if msg.recv {
+            if let Desc::RecvFrom { addr, .. } = op.describe() {
+                copy_namelen(addr, msg);
+            }
+        }
+    }
+    ops::finish(op, raw)
+}
+
+/// The sender's address length the kernel wrote into the header, into the op's address (which
+/// `finish` reads).
+fn copy_namelen(addr: &mut SockAddrBuf, msg: &Msg) {
+    addr.len = msg.hdr.msg_namelen.min(std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t);
+}

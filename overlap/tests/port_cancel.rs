@@ -1,0 +1,222 @@
+//! Conformance of cancellation and teardown: cancel before, during and after completion (each
+//! op completes exactly once, with its buffer), and dropping a port with ops in flight (no
+//! leaked buffer, no leaked descriptor, no hang). Every case runs on every available
+//! completion backend, one at a time (the leak checks count this process's descriptors).
+#![allow(unsafe_code)] // `Counted` implements the buffer traits, which are unsafe to implement
+
+mod util;
+
+use std::io::{ErrorKind, Write};
+use std::os::unix::net::{UnixDatagram, UnixStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use overlap::op::{Accept, Recv, Timeout};
+use overlap::{CompletionPort, PortBackend};
+use overlap_buf::{IoBuf, IoBufMut};
+use util::*;
+
+/// A buffer that counts how many of its kind are alive, to prove none is leaked.
+struct Counted {
+    bytes: Vec<u8>,
+    live: Arc<AtomicUsize>,
+}
+
+impl Counted {
+    fn new(cap: usize, live: &Arc<AtomicUsize>) -> Counted {
+        live.fetch_add(1, Ordering::SeqCst);
+        Counted { bytes: Vec::with_capacity(cap), live: live.clone() }
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+// SAFETY: delegates to the inner Vec, whose heap allocation does not move with `Counted`.
+unsafe impl IoBuf for Counted {
+    fn buf_ptr(&self) -> *const u8 {
+        self.bytes.buf_ptr()
+    }
+    fn buf_len(&self) -> usize {
+        self.bytes.buf_len()
+    }
+    fn buf_capacity(&self) -> usize {
+        self.bytes.buf_capacity()
+    }
+}
+
+// SAFETY: delegates to the inner Vec.
+unsafe impl IoBufMut for Counted {
+    fn buf_mut_ptr(&mut self) -> *mut u8 {
+        self.bytes.buf_mut_ptr()
+    }
+    unsafe fn set_buf_len(&mut self, len: usize) {
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.bytes.set_buf_len(len) }
+    }
+}
+
+fn cancel_before_completion(b: PortBackend) {
+    let port = port(b);
+    let (a, _peer) = UnixStream::pair().unwrap();
+    let h = port.associate(a, 3).unwrap();
+    let mut buf = Vec::with_capacity(32);
+    buf.extend_from_slice(b"kept");
+    let id = port.submit(Recv::new(&h, buf), 77).unwrap();
+    port_quiet(&port, "nothing to receive");
+    port.cancel(id).unwrap();
+    let c = next(&port, "the cancelled recv");
+    assert_eq!((c.id(), c.key(), c.user_data()), (id, 3, 77));
+    assert!(c.is_cancelled(), "{c:?}");
+    let (res, op) = c.into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+    assert_eq!(res.unwrap_err().kind(), ErrorKind::Interrupted);
+    let buf = op.into_buf();
+    assert_eq!((buf.as_slice(), buf.capacity()), (&b"kept"[..], 32), "the buffer comes back untouched");
+    assert_eq!(port.cancel(id).unwrap_err().kind(), ErrorKind::NotFound, "cancelled twice");
+    port_quiet(&port, "exactly one completion");
+}
+
+fn cancel_after_completion_is_not_found(b: PortBackend) {
+    let port = port(b);
+    let (a, mut peer) = UnixStream::pair().unwrap();
+    let h = port.associate(a, 0).unwrap();
+    peer.write_all(b"data").unwrap();
+    let id = port.submit(Recv::new(&h, Vec::with_capacity(8)), 0).unwrap();
+    let c = next(&port, "the recv");
+    assert!(!c.is_cancelled());
+    let e = port.cancel(id).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}
+
+fn cancel_racing_completion_completes_once(b: PortBackend) {
+    let port = port(b);
+    let (a, peer) = UnixDatagram::pair().unwrap();
+    let h = port.associate(a, 0).unwrap();
+    let peer = Arc::new(peer);
+    let (mut cancelled, mut finished) = (0, 0);
+    for round in 0..200u32 {
+        let id = port.submit(Recv::new(&h, Vec::with_capacity(8)), round as usize).unwrap();
+        let p2 = peer.clone();
+        let writer = std::thread::spawn(move || p2.send(&round.to_le_bytes()).unwrap());
+        let cancel = port.cancel(id);
+        writer.join().unwrap();
+        let c = next(&port, "the raced recv");
+        assert_eq!(c.id(), id);
+        if c.is_cancelled() {
+            cancel.expect("a cancelled op was cancelled by us");
+            cancelled += 1;
+            // The datagram is still queued: consume it so the next round starts clean.
+            port.submit(Recv::new(&h, Vec::with_capacity(8)), 0).unwrap();
+            let (n, op) = next(&port, "the leftover").into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+            assert_eq!((n.unwrap(), op.into_buf()), (4, round.to_le_bytes().to_vec()));
+        } else {
+            let (n, op) = c.into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+            assert_eq!((n.unwrap(), op.into_buf()), (4, round.to_le_bytes().to_vec()));
+            if let Err(e) = cancel {
+                assert_eq!(e.kind(), ErrorKind::NotFound);
+            }
+            finished += 1;
+        }
+        assert!(port.wait(Some(Duration::ZERO)).unwrap().is_none(), "[{b}] round {round}: a second completion");
+    }
+    assert_eq!(cancelled + finished, 200);
+}
+
+fn cancel_timeout(b: PortBackend) {
+    let port = port(b);
+    let id = port.submit(Timeout::new(Duration::from_secs(3600)), 5).unwrap();
+    let other = port.submit(Timeout::new(Duration::from_millis(10)), 6).unwrap();
+    port.cancel(id).unwrap();
+    let mut got = [next(&port, "timeouts"), next(&port, "timeouts")];
+    got.sort_by_key(|c| c.user_data());
+    assert!(got[0].is_cancelled() && got[0].id() == id, "{:?}", got[0]);
+    assert!(!got[1].is_cancelled() && got[1].id() == other, "{:?}", got[1]);
+}
+
+fn cancel_accept(b: PortBackend) {
+    let port = port(b);
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let h = port.associate(l, 0).unwrap();
+    let id = port.submit(Accept::new(&h), 0).unwrap();
+    port.cancel(id).unwrap();
+    let c = next(&port, "the cancelled accept");
+    assert!(c.is_cancelled());
+    assert!(c.into_op::<Accept>().unwrap().1.take_socket().is_none());
+}
+
+fn drop_port_with_ops_in_flight(b: PortBackend) {
+    let live = Arc::new(AtomicUsize::new(0));
+    let fds_before = open_fds();
+    {
+        let port = port(b);
+        let mut peers = Vec::new();
+        for i in 0..64 {
+            let (a, p) = UnixStream::pair().unwrap();
+            let h = port.associate(a, i).unwrap();
+            for _ in 0..4 {
+                port.submit(Recv::new(&h, Counted::new(128, &live)), i).unwrap();
+            }
+            peers.push(p);
+        }
+        for i in 0..8 {
+            port.submit(Timeout::new(Duration::from_secs(3600)), i).unwrap();
+        }
+        // Some completed and never taken, too.
+        (&peers[0]).write_all(b"unclaimed").unwrap();
+        port.post(1, 2, 3).unwrap();
+        assert_eq!(live.load(Ordering::SeqCst), 256);
+        let p2 = port.clone();
+        drop(port);
+        within_patience("dropping a port with ops in flight", move || drop(p2));
+    }
+    assert_eq!(live.load(Ordering::SeqCst), 0, "[{b}] buffers of ops in flight leaked");
+    assert_eq!(open_fds(), fds_before, "[{b}] descriptors leaked");
+}
+
+fn dropped_handle_closes_its_descriptor(b: PortBackend) {
+    let port = port(b);
+    let before = open_fds();
+    for _ in 0..100 {
+        let (a, mut peer) = UnixStream::pair().unwrap();
+        let h = port.associate(a, 0).unwrap();
+        port.submit(Recv::new(&h, Vec::with_capacity(4)), 0).unwrap();
+        drop(h); // the op still holds it
+        peer.write_all(b"1").unwrap();
+        next(&port, "the recv").into_op::<Recv<Vec<u8>>>().unwrap().0.unwrap();
+    }
+    assert_eq!(open_fds(), before, "[{b}] handles leaked descriptors");
+    // And the port still works with reused descriptor numbers.
+    let (a, mut peer) = UnixStream::pair().unwrap();
+    let h = port.associate(a, 9).unwrap();
+    port.submit(Recv::new(&h, Vec::with_capacity(4)), 0).unwrap();
+    peer.write_all(b"2").unwrap();
+    assert_eq!(next(&port, "after reuse").key(), 9);
+}
+
+fn ports_open_and_close(b: PortBackend) {
+    let before = open_fds();
+    for _ in 0..100 {
+        let p: CompletionPort = port(b);
+        p.post(0, 0, 0).unwrap();
+        drop(p);
+    }
+    assert_eq!(open_fds(), before, "[{b}] ports leaked descriptors");
+}
+
+fn main() {
+    let cases = cases![
+        cancel_before_completion,
+        cancel_after_completion_is_not_found,
+        cancel_racing_completion_completes_once,
+        cancel_timeout,
+        cancel_accept,
+        drop_port_with_ops_in_flight,
+        dropped_handle_closes_its_descriptor,
+        ports_open_and_close,
+    ];
+    run_port_suite("port_cancel", cases, vec![], true);
+}
