@@ -19,6 +19,9 @@ impl Interest {
     /// Priority data: TCP out-of-band data (`EPOLLPRI`, `POLLPRI`).
     pub const PRIORITY: Interest = Interest(4);
 
+    /// Nothing (only for internal unions; registering it is an error).
+    pub(crate) const NONE: Interest = Interest(0);
+
     /// Whether nothing is asked for.
     pub const fn is_empty(self) -> bool {
         self.0 == 0

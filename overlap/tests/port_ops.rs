@@ -282,6 +282,39 @@ fn poll_ready_op(b: PortBackend) {
     assert!(op.is_readable() && !op.is_error());
 }
 
+fn poll_ready_for_either_direction(b: PortBackend) {
+    let port = port(b);
+    let (a, _peer) = UnixStream::pair().unwrap();
+    let h = port.associate(a, 0).unwrap();
+    // Not readable, but writable: a wait for either completes, reporting writable.
+    port.submit(PollReady::new(&h, Interest::READABLE | Interest::WRITABLE), 1).unwrap();
+    let (res, op) = next(&port, "readable or writable").into_op::<PollReady>().unwrap().unpack();
+    res.unwrap();
+    assert!(op.is_writable() && !op.is_readable(), "[{b}]");
+}
+
+fn many_cancelled_timeouts_leave_timers_working(b: PortBackend) {
+    let port = port(b);
+    for i in 0..5_000 {
+        let id = port.submit(Timeout::new(Duration::from_secs(3600)), i).unwrap();
+        port.cancel(id).unwrap();
+    }
+    let mut cancelled = 0;
+    while let Some(c) = port.wait(Some(Duration::ZERO)).unwrap() {
+        assert!(c.is_cancelled());
+        cancelled += 1;
+        if cancelled == 5_000 {
+            break;
+        }
+    }
+    while cancelled < 5_000 {
+        assert!(next(&port, "cancelled timeouts").is_cancelled());
+        cancelled += 1;
+    }
+    port.submit(Timeout::new(Duration::from_millis(5)), 7).unwrap();
+    assert_eq!(next(&port, "a live timeout after the churn").user_data(), 7);
+}
+
 fn timeout_op_is_not_early(b: PortBackend) {
     let port = port(b);
     let start = Instant::now();
@@ -409,6 +442,8 @@ fn main() {
         file_read_write_at_offsets,
         pipe_read_and_write,
         poll_ready_op,
+        poll_ready_for_either_direction,
+        many_cancelled_timeouts_leave_timers_working,
         timeout_op_is_not_early,
         timeouts_fire_in_deadline_order,
         wait_timeout_is_not_early,

@@ -39,7 +39,6 @@ enum Place {
     Timer,
 }
 
-#[derive(Default)]
 struct Parked {
     read: VecDeque<Pending>,
     write: VecDeque<Pending>,
@@ -47,16 +46,31 @@ struct Parked {
     registered: bool,
     /// The interest it is armed for, if armed.
     armed: Option<Interest>,
+    /// What parked readiness waits ask for beyond their queue's direction (a `PollReady` for
+    /// readable or writable, or priority): kept until both queues are empty.
+    extra: Interest,
+}
+
+impl Default for Parked {
+    fn default() -> Parked {
+        Parked { read: VecDeque::new(), write: VecDeque::new(), registered: false, armed: None, extra: Interest::NONE }
+    }
 }
 
 impl Parked {
-    fn wanted(&self) -> Option<Interest> {
-        match (self.read.is_empty(), self.write.is_empty()) {
-            (true, true) => None,
-            (false, true) => Some(Interest::READABLE),
-            (true, false) => Some(Interest::WRITABLE),
-            (false, false) => Some(Interest::READABLE | Interest::WRITABLE),
+    fn wanted(&mut self) -> Option<Interest> {
+        let mut want = Interest::NONE;
+        if !self.read.is_empty() {
+            want |= Interest::READABLE;
         }
+        if !self.write.is_empty() {
+            want |= Interest::WRITABLE;
+        }
+        if want.is_empty() {
+            self.extra = Interest::NONE;
+            return None;
+        }
+        Some(want | self.extra)
     }
 }
 
@@ -64,6 +78,7 @@ impl Parked {
 struct State {
     fds: HashMap<RawSource, Parked>,
     timers: BinaryHeap<Reverse<(Instant, OpId)>>,
+    /// Pending timeouts; cancelled ones leave a stale heap entry, compacted when they pile up.
     timer_ops: HashMap<OpId, Pending>,
     places: HashMap<OpId, Place>,
 }
@@ -83,7 +98,8 @@ enum Route {
     Now,
     Timer(Duration),
     Pool,
-    Fd(RawSource, bool),
+    /// A descriptor, the read (true) or write queue, and any interest beyond that direction.
+    Fd(RawSource, bool, Interest),
 }
 
 fn route(p: &mut Pending) -> Route {
@@ -93,14 +109,17 @@ fn route(p: &mut Pending) -> Route {
         Desc::Timeout { after } => Route::Timer(after),
         Desc::Read { .. } | Desc::Write { .. } if regular => Route::Pool,
         Desc::Accept { fd, .. } | Desc::Recv { fd, .. } | Desc::RecvFrom { fd, .. } | Desc::Read { fd, .. } => {
-            Route::Fd(fd, true)
+            Route::Fd(fd, true, Interest::NONE)
         }
-        Desc::PollReady { fd, interest } => Route::Fd(fd, interest.is_readable() || interest.is_priority()),
+        Desc::PollReady { fd, interest } => {
+            let read = interest.is_readable() || interest.is_priority();
+            Route::Fd(fd, read, interest)
+        }
         Desc::Connect { fd, .. }
         | Desc::Send { fd, .. }
         | Desc::SendVectored { fd, .. }
         | Desc::SendTo { fd, .. }
-        | Desc::Write { fd, .. } => Route::Fd(fd, false),
+        | Desc::Write { fd, .. } => Route::Fd(fd, false, Interest::NONE),
     }
 }
 
@@ -125,8 +144,8 @@ impl Driver {
     /// Arms `fd` for what its parked ops wait for (oneshot), if it is not armed for it yet.
     fn arm(&self, fd: RawSource, parked: &mut Parked) -> io::Result<()> {
         let Some(want) = parked.wanted() else { return Ok(()) };
-        if parked.armed == Some(want) || parked.armed == Some(Interest::READABLE | Interest::WRITABLE) {
-            return Ok(());
+        if parked.armed.is_some_and(|armed| armed.add(want) == armed) {
+            return Ok(()); // already armed for all of it
         }
         let token = Token(fd as usize);
         if parked.registered {
@@ -183,7 +202,8 @@ impl super::Driver for Driver {
             Route::Pool => self.pool.run(p), // running at once: not cancellable
             Route::Timer(after) => {
                 let at = Instant::now().checked_add(after);
-                let mut st = self.lock();
+                let mut guard = self.lock();
+                let st = &mut *guard;
                 let earliest = st.timers.peek().map(|Reverse((t, _))| *t);
                 match at {
                     // A deadline past what an `Instant` holds never fires.
@@ -192,15 +212,22 @@ impl super::Driver for Driver {
                 }
                 st.places.insert(p.id, Place::Timer);
                 st.timer_ops.insert(p.id, p);
-                drop(st);
+                if st.timers.len() > 64 && st.timers.len() > 2 * st.timer_ops.len() {
+                    // Mostly cancelled entries: keep the live ones only.
+                    let ops = &st.timer_ops;
+                    let live: Vec<_> = st.timers.drain().filter(|Reverse((_, id))| ops.contains_key(id)).collect();
+                    st.timers = live.into();
+                }
+                drop(guard);
                 if at.is_some() && earliest.is_none_or(|e| at < Some(e)) {
                     let _ = self.sel.notify(); // the leader may be waiting past the new deadline
                 }
             }
-            Route::Fd(fd, read) => {
+            Route::Fd(fd, read, extra) => {
                 let mut st = self.lock();
                 let st = &mut *st;
                 let parked = st.fds.entry(fd).or_default();
+                parked.extra |= extra;
                 let q = if read { &mut parked.read } else { &mut parked.write };
                 let res = if q.is_empty() { ops::attempt(&mut *p.op) } else { Err(ErrorKind::WouldBlock.into()) };
                 match res {
