@@ -22,11 +22,14 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::{Arc, OnceLock, Weak};
-use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use super::completion::Completion;
-use crate::sync::{Condvar, Mutex, MutexGuard};
+use crate::sync::{current_thread, thread_local, Condvar, Mutex, MutexGuard, ThreadId};
+
+#[cfg(all(test, loom))]
+#[path = "loom_model.rs"]
+mod loom_model;
 
 #[derive(Default)]
 struct State {
@@ -65,24 +68,27 @@ impl Drop for Held {
     }
 }
 
+#[cfg(not(loom))]
 thread_local! {
     static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
+}
+// Loom's `thread_local!` (which runs the destructor when a model thread ends) takes no
+// `const { .. }` initializer.
+#[cfg(loom)]
+thread_local! {
+    static HELD: RefCell<Option<Held>> = RefCell::new(None);
 }
 
 /// Remembers that this thread holds a slot in `q` (once per queue).
 fn remember(q: &Arc<Queue>) {
     let _ = HELD.try_with(|h| {
         let mut h = h.borrow_mut();
-        let held = h.get_or_insert_with(|| Held { id: current(), queues: Vec::new() });
+        let held = h.get_or_insert_with(|| Held { id: current_thread(), queues: Vec::new() });
         held.queues.retain(|w| w.strong_count() > 0);
         if !held.queues.iter().any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(q))) {
             held.queues.push(Arc::downgrade(q));
         }
     });
-}
-
-fn current() -> ThreadId {
-    std::thread::current().id()
 }
 
 impl Queue {
@@ -100,7 +106,7 @@ impl Queue {
         let mut st = self.lock();
         let Some(i) = st.active.iter().position(|t| *t == id) else { return };
         st.active.swap_remove(i);
-        if !st.ready.is_empty() && self.hand_off(&mut st) {
+        if !st.ready.is_empty() && self.hand_off(&mut st, id) {
             drop(st);
             if let Some(wake) = self.waker.get() {
                 wake();
@@ -112,15 +118,28 @@ impl Queue {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Wakes one unclaimed follower; else says whether a leader in the kernel must be woken.
-    fn hand_off(&self, st: &mut State) -> bool {
+    /// Wakes one unclaimed follower; else says whether a leader in the kernel must be woken
+    /// (`me` is the calling thread, passed in because `release` runs in a thread-local
+    /// destructor, where `std::thread::current()` may no longer work).
+    fn hand_off(&self, st: &mut State, me: ThreadId) -> bool {
         if st.idle > 0 {
             st.idle -= 1;
             st.wakeups += 1;
             self.cond.notify_one();
             return false;
         }
-        st.leader.is_some_and(|l| l != current()) && !st.ready.is_empty()
+        st.leader.is_some_and(|l| l != me) && !st.ready.is_empty()
+    }
+
+    /// A waiter returns with nothing: if it leaves the port without a leader and nothing
+    /// queued, a sleeping follower must take the kernel over (else ops the kernel finishes are
+    /// reaped by nobody until the next push). With completions queued the waiter leaves, the
+    /// concurrency limit holds them (it would have taken them), and whoever frees a slot hands
+    /// off.
+    fn leave_empty_handed(&self, st: &mut State, me: ThreadId) {
+        if st.leader.is_none() && st.ready.is_empty() && self.hand_off(st, me) {
+            unreachable!("no leader to wake");
+        }
     }
 
     /// Queues finished ops. Returns true if the caller must wake the leader out of the kernel
@@ -129,7 +148,7 @@ impl Queue {
         let mut st = self.lock();
         let before = st.ready.len();
         st.ready.extend(done);
-        st.ready.len() != before && self.hand_off(&mut st)
+        st.ready.len() != before && self.hand_off(&mut st, current_thread())
     }
 
     /// Waits for up to `max` completions (at least one unless `timeout` passes first), driving
@@ -143,7 +162,7 @@ impl Queue {
         drive: impl Fn(Option<Duration>) -> io::Result<()>,
         wake: impl Fn() -> io::Result<()>,
     ) -> io::Result<usize> {
-        let me = current();
+        let me = current_thread();
         let start = Instant::now();
         let deadline = timeout.and_then(|t| start.checked_add(t));
         let forever = timeout.is_some() && deadline.is_none(); // too large for an Instant
@@ -158,7 +177,7 @@ impl Queue {
                 st.active.push(me);
                 remember(self);
                 let leftover = !st.ready.is_empty() || st.leader.is_none();
-                let wake_leader = leftover && self.hand_off(&mut st);
+                let wake_leader = leftover && self.hand_off(&mut st, me);
                 drop(st);
                 if wake_leader {
                     wake()?;
@@ -172,6 +191,8 @@ impl Queue {
             };
             let polled_once = timeout == Some(Duration::ZERO);
             if left == Some(Duration::ZERO) && !polled_once {
+                // Timed out; perhaps just after leading, or woken (claimed) to lead.
+                self.leave_empty_handed(&mut st, me);
                 return Ok(0);
             }
             if st.leader.is_none() && st.ready.is_empty() {
@@ -181,12 +202,13 @@ impl Queue {
                 st = self.lock();
                 st.leader = None;
                 if let Err(e) = res {
-                    if self.hand_off(&mut st) {
+                    if self.hand_off(&mut st, me) {
                         unreachable!("no leader after this one stepped down");
                     }
                     return Err(e);
                 }
                 if polled_once && st.ready.is_empty() {
+                    self.leave_empty_handed(&mut st, me);
                     return Ok(0);
                 }
                 continue;
@@ -211,5 +233,95 @@ impl Queue {
     /// Everything still queued (for a port being dropped).
     pub(crate) fn drain(&self) -> Vec<Completion> {
         self.lock().ready.drain(..).collect()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::mpsc;
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::thread;
+    use std::time::Duration;
+
+    use super::Queue;
+    use crate::op::Nop;
+    use crate::port::completion::{Completion, Pending};
+    use crate::OpId;
+
+    /// A kernel wait for ops the kernel finishes: only a poll reaps them (see loom_model.rs).
+    #[derive(Default)]
+    struct Kernel {
+        finished: Mutex<(bool, Vec<Completion>)>,
+        cond: Condvar,
+    }
+
+    impl Kernel {
+        fn poll(&self, queue: &Queue, timeout: Option<Duration>) -> std::io::Result<()> {
+            let mut k = self.finished.lock().unwrap();
+            if !k.0 && k.1.is_empty() {
+                k = match timeout {
+                    None => self.cond.wait_while(k, |k| !k.0 && k.1.is_empty()).unwrap(),
+                    Some(t) => self.cond.wait_timeout_while(k, t, |k| !k.0 && k.1.is_empty()).unwrap().0,
+                };
+            }
+            k.0 = false;
+            let done = std::mem::take(&mut k.1);
+            drop(k);
+            if !done.is_empty() && queue.push(done) {
+                self.notify()?;
+            }
+            Ok(())
+        }
+
+        fn notify(&self) -> std::io::Result<()> {
+            self.finished.lock().unwrap().0 = true;
+            self.cond.notify_all();
+            Ok(())
+        }
+    }
+
+    /// A leader whose timeout passes leaves the port without a leader: a follower asleep
+    /// meanwhile must take the kernel over, or what the kernel finishes next is never reaped.
+    #[test]
+    fn timed_out_leader_hands_the_kernel_over() {
+        let queue = Arc::new(Queue::new(4));
+        let kernel = Arc::new(Kernel::default());
+        // The leader's kernel wait lasts until the test lets it go, then to its timeout.
+        let (go, gone) = mpsc::channel::<()>();
+        let leader = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                let mut out = Vec::new();
+                let drive = |t: Option<Duration>| {
+                    gone.recv().unwrap();
+                    thread::sleep(t.expect("a timeout"));
+                    Ok(())
+                };
+                queue.wait(&mut out, 1, Some(Duration::from_millis(20)), drive, || Ok(())).unwrap();
+                out
+            })
+        };
+        while queue.lock().leader.is_none() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        let (tx, rx) = mpsc::channel();
+        let follower = {
+            let (queue, kernel) = (queue.clone(), kernel.clone());
+            thread::spawn(move || {
+                let mut out = Vec::new();
+                queue.wait(&mut out, 1, None, |t| kernel.poll(&queue, t), || kernel.notify()).unwrap();
+                tx.send(out.len()).unwrap();
+            })
+        };
+        while queue.lock().idle == 0 {
+            thread::sleep(Duration::from_millis(1));
+        }
+        go.send(()).unwrap();
+        assert!(leader.join().unwrap().is_empty(), "the leader timed out");
+        let c = Pending { id: OpId(1), key: 0, user_data: 0, op: Box::new(Nop) }.complete(Ok(0));
+        kernel.finished.lock().unwrap().1.push(c);
+        kernel.cond.notify_all();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(1), "nobody reaped the kernel");
+        follower.join().unwrap();
     }
 }
