@@ -127,3 +127,11 @@ pub(crate) fn uring_queue_full() -> Error {
          at once while no thread waits on the port)",
     )
 }
+
+pub(crate) fn offset_too_large() -> Error {
+    Error::new(ErrorKind::InvalidInput, "a file offset must be at most i64::MAX")
+}
+
+pub(crate) fn priority_unsupported_port(backend: crate::PortBackend) -> Error {
+    Error::new(ErrorKind::Unsupported, format!("the {backend} completion backend cannot wait for priority data"))
+}

@@ -91,6 +91,9 @@ pub use source::Source;
 pub use token::Token;
 pub use waker::Waker;
 
+/// The owned-buffer traits and result type ops use (from `overlap-buf`).
+pub use overlap_buf::{BufResult, IoBuf, IoBufMut};
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

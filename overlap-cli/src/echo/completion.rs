@@ -2,12 +2,13 @@
 //! several accepts outstanding; a pool of threads in `wait`; each completion posts the next op
 //! (accept → recv → send → recv …).
 
-use std::io::{self, ErrorKind};
+use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
+use std::time::Duration;
 
-use overlap::op::{Accept, Recv, Send as SendOp};
-use overlap::{Completion, CompletionPort, Handle, PortBackend};
+use overlap::op::{Accept, Recv, Send as SendOp, Timeout};
+use overlap::{BufResult, Completion, CompletionPort, Handle, PortBackend};
 
 use super::Stop;
 
@@ -15,6 +16,8 @@ const ACCEPT: usize = 1;
 const RECV: usize = 2;
 const SEND: usize = 3;
 const QUIT: usize = 4;
+/// A pause after the system ran out of descriptors, before accepting again.
+const RETRY_ACCEPT: usize = 5;
 /// Accepts kept outstanding on the listener.
 const ACCEPTS: usize = 16;
 const BUF: usize = 16 * 1024;
@@ -44,8 +47,8 @@ pub(super) fn start(
     let server = std::thread::spawn(move || {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                let port = port.clone();
-                std::thread::spawn(move || worker(&port))
+                let (port, lh) = (port.clone(), lh.clone());
+                std::thread::spawn(move || worker(&port, &lh))
             })
             .collect();
         let mut res = Ok(());
@@ -57,7 +60,7 @@ pub(super) fn start(
     Ok((addr, stop, server))
 }
 
-fn worker(port: &CompletionPort) -> io::Result<()> {
+fn worker(port: &CompletionPort, listener: &Handle) -> io::Result<()> {
     let mut batch = Vec::with_capacity(64);
     loop {
         batch.clear();
@@ -66,7 +69,7 @@ fn worker(port: &CompletionPort) -> io::Result<()> {
         for c in batch.drain(..) {
             match c.user_data() {
                 QUIT => quit = true,
-                _ => handle(port, c)?,
+                _ => handle(port, listener, c),
             }
         }
         if quit {
@@ -76,52 +79,52 @@ fn worker(port: &CompletionPort) -> io::Result<()> {
     }
 }
 
-/// Runs one completion and posts what comes next.
-fn handle(port: &CompletionPort, c: Completion) -> io::Result<()> {
+/// Runs one completion and posts what comes next. A failure ends that connection only.
+fn handle(port: &CompletionPort, listener: &Handle, c: Completion) {
     match c.user_data() {
         ACCEPT => {
-            let (res, mut op) = c.into_op::<Accept>().map_err(|_| mismatch())?.unpack();
-            port.submit(Accept::new(op.handle()), ACCEPT)?; // keep the accepts outstanding
-            if res.is_ok() {
-                if let Some(sock) = op.take_socket() {
-                    let stream = TcpStream::from(sock);
-                    stream.set_nodelay(true)?;
-                    let h = port.associate(stream, 0)?;
-                    port.submit(Recv::new(&h, Vec::with_capacity(BUF)), RECV)?;
+            let Ok(BufResult(res, mut op)) = c.into_op::<Accept>() else { return };
+            match res {
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+                    // Out of descriptors: pause this accept instead of failing in a loop.
+                    let _ = port.submit(Timeout::new(Duration::from_millis(50)), RETRY_ACCEPT);
+                    return;
+                }
+                _ => {
+                    let _ = port.submit(Accept::new(listener), ACCEPT); // keep accepts outstanding
                 }
             }
+            if let Some(sock) = op.take_socket() {
+                let stream = TcpStream::from(sock);
+                let _ = stream.set_nodelay(true); // may fail on a connection already reset
+                if let Ok(h) = port.associate(stream, 0) {
+                    let _ = port.submit(Recv::new(&h, Vec::with_capacity(BUF)), RECV);
+                }
+            }
+        }
+        RETRY_ACCEPT => {
+            let _ = port.submit(Accept::new(listener), ACCEPT);
         }
         RECV => {
-            let (res, op) = c.into_op::<Recv<Vec<u8>>>().map_err(|_| mismatch())?.unpack();
-            match res {
-                Ok(n) if n > 0 => {
-                    let h = op.handle().clone();
-                    port.submit(SendOp::new(&h, op.into_buf()), SEND)?;
-                }
-                _ => {} // end of stream or error: dropping the op drops the connection
-            }
+            let Ok(BufResult(res, op)) = c.into_op::<Recv<Vec<u8>>>() else { return };
+            if let Ok(1..) = res {
+                let h = op.handle().clone();
+                let _ = port.submit(SendOp::new(&h, op.into_buf()), SEND);
+            } // end of stream or error: dropping the op drops the connection
         }
         SEND => {
-            let (res, op) = c.into_op::<SendOp<Vec<u8>>>().map_err(|_| mismatch())?.unpack();
+            let Ok(BufResult(res, op)) = c.into_op::<SendOp<Vec<u8>>>() else { return };
             let h: Handle = op.handle().clone();
             let mut buf = op.into_buf();
-            match res {
-                Ok(n) if n < buf.len() => {
-                    buf.drain(..n); // a partial send: send the rest
-                    port.submit(SendOp::new(&h, buf), SEND)?;
-                }
-                Ok(_) => {
-                    buf.clear();
-                    port.submit(Recv::new(&h, buf), RECV)?;
-                }
-                Err(_) => {}
+            if let Ok(n) = res {
+                buf.drain(..n); // what a partial send left
+                let _ = if buf.is_empty() {
+                    port.submit(Recv::new(&h, buf), RECV).map(drop).map_err(|e| e.error)
+                } else {
+                    port.submit(SendOp::new(&h, buf), SEND).map(drop).map_err(|e| e.error)
+                };
             }
         }
         _ => {}
     }
-    Ok(())
-}
-
-fn mismatch() -> io::Error {
-    io::Error::new(ErrorKind::InvalidData, "a completion's op is not the one its user data names")
 }

@@ -16,7 +16,14 @@ struct Conn {
     stream: TcpStream,
     /// Bytes read but not yet written back (the socket was full).
     pending: Vec<u8>,
+    /// Registered for writable too (only while `pending` holds bytes: a level-triggered
+    /// writable interest on an idle socket would wake every poll).
+    writing: bool,
 }
+
+/// Reading stops while this much is waiting to be written back (a client that sends but does
+/// not read cannot grow the server without bound).
+const PENDING_CAP: usize = 1 << 20;
 
 pub(super) fn start(
     addr: SocketAddr,
@@ -73,9 +80,8 @@ fn serve(mut reactor: Reactor, listener: TcpListener, trigger: Trigger) -> io::R
                             stream.set_nodelay(true)?;
                             let token = Token(next);
                             next += 1;
-                            let interest = Interest::READABLE | Interest::WRITABLE;
-                            reactor.registry().register(&stream, token, interest, trigger)?;
-                            conns.insert(token, Conn { stream, pending: Vec::new() });
+                            reactor.registry().register(&stream, token, Interest::READABLE, trigger)?;
+                            conns.insert(token, Conn { stream, pending: Vec::new(), writing: false });
                         }
                         Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                         Err(e) if is_transient(&e) => break, // EMFILE and friends: try again later
@@ -84,7 +90,16 @@ fn serve(mut reactor: Reactor, listener: TcpListener, trigger: Trigger) -> io::R
                 },
                 token => {
                     let Some(conn) = conns.get_mut(&token) else { continue };
-                    if !echo(conn, &mut buf) {
+                    let alive = echo(conn, &mut buf) && {
+                        let want_write = !conn.pending.is_empty();
+                        want_write == conn.writing || {
+                            let interest =
+                                if want_write { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+                            conn.writing = want_write;
+                            reactor.registry().reregister(&conn.stream, token, interest, trigger).is_ok()
+                        }
+                    };
+                    if !alive {
                         let _ = reactor.registry().deregister(&conn.stream);
                         conns.remove(&token);
                     }
@@ -104,7 +119,7 @@ fn echo(conn: &mut Conn, buf: &mut [u8]) -> bool {
     if !flush(conn) {
         return false;
     }
-    loop {
+    while conn.pending.len() < PENDING_CAP {
         match (&conn.stream).read(buf) {
             Ok(0) => return false,
             Ok(n) => {
@@ -122,6 +137,7 @@ fn echo(conn: &mut Conn, buf: &mut [u8]) -> bool {
             Err(_) => return false,
         }
     }
+    true // full: the writable event resumes reading once the output drains
 }
 
 /// Writes what the socket takes now; the count written.

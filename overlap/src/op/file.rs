@@ -25,7 +25,8 @@ impl<B: IoBufMut + std::marker::Send> Read<B> {
     pub fn handle(&self) -> &Handle {
         &self.handle
     }
-    /// Reads at `offset` instead (files).
+    /// Reads at `offset` instead (files; ignored by pipes and sockets, which have no
+    /// position). Above `i64::MAX`, `submit` refuses the op with `InvalidInput`.
     pub fn at(mut self, offset: u64) -> Read<B> {
         self.offset = Some(offset);
         self
@@ -64,7 +65,8 @@ impl<B: IoBuf + std::marker::Send> Write<B> {
     pub fn handle(&self) -> &Handle {
         &self.handle
     }
-    /// Writes at `offset` instead (files).
+    /// Writes at `offset` instead (files; ignored by pipes and sockets, which have no
+    /// position). Above `i64::MAX`, `submit` refuses the op with `InvalidInput`.
     pub fn at(mut self, offset: u64) -> Write<B> {
         self.offset = Some(offset);
         self

@@ -32,6 +32,9 @@ impl OpCode for Timeout {
 impl Op for Timeout {}
 
 /// Waits until a handle is ready for `interest`, as an op (io_uring `POLL_ADD`, AFD poll).
+///
+/// On io_uring a wait for `PRIORITY` is refused (`Unsupported`): its `POLL_ADD` was not seen
+/// to report TCP urgent data. An empty interest is refused everywhere (`InvalidInput`).
 #[derive(Debug)]
 pub struct PollReady {
     handle: Handle,

@@ -278,9 +278,28 @@ impl CompletionPort {
     }
 
     /// Starts `op`; its completion carries `user_data`. On error the op comes back untouched.
-    pub fn submit<O: Op>(&self, op: O, user_data: usize) -> Result<OpId, SubmitError<O>> {
+    pub fn submit<O: Op>(&self, mut op: O, user_data: usize) -> Result<OpId, SubmitError<O>> {
         if op.handle().is_some_and(|h| h.inner.port != self.shared.id) {
             return Err(SubmitError { error: error::foreign_handle(), op });
+        }
+        let invalid = match op.describe() {
+            crate::op::Desc::PollReady { interest, .. } if interest.is_empty() => Some(error::empty_interest()),
+            // io_uring's POLL_ADD was not seen to report TCP urgent data (POLLPRI) on Linux
+            // 6.18, where epoll reports the same byte: refuse rather than wait for ever.
+            crate::op::Desc::PollReady { interest, .. }
+                if interest.is_priority() && self.shared.backend == PortBackend::Uring =>
+            {
+                Some(error::priority_unsupported_port(self.shared.backend))
+            }
+            crate::op::Desc::Read { offset: Some(off), .. } | crate::op::Desc::Write { offset: Some(off), .. }
+                if off > i64::MAX as u64 =>
+            {
+                Some(error::offset_too_large())
+            }
+            _ => None,
+        };
+        if let Some(error) = invalid {
+            return Err(SubmitError { error, op });
         }
         let id = self.next_id();
         let key = op.handle().map_or(0, |h| h.key());

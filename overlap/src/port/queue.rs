@@ -180,7 +180,9 @@ impl Queue {
                 let wake_leader = leftover && self.hand_off(&mut st, me);
                 drop(st);
                 if wake_leader {
-                    wake()?;
+                    // The completions are taken: they are returned whatever happens. A leader
+                    // that could not be woken finds the rest at its next return from the kernel.
+                    let _ = wake();
                 }
                 return Ok(n);
             }
@@ -198,7 +200,9 @@ impl Queue {
             if st.leader.is_none() && st.ready.is_empty() {
                 st.leader = Some(me);
                 drop(st);
+                let leading = Leading { queue: self, me };
                 let res = drive(left);
+                drop(leading);
                 st = self.lock();
                 st.leader = None;
                 if let Err(e) = res {
@@ -233,6 +237,23 @@ impl Queue {
     /// Everything still queued (for a port being dropped).
     pub(crate) fn drain(&self) -> Vec<Completion> {
         self.lock().ready.drain(..).collect()
+    }
+}
+
+/// Steps a leader down if `drive` panics (a panicking leader would otherwise stay "in the
+/// kernel" for ever, and every waiter would sleep as its follower).
+struct Leading<'a> {
+    queue: &'a Queue,
+    me: ThreadId,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut st = self.queue.lock();
+            st.leader = None;
+            let _ = self.queue.hand_off(&mut st, self.me);
+        }
     }
 }
 

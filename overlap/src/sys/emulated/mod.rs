@@ -39,6 +39,7 @@ enum Place {
     Timer,
 }
 
+#[derive(Default)]
 struct Parked {
     read: VecDeque<Pending>,
     write: VecDeque<Pending>,
@@ -46,31 +47,22 @@ struct Parked {
     registered: bool,
     /// The interest it is armed for, if armed.
     armed: Option<Interest>,
-    /// What parked readiness waits ask for beyond their queue's direction (a `PollReady` for
-    /// readable or writable, or priority): kept until both queues are empty.
-    extra: Interest,
 }
 
-impl Default for Parked {
-    fn default() -> Parked {
-        Parked { read: VecDeque::new(), write: VecDeque::new(), registered: false, armed: None, extra: Interest::NONE }
+/// What the op at the head of a queue waits for: its direction, or a readiness wait's own
+/// interest (only heads can run: a queue stops at its first op that would block).
+fn need(head: Option<&mut Pending>, direction: Interest) -> Interest {
+    match head.map(|p| p.op.describe()) {
+        None => Interest::NONE,
+        Some(Desc::PollReady { interest, .. }) => interest,
+        Some(_) => direction,
     }
 }
 
 impl Parked {
     fn wanted(&mut self) -> Option<Interest> {
-        let mut want = Interest::NONE;
-        if !self.read.is_empty() {
-            want |= Interest::READABLE;
-        }
-        if !self.write.is_empty() {
-            want |= Interest::WRITABLE;
-        }
-        if want.is_empty() {
-            self.extra = Interest::NONE;
-            return None;
-        }
-        Some(want | self.extra)
+        let want = need(self.read.front_mut(), Interest::READABLE) | need(self.write.front_mut(), Interest::WRITABLE);
+        (!want.is_empty()).then_some(want)
     }
 }
 
@@ -98,8 +90,8 @@ enum Route {
     Now,
     Timer(Duration),
     Pool,
-    /// A descriptor, the read (true) or write queue, and any interest beyond that direction.
-    Fd(RawSource, bool, Interest),
+    /// A descriptor, and the read (true) or write queue.
+    Fd(RawSource, bool),
 }
 
 fn route(p: &mut Pending) -> Route {
@@ -109,17 +101,14 @@ fn route(p: &mut Pending) -> Route {
         Desc::Timeout { after } => Route::Timer(after),
         Desc::Read { .. } | Desc::Write { .. } if regular => Route::Pool,
         Desc::Accept { fd, .. } | Desc::Recv { fd, .. } | Desc::RecvFrom { fd, .. } | Desc::Read { fd, .. } => {
-            Route::Fd(fd, true, Interest::NONE)
+            Route::Fd(fd, true)
         }
-        Desc::PollReady { fd, interest } => {
-            let read = interest.is_readable() || interest.is_priority();
-            Route::Fd(fd, read, interest)
-        }
+        Desc::PollReady { fd, interest } => Route::Fd(fd, interest.is_readable() || interest.is_priority()),
         Desc::Connect { fd, .. }
         | Desc::Send { fd, .. }
         | Desc::SendVectored { fd, .. }
         | Desc::SendTo { fd, .. }
-        | Desc::Write { fd, .. } => Route::Fd(fd, false, Interest::NONE),
+        | Desc::Write { fd, .. } => Route::Fd(fd, false),
     }
 }
 
@@ -223,11 +212,10 @@ impl super::Driver for Driver {
                     let _ = self.sel.notify(); // the leader may be waiting past the new deadline
                 }
             }
-            Route::Fd(fd, read, extra) => {
+            Route::Fd(fd, read) => {
                 let mut st = self.lock();
                 let st = &mut *st;
                 let parked = st.fds.entry(fd).or_default();
-                parked.extra |= extra;
                 let q = if read { &mut parked.read } else { &mut parked.write };
                 let res = if q.is_empty() { ops::attempt(&mut *p.op) } else { Err(ErrorKind::WouldBlock.into()) };
                 match res {

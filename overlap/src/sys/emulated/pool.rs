@@ -30,25 +30,25 @@ impl Pool {
 
     /// Runs `p` on a pool thread; its completion goes to the port's queue.
     pub(crate) fn run(&self, p: Pending) {
-        {
+        let have_worker = {
             let mut n = self.threads.lock().unwrap_or_else(|e| e.into_inner());
             if *n < MAX_THREADS {
-                let rx = self.rx.clone();
-                let queue = self.queue.clone();
-                let sel = self.sel.clone();
+                let (rx, queue, sel) = (self.rx.clone(), self.queue.clone(), self.sel.clone());
                 let spawned =
                     std::thread::Builder::new().name("overlap-file-io".into()).spawn(move || worker(&rx, &queue, &sel));
                 if spawned.is_ok() {
                     *n += 1;
                 }
             }
-        }
-        let sent = match self.tx.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            Some(tx) => tx.send(p).map_err(|e| e.0),
-            None => Err(p),
+            *n > 0
         };
-        if let Err(mut p) = sent {
-            let res = ops::attempt(&mut *p.op); // no worker could be had: run it here
+        let unsent = match self.tx.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            Some(tx) if have_worker => tx.send(p).err().map(|e| e.0),
+            _ => Some(p),
+        };
+        if let Some(mut p) = unsent {
+            // No worker could be had (the system refused a thread): run it here, blocking.
+            let res = ops::attempt(&mut *p.op);
             if self.queue.push([p.complete(res)]) {
                 let _ = self.sel.notify();
             }

@@ -144,8 +144,11 @@ fn syscall(desc: Desc<'_>) -> io::Result<usize> {
         }
         Desc::Read { fd, buf, offset } => {
             let (ptr, room) = spare_ptr(buf);
-            // SAFETY: `ptr` is writable for `room` bytes.
-            let at = offset.map(|off| size(unsafe { libc::pread(fd, ptr, room, off as libc::off_t) }));
+            let at = offset.map(|off| match libc::off_t::try_from(off) {
+                // SAFETY: `ptr` is writable for `room` bytes.
+                Ok(off) => size(unsafe { libc::pread(fd, ptr, room, off) }),
+                Err(_) => Err(io::Error::from_raw_os_error(libc::EINVAL)), // past what off_t holds
+            });
             match at {
                 // Pipes and sockets have no position: the offset is ignored, as io_uring and
                 // IOCP ignore it there.
@@ -158,8 +161,11 @@ fn syscall(desc: Desc<'_>) -> io::Result<usize> {
         }
         Desc::Write { fd, buf, offset } => {
             let (ptr, len) = (buf.buf_ptr().cast(), buf.buf_len());
-            // SAFETY: the buffer's first `len` bytes are initialised and readable.
-            let at = offset.map(|off| size(unsafe { libc::pwrite(fd, ptr, len, off as libc::off_t) }));
+            let at = offset.map(|off| match libc::off_t::try_from(off) {
+                // SAFETY: the buffer's first `len` bytes are initialised and readable.
+                Ok(off) => size(unsafe { libc::pwrite(fd, ptr, len, off) }),
+                Err(_) => Err(io::Error::from_raw_os_error(libc::EINVAL)), // past what off_t holds
+            });
             match at {
                 Some(Err(e)) if e.raw_os_error() == Some(libc::ESPIPE) => {} // no position: ignored
                 Some(r) => return r,
