@@ -266,7 +266,8 @@ impl CompletionPort {
 
     /// Makes `file` (a socket, pipe or file) a handle of this port under the completion `key`,
     /// which every completion of its ops carries. The port puts sockets and pipes in
-    /// non-blocking mode.
+    /// non-blocking mode. The port owns the descriptor from here on, also when this fails
+    /// (`fstat` or `fcntl` refused it), in which case it is closed.
     pub fn associate(&self, file: impl Into<OwnedFd>, key: usize) -> io::Result<Handle> {
         let fd: OwnedFd = file.into();
         let raw = fd.as_raw_fd();
@@ -309,6 +310,9 @@ impl CompletionPort {
 
     /// Queues a completion made by hand (like `PostQueuedCompletionStatus`): it carries `key`,
     /// `user_data` and `Ok(value)`, and its op is [`Nop`].
+    ///
+    /// An error means the completion *was* queued but a waiter blocked in the kernel could not
+    /// be woken (do not post it again).
     pub fn post(&self, key: usize, user_data: usize, value: usize) -> io::Result<OpId> {
         let id = self.next_id();
         let c = Pending { id, key, user_data, op: Box::new(Nop) }.complete(Ok(value));

@@ -200,26 +200,32 @@ impl Driver {
 
     /// The op in flight on `lane` completed: starts the next one waiting there, or closes it.
     fn advance(&self, lane: Lane) {
-        loop {
-            let slot = self.ring.reserve();
-            let mut guard = lock(&self.state);
-            let st = &mut *guard;
-            let Some(waiting) = st.lanes.get_mut(&lane) else { return };
-            let Some(next) = waiting.pop_front() else {
+        let slot = self.ring.reserve();
+        let mut guard = lock(&self.state);
+        let st = &mut *guard;
+        let Some(waiting) = st.lanes.get_mut(&lane) else { return };
+        let Some(next) = waiting.pop_front() else {
+            st.lanes.remove(&lane);
+            return;
+        };
+        st.waiting.remove(&next.id.0);
+        match slot {
+            Ok(slot) => {
+                Self::start(slot, st, next, Some(lane));
+                drop(guard);
+                self.ring.kick();
+            }
+            Err(e) => {
+                // Fail the whole lane: starting the op after a failed send would leave a hole
+                // in the byte stream.
+                let mut failed = Vec::with_capacity(1 + waiting.len());
+                for p in std::iter::once(next).chain(waiting.drain(..)) {
+                    st.waiting.remove(&p.id.0);
+                    failed.push(p.complete(Err(io::Error::new(e.kind(), e.to_string()))));
+                }
                 st.lanes.remove(&lane);
-                return;
-            };
-            st.waiting.remove(&next.id.0);
-            match slot {
-                Ok(slot) => {
-                    Self::start(slot, st, next, Some(lane));
-                    drop(guard);
-                    return self.ring.kick();
-                }
-                Err(e) => {
-                    drop(guard);
-                    self.deliver(vec![next.complete(Err(e))]); // and on to the one after it
-                }
+                drop(guard);
+                self.deliver(failed);
             }
         }
     }
