@@ -44,7 +44,7 @@ fn half_close_keeps_the_other_direction(b: Backend) {
     // The other direction still works.
     send(&s, b"reply");
     expect_token(&mut r, Token(3), "the reply", |e| e.is_readable());
-    assert_eq!(recv_exact(&mut r, Token(3), &c, 5), b"reply");
+    assert_eq!(recv_exact(&mut r, &c, 5), b"reply");
 }
 
 fn eof_with_data_pending(b: Backend) {
@@ -134,6 +134,8 @@ fn udp_port_unreachable_is_error(b: Backend) {
 /// A reactor-driven echo server with `n` blocking clients; every client gets its bytes back.
 fn echo_with_clients(b: Backend, n: usize, edge: bool) {
     let mut r = reactor(b);
+    // poll refuses Edge (asserted in reactor_trigger and reactor_errors), so on poll the
+    // edge variant of this case is the level one again: counted, but not an edge test there.
     let trigger = if edge && b != Backend::Poll { Trigger::Edge } else { LEVEL };
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     l.set_nonblocking(true).unwrap();

@@ -184,8 +184,8 @@ pub fn send(mut s: impl Write, data: &[u8]) {
     s.write_all(data).expect("write");
 }
 
-/// Reads exactly `n` bytes from a non-blocking stream, waiting for them on `r` under `token`.
-pub fn recv_exact(r: &mut Reactor, token: Token, mut s: impl Read, n: usize) -> Vec<u8> {
+/// Reads exactly `n` bytes from a non-blocking stream, polling `r` while they are not there.
+pub fn recv_exact(r: &mut Reactor, mut s: impl Read, n: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; n];
     let deadline = Instant::now() + PATIENCE;
@@ -196,7 +196,6 @@ pub fn recv_exact(r: &mut Reactor, token: Token, mut s: impl Read, n: usize) -> 
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 assert!(Instant::now() < deadline, "[{}] timed out reading", r.backend());
                 let _ = poll_once(r, Duration::from_millis(100));
-                let _ = token;
             }
             Err(e) => panic!("read: {e}"),
         }

@@ -147,6 +147,23 @@ impl Driver {
         Ok(())
     }
 
+    /// Arms `fd` for its parked ops; if the selector refuses, they cannot wait, so every op
+    /// parked on it fails with the reason.
+    fn arm_or_fail(
+        &self,
+        fd: RawSource,
+        parked: &mut Parked,
+        places: &mut HashMap<OpId, Place>,
+        done: &mut Vec<crate::Completion>,
+    ) {
+        if let Err(e) = self.arm(fd, parked) {
+            for p in parked.read.drain(..).chain(parked.write.drain(..)) {
+                places.remove(&p.id);
+                done.push(p.complete(Err(io::Error::new(e.kind(), e.to_string()))));
+            }
+        }
+    }
+
     /// Retries the parked ops of one queue in order, up to the first that would block.
     fn run_queue(q: &mut VecDeque<Pending>, places: &mut HashMap<OpId, Place>, done: &mut Vec<crate::Completion>) {
         while let Some(front) = q.front_mut() {
@@ -222,13 +239,7 @@ impl super::Driver for Driver {
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {
                         st.places.insert(p.id, if read { Place::Read(fd) } else { Place::Write(fd) });
                         q.push_back(p);
-                        if let Err(e) = self.arm(fd, parked) {
-                            // Cannot wait for it: everything parked on it fails with the reason.
-                            for p in parked.read.drain(..).chain(parked.write.drain(..)) {
-                                st.places.remove(&p.id);
-                                done.push(p.complete(Err(io::Error::new(e.kind(), e.to_string()))));
-                            }
-                        }
+                        self.arm_or_fail(fd, parked, &mut st.places, &mut done);
                     }
                     res => done.push(p.complete(res)),
                 }
@@ -277,12 +288,7 @@ impl super::Driver for Driver {
                 parked.armed = None; // oneshot: the event disarmed it
                 Self::run_queue(&mut parked.read, &mut st.places, &mut done);
                 Self::run_queue(&mut parked.write, &mut st.places, &mut done);
-                if let Err(e) = self.arm(fd, parked) {
-                    for p in parked.read.drain(..).chain(parked.write.drain(..)) {
-                        st.places.remove(&p.id);
-                        done.push(p.complete(Err(io::Error::new(e.kind(), e.to_string()))));
-                    }
-                }
+                self.arm_or_fail(fd, parked, &mut st.places, &mut done);
             }
             let now = Instant::now();
             while let Some(Reverse((at, id))) = st.timers.peek().copied() {

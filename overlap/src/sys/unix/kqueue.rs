@@ -161,10 +161,9 @@ impl Selector {
         }
         let n = changes.len() as Count;
         let p = changes.as_mut_ptr();
-        // SAFETY: `p` points to `n` initialised kevents, read as the change list and
-        // overwritten in place by the receipts: with EV_RECEIPT on every change the kernel
-        // writes one receipt per change, at most `n`, each after reading its change, and does
-        // not wait for events (the timeout pointer is null but no room is left).
+        // With EV_RECEIPT on every change the kernel writes one receipt per change, at most
+        // `n`, each after reading its change, and does not wait for events.
+        // SAFETY: `p` points to `n` initialised kevents, read as changes, overwritten by receipts.
         let got = cvt(unsafe { libc::kevent(self.kq.as_raw_fd(), p, n, p, n, ptr::null()) })?;
         let mut missing = 0;
         let mut failure = None;

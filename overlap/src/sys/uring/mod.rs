@@ -190,11 +190,10 @@ impl Driver {
         let entry = entry.user_data(p.id.0);
         // In the table before the kernel can see the entry: its CQE must find it.
         st.inflight.insert(p.id.0, InFlight { pending: p, side, lane });
-        // SAFETY: the entry points into the op and into `side`. Both are boxed (moving the
-        // `Pending` and the `Side` into the table moved the boxes, not what they point at) and
-        // sit in the in-flight table, where nothing touches them until `reap` removes them
-        // after this entry's CQE; `Drop` waits for the CQEs of what is left and leaks what
-        // never got one.
+        // The entry points into the op and into `side`, both boxed (moving them into the table
+        // moved the boxes, not what they point at); nothing touches them until `reap` removes
+        // them after this entry's CQE, and `Drop` leaks what never got one.
+        // SAFETY: what the entry points at stays alive and unmoved until its CQE (above).
         unsafe { slot.push(&entry) };
     }
 
