@@ -18,7 +18,12 @@ fn rows() -> Vec<Row> {
         model: "readiness (Reactor)",
         backend: b.name(),
         status: b.check().map_err(|e| e.to_string()),
-        note: if b == default { "default" } else { "" },
+        note: match (b, b == default) {
+            (Backend::Afd, true) => "emulated over IOCP, default",
+            (Backend::Afd, false) => "emulated over IOCP",
+            (_, true) => "default",
+            _ => "",
+        },
     });
     let port_default = PortBackend::available().first().copied();
     let completion = PortBackend::ALL.into_iter().map(|b| Row {
@@ -26,8 +31,8 @@ fn rows() -> Vec<Row> {
         backend: b.name(),
         status: b.check().map_err(|e| e.to_string()),
         note: match (b, Some(b) == port_default) {
-            (PortBackend::Uring, true) => "native, default",
-            (PortBackend::Uring, false) => "native",
+            (PortBackend::Uring | PortBackend::Iocp, true) => "native, default",
+            (PortBackend::Uring | PortBackend::Iocp, false) => "native",
             (_, true) => "emulated over readiness, default",
             _ => "emulated over readiness",
         },

@@ -1,5 +1,6 @@
 //! `overlap echo-server` as a process: it prints its address, echoes, and exits cleanly on
-//! SIGTERM and SIGINT.
+//! SIGTERM and SIGINT (Unix only: Windows has no signals to send it).
+#![cfg(unix)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

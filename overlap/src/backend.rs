@@ -16,19 +16,24 @@ pub enum Backend {
     Epoll,
     /// kqueue(2), the BSDs and Apple systems.
     Kqueue,
+    /// AFD polling on Windows (`IOCTL_AFD_POLL` on `\\Device\\Afd`, completed through an I/O
+    /// completion port): readiness emulated over IOCP, with no limit on the number of sockets.
+    /// Sockets only; no edge triggering.
+    Afd,
     /// poll(2), every Unix: the portable fallback. No edge triggering.
     Poll,
 }
 
 impl Backend {
     /// Every backend overlap knows, available here or not, in order of preference.
-    pub const ALL: [Backend; 3] = [Backend::Epoll, Backend::Kqueue, Backend::Poll];
+    pub const ALL: [Backend; 4] = [Backend::Epoll, Backend::Kqueue, Backend::Afd, Backend::Poll];
 
     /// The backend's name as `overlap backends` and [`FromStr`] spell it.
     pub const fn name(self) -> &'static str {
         match self {
             Backend::Epoll => "epoll",
             Backend::Kqueue => "kqueue",
+            Backend::Afd => "afd",
             Backend::Poll => "poll",
         }
     }
@@ -49,14 +54,15 @@ impl Backend {
         match self {
             Backend::Epoll => "epoll exists only on Linux and Android",
             Backend::Kqueue => "kqueue exists only on the BSDs and Apple systems",
+            Backend::Afd => "AFD polling exists only on Windows",
             Backend::Poll => "poll(2) is a Unix interface",
         }
     }
 }
 
 impl Default for Backend {
-    /// The best backend compiled for this target (epoll on Linux, kqueue on BSD/macOS, poll
-    /// elsewhere). [`Reactor::new`](crate::Reactor::new) falls back along
+    /// The best backend compiled for this target (epoll on Linux, kqueue on BSD/macOS, AFD on
+    /// Windows, poll elsewhere). [`Reactor::new`](crate::Reactor::new) falls back along
     /// [`Backend::ALL`] if it cannot be opened.
     fn default() -> Backend {
         Backend::ALL.into_iter().find(|b| b.compiled()).unwrap_or(Backend::Poll)
@@ -69,6 +75,7 @@ impl Backend {
         match self {
             Backend::Epoll => cfg!(epoll),
             Backend::Kqueue => cfg!(kqueue),
+            Backend::Afd => cfg!(windows),
             Backend::Poll => cfg!(poll_backend),
         }
     }
@@ -82,7 +89,7 @@ impl fmt::Display for Backend {
 
 impl FromStr for Backend {
     type Err = io::Error;
-    /// Parses a backend name (`epoll`, `kqueue`, `poll`, any case); anything else is an
+    /// Parses a backend name (`epoll`, `kqueue`, `afd`, `poll`, any case); anything else is an
     /// `InvalidInput` error that lists the known names.
     fn from_str(s: &str) -> io::Result<Backend> {
         Backend::ALL
@@ -104,7 +111,7 @@ mod tests {
         assert_eq!("EPOLL".parse::<Backend>().unwrap(), Backend::Epoll);
         let e = "select".parse::<Backend>().unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
-        assert!(e.to_string().contains("epoll, kqueue, poll"), "{e}");
+        assert!(e.to_string().contains("epoll, kqueue, afd, poll"), "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::io::{Error, ErrorKind};
 
+use crate::sys::RawSource;
 use crate::{Backend, Token, Trigger};
 
 pub(crate) fn reserved_token() -> Error {
@@ -23,11 +24,11 @@ pub(crate) fn token_in_use(token: Token) -> Error {
     Error::new(ErrorKind::AlreadyExists, format!("{token:?} is already registered with this reactor"))
 }
 
-pub(crate) fn fd_in_use(fd: i64) -> Error {
+pub(crate) fn fd_in_use(fd: RawSource) -> Error {
     Error::new(ErrorKind::AlreadyExists, format!("source {fd} is already registered with this reactor"))
 }
 
-pub(crate) fn not_registered(fd: i64) -> Error {
+pub(crate) fn not_registered(fd: RawSource) -> Error {
     Error::new(ErrorKind::NotFound, format!("source {fd} is not registered with this reactor"))
 }
 
@@ -35,12 +36,16 @@ pub(crate) fn waker_exists() -> Error {
     Error::new(ErrorKind::AlreadyExists, "this reactor already has a waker; clone it instead")
 }
 
-pub(crate) fn not_open(fd: i64) -> Error {
-    Error::new(ErrorKind::InvalidInput, format!("source {fd} is not an open file descriptor (EBADF)"))
+pub(crate) fn not_open(fd: RawSource) -> Error {
+    #[cfg(unix)]
+    let what = "an open file descriptor (EBADF)";
+    #[cfg(windows)]
+    let what = "an open socket (WSAENOTSOCK)";
+    Error::new(ErrorKind::InvalidInput, format!("source {fd} is not {what}"))
 }
 
 #[cfg_attr(not(epoll), allow(dead_code))]
-pub(crate) fn not_pollable(backend: Backend, fd: i64) -> Error {
+pub(crate) fn not_pollable(backend: Backend, fd: RawSource) -> Error {
     Error::new(
         ErrorKind::Unsupported,
         format!(
@@ -54,8 +59,8 @@ pub(crate) fn trigger_unsupported(backend: Backend, trigger: Trigger) -> Error {
     Error::new(
         ErrorKind::Unsupported,
         format!(
-            "the {backend} backend cannot do {trigger:?} triggering: poll(2) sees only levels, so \
-             edges would be lost or turn into levels; use Level or Oneshot, or epoll/kqueue"
+            "the {backend} backend cannot do {trigger:?} triggering: it sees only levels (poll(2), \
+             AFD), so edges would be lost or turn into levels; use Level or Oneshot, or epoll/kqueue"
         ),
     )
 }
@@ -111,7 +116,7 @@ pub(crate) fn op_not_found() -> Error {
 pub(crate) fn unknown_port_backend(name: &str) -> Error {
     Error::new(
         ErrorKind::InvalidInput,
-        format!("unknown completion backend {name:?}; known: uring, epoll, kqueue, poll"),
+        format!("unknown completion backend {name:?}; known: iocp, uring, epoll, kqueue, poll"),
     )
 }
 
@@ -125,6 +130,15 @@ pub(crate) fn uring_queue_full() -> Error {
         ErrorKind::ResourceBusy,
         "the io_uring submission queue stayed full: the op was not submitted (too many submitters \
          at once while no thread waits on the port)",
+    )
+}
+
+#[cfg_attr(not(windows), allow(dead_code))]
+pub(crate) fn synchronous_handle() -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        "the handle was opened for synchronous I/O: every call on it would block the submitting \
+         thread; open it with FILE_FLAG_OVERLAPPED (OpenOptionsExt::custom_flags(0x40000000))",
     )
 }
 

@@ -13,22 +13,25 @@
 //!
 //! | model | Linux | BSD / macOS | Windows |
 //! |---|---|---|---|
-//! | readiness ([`Reactor`]) | **epoll** (default), poll | **kqueue** (default, type-checked only), poll | — (AFD poll, planned) |
-//! | completion ([`CompletionPort`]) | **io_uring** (default, probed at run time), emulated over epoll or poll | emulated over kqueue or poll (type-checked only) | — (IOCP, planned) |
+//! | readiness ([`Reactor`]) | **epoll** (default), poll | **kqueue** (default, type-checked only), poll | **afd** (emulated over IOCP; tested under Wine) |
+//! | completion ([`CompletionPort`]) | **io_uring** (default, probed at run time), emulated over epoll or poll | emulated over kqueue or poll (type-checked only) | **iocp** (native; tested under Wine) |
 //!
 //! [`Backend::available`] and [`PortBackend::available`] list what works on this machine;
 //! [`ReactorBuilder::backend`] and [`PortBuilder::backend`] force one; `overlap backends` (the
 //! CLI) prints the table with the reasons others are missing (io_uring refused by the kernel,
 //! say). The emulation is the seed-2 port of an IOCP server to epoll: try the call at once,
-//! park it on `WouldBlock`, retry on readiness, in submission order per socket.
+//! park it on `WouldBlock`, retry on readiness, in submission order per socket. On Windows the
+//! roles swap (seed 1): the completion port is native, and readiness is emulated over it with
+//! `IOCTL_AFD_POLL`, the request Winsock's own `select` is built on, with no limit on the
+//! number of sockets.
 //!
 //! # Triggers
 //!
-//! | trigger | epoll | kqueue | poll |
-//! |---|---|---|---|
-//! | [`Trigger::Level`] | yes | yes | yes |
-//! | [`Trigger::Edge`] | yes (`EPOLLET`) | yes (`EV_CLEAR`) | `Unsupported` (see [`Trigger`]) |
-//! | [`Trigger::Oneshot`] | yes (`EPOLLONESHOT`) | yes (`EV_DISPATCH`, per direction) | yes (emulated, exact) |
+//! | trigger | epoll | kqueue | poll | afd |
+//! |---|---|---|---|---|
+//! | [`Trigger::Level`] | yes | yes | yes | yes (re-polled at the next `poll`) |
+//! | [`Trigger::Edge`] | yes (`EPOLLET`) | yes (`EV_CLEAR`) | `Unsupported` (see [`Trigger`]) | `Unsupported` (AFD reports conditions) |
+//! | [`Trigger::Oneshot`] | yes (`EPOLLONESHOT`) | yes (`EV_DISPATCH`, per direction) | yes (emulated, exact) | yes |
 //!
 //! # Portability notes
 //!
@@ -39,6 +42,11 @@
 //!   directions are gone, so there a read returning 0 is the sign.
 //! - Priority interest (TCP out-of-band data) is not available on kqueue.
 //! - epoll refuses regular files (they are always ready): `Unsupported`, with the reason.
+//! - On Windows a [`Source`] is a socket (AFD polls sockets only; files and pipes do not even
+//!   compile as sources), and a [`CompletionPort`] takes sockets and handles opened for
+//!   overlapped I/O (`FILE_FLAG_OVERLAPPED`; a synchronous handle is refused with
+//!   `InvalidInput`). An IOCP file op without [`at`](op::Read::at) reads or writes at offset 0:
+//!   an overlapped handle has no file position.
 //!
 //! # Example
 //!

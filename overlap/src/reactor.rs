@@ -35,12 +35,14 @@ impl Shared {
 ///
 /// ```
 /// use std::io::Write;
-/// use std::os::unix::net::UnixStream;
+/// use std::net::{TcpListener, TcpStream};
 /// use std::time::Duration;
 /// use overlap::{Events, Interest, Reactor, Token, Trigger};
 ///
 /// let mut reactor = Reactor::new()?;
-/// let (a, mut b) = UnixStream::pair()?;
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let mut b = TcpStream::connect(listener.local_addr()?)?;
+/// let (a, _) = listener.accept()?;
 /// reactor.registry().register(&a, Token(7), Interest::READABLE, Trigger::Level)?;
 /// b.write_all(b"ping")?;
 /// let mut events = Events::with_capacity(64);

@@ -56,13 +56,13 @@ impl Table {
         trigger: Trigger,
     ) -> io::Result<()> {
         check(token, interest)?;
-        let id = file_id(fd).map_err(|_| error::not_open(fd.into()))?;
+        let id = file_id(fd).map_err(|_| error::not_open(fd))?;
         self.claim_token(sel, token, Some(fd))?;
         match self.by_fd.get(&fd) {
             Some(old) if old.id == id => {
                 // Same file: only the backend knows whether the kernel still watches it.
                 sel.register(fd, token, interest, trigger).map_err(|e| match e.kind() {
-                    ErrorKind::AlreadyExists => error::fd_in_use(fd.into()),
+                    ErrorKind::AlreadyExists => error::fd_in_use(fd),
                     _ => e,
                 })?;
                 self.forget(fd);
@@ -87,7 +87,7 @@ impl Table {
         trigger: Trigger,
     ) -> io::Result<()> {
         check(token, interest)?;
-        let old_token = self.by_fd.get(&fd).ok_or_else(|| error::not_registered(fd.into()))?.token;
+        let old_token = self.by_fd.get(&fd).ok_or_else(|| error::not_registered(fd))?.token;
         if old_token != token {
             self.claim_token(sel, token, Some(fd))?;
         }
@@ -95,7 +95,7 @@ impl Table {
             Err(e) if e.kind() == ErrorKind::NotFound => {
                 // The kernel dropped it: the source was closed, and the number reused.
                 self.forget(fd);
-                Err(error::not_registered(fd.into()))
+                Err(error::not_registered(fd))
             }
             Err(e) => Err(e),
             Ok(()) => {
@@ -110,14 +110,14 @@ impl Table {
     }
 
     pub(crate) fn deregister(&mut self, sel: &AnySelector, fd: RawSource) -> io::Result<()> {
-        let entry = self.forget(fd).ok_or_else(|| error::not_registered(fd.into()))?;
+        let entry = self.forget(fd).ok_or_else(|| error::not_registered(fd))?;
         if file_id(fd).ok() != Some(entry.id) {
             // The registered file was closed and the number reused by this unregistered one.
             let _ = sel.deregister(fd);
-            return Err(error::not_registered(fd.into()));
+            return Err(error::not_registered(fd));
         }
         match sel.deregister(fd) {
-            Err(e) if e.kind() == ErrorKind::NotFound => Err(error::not_registered(fd.into())),
+            Err(e) if e.kind() == ErrorKind::NotFound => Err(error::not_registered(fd)),
             other => other,
         }
     }

@@ -7,7 +7,6 @@
 mod util;
 
 use std::io::{ErrorKind, Write};
-use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,7 +61,7 @@ unsafe impl IoBufMut for Counted {
 
 fn cancel_before_completion(b: PortBackend) {
     let port = port(b);
-    let (a, _peer) = UnixStream::pair().unwrap();
+    let (a, _peer) = stream_pair().unwrap();
     let h = port.associate(a, 3).unwrap();
     let mut buf = Vec::with_capacity(32);
     buf.extend_from_slice(b"kept");
@@ -82,7 +81,7 @@ fn cancel_before_completion(b: PortBackend) {
 
 fn cancel_after_completion_is_not_found(b: PortBackend) {
     let port = port(b);
-    let (a, mut peer) = UnixStream::pair().unwrap();
+    let (a, mut peer) = stream_pair().unwrap();
     let h = port.associate(a, 0).unwrap();
     peer.write_all(b"data").unwrap();
     let id = port.submit(Recv::new(&h, Vec::with_capacity(8)), 0).unwrap();
@@ -94,7 +93,7 @@ fn cancel_after_completion_is_not_found(b: PortBackend) {
 
 fn cancel_racing_completion_completes_once(b: PortBackend) {
     let port = port(b);
-    let (a, peer) = UnixDatagram::pair().unwrap();
+    let (a, peer) = datagram_pair().unwrap();
     let h = port.associate(a, 0).unwrap();
     let peer = Arc::new(peer);
     let (mut cancelled, mut finished) = (0, 0);
@@ -155,7 +154,7 @@ fn drop_port_with_ops_in_flight(b: PortBackend) {
         let port = port(b);
         let mut peers = Vec::new();
         for i in 0..64 {
-            let (a, p) = UnixStream::pair().unwrap();
+            let (a, p) = stream_pair().unwrap();
             let h = port.associate(a, i).unwrap();
             for _ in 0..4 {
                 port.submit(Recv::new(&h, Counted::new(128, &live)), i).unwrap();
@@ -181,7 +180,7 @@ fn dropped_handle_closes_its_descriptor(b: PortBackend) {
     let port = port(b);
     let before = open_fds();
     for _ in 0..100 {
-        let (a, mut peer) = UnixStream::pair().unwrap();
+        let (a, mut peer) = stream_pair().unwrap();
         let h = port.associate(a, 0).unwrap();
         port.submit(Recv::new(&h, Vec::with_capacity(4)), 0).unwrap();
         drop(h); // the op still holds it
@@ -190,7 +189,7 @@ fn dropped_handle_closes_its_descriptor(b: PortBackend) {
     }
     assert_eq!(open_fds(), before, "[{b}] handles leaked descriptors");
     // And the port still works with reused descriptor numbers.
-    let (a, mut peer) = UnixStream::pair().unwrap();
+    let (a, mut peer) = stream_pair().unwrap();
     let h = port.associate(a, 9).unwrap();
     port.submit(Recv::new(&h, Vec::with_capacity(4)), 0).unwrap();
     peer.write_all(b"2").unwrap();

@@ -6,7 +6,6 @@
 mod util;
 
 use std::collections::HashSet;
-use std::os::unix::net::UnixDatagram;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
@@ -67,7 +66,7 @@ fn eight_threads_100k_ops_on_256_sockets(b: PortBackend) {
     let port = port(b);
     let pairs: Vec<(Handle, Handle)> = (0..PAIRS)
         .map(|i| {
-            let (a, z) = UnixDatagram::pair().unwrap();
+            let (a, z) = datagram_pair().unwrap();
             (port.associate(a, i).unwrap(), port.associate(z, i).unwrap())
         })
         .collect();

@@ -6,8 +6,6 @@
 mod util;
 
 use std::io::{ErrorKind, Write};
-use std::os::fd::{AsRawFd, BorrowedFd};
-use std::os::unix::net::UnixStream;
 
 use overlap::{Backend, Events, Interest, Reactor, Token, Trigger, Waker};
 use util::*;
@@ -24,8 +22,8 @@ fn kind_of(res: std::io::Result<()>, want: ErrorKind, what: &str) -> String {
 
 fn register_token_twice(b: Backend) {
     let mut r = reactor(b);
-    let (a, _pa) = UnixStream::pair().unwrap();
-    let (c, pc) = UnixStream::pair().unwrap();
+    let (a, _pa) = stream_pair().unwrap();
+    let (c, pc) = stream_pair().unwrap();
     r.registry().register(&a, Token(1), W, LEVEL).unwrap();
     let msg = kind_of(r.registry().register(&c, Token(1), R, LEVEL), ErrorKind::AlreadyExists, "same token");
     assert!(msg.contains("Token(1)"), "the error names the token: {msg}");
@@ -39,11 +37,11 @@ fn register_token_twice(b: Backend) {
 
 fn register_source_twice(b: Backend) {
     let mut r = reactor(b);
-    let (a, pa) = UnixStream::pair().unwrap();
+    let (a, pa) = stream_pair().unwrap();
     r.registry().register(&a, Token(1), R, LEVEL).unwrap();
     kind_of(r.registry().register(&a, Token(1), R, LEVEL), ErrorKind::AlreadyExists, "same source, same token");
     let msg = kind_of(r.registry().register(&a, Token(2), W, LEVEL), ErrorKind::AlreadyExists, "same source");
-    assert!(msg.contains(&a.as_raw_fd().to_string()), "the error names the source: {msg}");
+    assert!(msg.contains(&raw_name(&a)), "the error names the source: {msg}");
     (&pa).write_all(b"x").unwrap();
     let e = expect_token(&mut r, Token(1), "the first registration, unchanged", |e| e.is_readable());
     assert!(!e.is_writable(), "interest unchanged by the failed call: {e:?}");
@@ -52,7 +50,7 @@ fn register_source_twice(b: Backend) {
 
 fn duplicated_descriptors_register_separately(b: Backend) {
     let mut r = reactor(b);
-    let (a, pa) = UnixStream::pair().unwrap();
+    let (a, pa) = stream_pair().unwrap();
     let dup = a.try_clone().unwrap();
     r.registry().register(&a, Token(1), R, LEVEL).unwrap();
     r.registry().register(&dup, Token(2), R, LEVEL).unwrap();
@@ -63,7 +61,7 @@ fn duplicated_descriptors_register_separately(b: Backend) {
 
 fn deregister_unknown_source(b: Backend) {
     let r = reactor(b);
-    let (a, _p) = UnixStream::pair().unwrap();
+    let (a, _p) = stream_pair().unwrap();
     let msg = kind_of(r.registry().deregister(&a), ErrorKind::NotFound, "never registered");
     assert!(msg.contains("not registered"), "{msg}");
     r.registry().register(&a, Token(1), R, LEVEL).unwrap();
@@ -73,14 +71,14 @@ fn deregister_unknown_source(b: Backend) {
 
 fn reregister_unknown_source(b: Backend) {
     let r = reactor(b);
-    let (a, _p) = UnixStream::pair().unwrap();
+    let (a, _p) = stream_pair().unwrap();
     kind_of(r.registry().reregister(&a, Token(1), R, LEVEL), ErrorKind::NotFound, "never registered");
 }
 
 fn reregister_onto_a_taken_token(b: Backend) {
     let mut r = reactor(b);
-    let (a, _pa) = UnixStream::pair().unwrap();
-    let (c, _pc) = UnixStream::pair().unwrap();
+    let (a, _pa) = stream_pair().unwrap();
+    let (c, _pc) = stream_pair().unwrap();
     r.registry().register(&a, Token(1), W, LEVEL).unwrap();
     r.registry().register(&c, Token(2), W, LEVEL).unwrap();
     kind_of(r.registry().reregister(&c, Token(1), W, LEVEL), ErrorKind::AlreadyExists, "token 1 is a's");
@@ -90,7 +88,7 @@ fn reregister_onto_a_taken_token(b: Backend) {
 
 fn empty_interest(b: Backend) {
     let r = reactor(b);
-    let (a, _p) = UnixStream::pair().unwrap();
+    let (a, _p) = stream_pair().unwrap();
     let none = Interest::READABLE & Interest::WRITABLE;
     assert!(none.is_empty());
     let msg = kind_of(r.registry().register(&a, Token(1), none, LEVEL), ErrorKind::InvalidInput, "empty");
@@ -101,7 +99,7 @@ fn empty_interest(b: Backend) {
 
 fn reserved_token(b: Backend) {
     let r = reactor(b);
-    let (a, _p) = UnixStream::pair().unwrap();
+    let (a, _p) = stream_pair().unwrap();
     let max = Token(usize::MAX);
     let msg = kind_of(r.registry().register(&a, max, R, LEVEL), ErrorKind::InvalidInput, "reserved");
     assert!(msg.contains("reserved"), "{msg}");
@@ -124,14 +122,21 @@ const NOT_OPEN: i32 = 1_000_000;
 fn closed_descriptor(b: Backend) {
     let r = reactor(b);
     // SAFETY: deliberately breaks I/O safety's promise (the number is not open) to check that
-    // the reactor answers EBADF with an error; nothing reads or writes through it.
-    let fd = unsafe { BorrowedFd::borrow_raw(NOT_OPEN) };
+    // the reactor answers EBADF (WSAENOTSOCK) with an error; nothing reads or writes through it.
+    #[cfg(unix)]
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(NOT_OPEN) };
+    // SAFETY: as above.
+    #[cfg(windows)]
+    let fd = unsafe { std::os::windows::io::BorrowedSocket::borrow_raw(NOT_OPEN as u64) };
     let msg = kind_of(r.registry().register(&fd, Token(1), R, LEVEL), ErrorKind::InvalidInput, "closed fd");
-    assert!(msg.contains("not an open file descriptor"), "{msg}");
+    let says = if cfg!(windows) { "not an open socket" } else { "not an open file descriptor" };
+    assert!(msg.contains(says), "{msg}");
     kind_of(r.registry().deregister(&fd), ErrorKind::NotFound, "closed fd, never registered");
     kind_of(r.registry().reregister(&fd, Token(1), R, LEVEL), ErrorKind::NotFound, "closed fd, never registered");
 }
 
+/// Windows: a `File` is no `Source` at all (AFD polls sockets only), which the compiler checks.
+#[cfg(unix)]
 fn regular_file(b: Backend) {
     let mut r = reactor(b);
     let path = std::env::temp_dir().join(format!("overlap-regular-{}-{b}", std::process::id()));
@@ -152,28 +157,36 @@ fn regular_file(b: Backend) {
 
 fn failed_register_leaves_token_free(b: Backend) {
     let mut r = reactor(b);
-    let (a, _p) = UnixStream::pair().unwrap();
+    let (a, _p) = stream_pair().unwrap();
     // A call each backend refuses after the table's own checks passed.
     let res = match b {
-        Backend::Poll => r.registry().register(&a, Token(1), R, Trigger::Edge),
+        Backend::Poll | Backend::Afd => r.registry().register(&a, Token(1), R, Trigger::Edge),
         Backend::Kqueue => r.registry().register(&a, Token(1), Interest::PRIORITY, LEVEL),
-        _ => {
-            let path = std::env::temp_dir().join(format!("overlap-refused-{}-{b}", std::process::id()));
-            let f = std::fs::File::create(&path).unwrap();
-            std::fs::remove_file(&path).unwrap();
-            r.registry().register(&f, Token(1), R, LEVEL)
-        }
+        _ => refused_file(&r, b),
     };
     kind_of(res, ErrorKind::Unsupported, "a refused registration");
-    let (c, _pc) = UnixStream::pair().unwrap();
+    let (c, _pc) = stream_pair().unwrap();
     r.registry().register(&c, Token(1), W, LEVEL).unwrap();
     expect_token(&mut r, Token(1), "the token was free", |e| e.is_writable());
     r.registry().register(&a, Token(2), W, LEVEL).unwrap();
 }
 
+/// Epoll refuses a regular file.
+#[cfg(unix)]
+fn refused_file(r: &Reactor, b: Backend) -> std::io::Result<()> {
+    let path = std::env::temp_dir().join(format!("overlap-refused-{}-{b}", std::process::id()));
+    let f = std::fs::File::create(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    r.registry().register(&f, Token(1), R, LEVEL)
+}
+#[cfg(windows)]
+fn refused_file(_: &Reactor, b: Backend) -> std::io::Result<()> {
+    unreachable!("{b} is not a Windows backend")
+}
+
 fn closed_while_registered(b: Backend) {
     let mut r = reactor(b);
-    let (a, pa) = UnixStream::pair().unwrap();
+    let (a, pa) = stream_pair().unwrap();
     r.registry().register(&a, Token(1), R, LEVEL).unwrap();
     drop(a);
     drop(pa);
@@ -186,11 +199,11 @@ fn closed_while_registered(b: Backend) {
 
 fn closed_while_registered_token_is_reusable(b: Backend) {
     let mut r = reactor(b);
-    let (a, pa) = UnixStream::pair().unwrap();
+    let (a, pa) = stream_pair().unwrap();
     r.registry().register(&a, Token(1), R, LEVEL).unwrap();
     drop((a, pa));
     // New sockets, probably on the same numbers; the old registration is stale.
-    let (c, pc) = UnixStream::pair().unwrap();
+    let (c, pc) = stream_pair().unwrap();
     r.registry().register(&c, Token(1), R, LEVEL).unwrap();
     (&pc).write_all(b"new").unwrap();
     expect_token(&mut r, Token(1), "the new source", |e| e.is_readable());
@@ -199,12 +212,12 @@ fn closed_while_registered_token_is_reusable(b: Backend) {
 
 fn closed_while_registered_number_is_reusable(b: Backend) {
     let r = reactor(b);
-    let (a, pa) = UnixStream::pair().unwrap();
-    let old = a.as_raw_fd();
+    let (a, pa) = stream_pair().unwrap();
+    let old = raw_name(&a);
     r.registry().register(&a, Token(1), R, LEVEL).unwrap();
     drop((a, pa));
-    let (c, pc) = UnixStream::pair().unwrap();
-    let reused = [&c, &pc].into_iter().find(|s| s.as_raw_fd() == old);
+    let (c, pc) = stream_pair().unwrap();
+    let reused = [&c, &pc].into_iter().find(|s| raw_name(*s) == old);
     let Some(reused) = reused else {
         // The kernel hands out the lowest free number; in this sequential suite it is `old`.
         panic!("[{b}] fd {old} was not reused; the case cannot check what it is for");
@@ -244,6 +257,7 @@ fn main() {
         reserved_token,
         zero_capacity_events,
         closed_descriptor,
+        #[cfg(unix)]
         regular_file,
         failed_register_leaves_token_free,
         closed_while_registered,

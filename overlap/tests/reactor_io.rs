@@ -5,7 +5,6 @@ mod util;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
-use std::os::unix::net::UnixStream;
 
 use overlap::{Backend, Events, Interest, Token, Trigger};
 use util::*;
@@ -35,7 +34,7 @@ fn tcp_readable_after_peer_writes(b: Backend) {
 
 fn socketpair_readable_and_writable(b: Backend) {
     let mut r = reactor(b);
-    let (a, bb) = UnixStream::pair().unwrap();
+    let (a, bb) = stream_pair().unwrap();
     a.set_nonblocking(true).unwrap();
     r.registry().register(&a, Token(3), R | W, LEVEL).unwrap();
     let e = expect_token(&mut r, Token(3), "writable", |e| e.is_writable());
@@ -46,6 +45,7 @@ fn socketpair_readable_and_writable(b: Backend) {
     assert_eq!(drain(&a), b"x");
 }
 
+#[cfg(unix)] // AFD polls sockets only
 fn pipe_readable(b: Backend) {
     let mut r = reactor(b);
     let (rd, mut wr) = std::io::pipe().unwrap();
@@ -58,6 +58,7 @@ fn pipe_readable(b: Backend) {
     assert_eq!(&buf, b"abc");
 }
 
+#[cfg(unix)] // AFD polls sockets only
 fn pipe_writable(b: Backend) {
     let mut r = reactor(b);
     let (_rd, wr) = std::io::pipe().unwrap();
@@ -65,6 +66,7 @@ fn pipe_writable(b: Backend) {
     expect_token(&mut r, Token(5), "writable", |e| e.is_writable());
 }
 
+#[cfg(unix)] // AFD polls sockets only
 fn pipe_writer_closed_is_read_closed(b: Backend) {
     let mut r = reactor(b);
     let (rd, wr) = std::io::pipe().unwrap();
@@ -74,6 +76,7 @@ fn pipe_writer_closed_is_read_closed(b: Backend) {
     assert!(!e.is_writable(), "{e:?}");
 }
 
+#[cfg(unix)] // AFD polls sockets only
 fn pipe_reader_closed_is_write_closed(b: Backend) {
     let mut r = reactor(b);
     let (rd, wr) = std::io::pipe().unwrap();
@@ -110,7 +113,7 @@ fn listener_readable_on_connect(b: Backend) {
 
 fn events_carry_their_tokens(b: Backend) {
     let mut r = reactor(b);
-    let pairs: Vec<_> = (0..4).map(|_| UnixStream::pair().unwrap()).collect();
+    let pairs: Vec<_> = (0..4).map(|_| stream_pair().unwrap()).collect();
     for (i, (a, _)) in pairs.iter().enumerate() {
         r.registry().register(a, Token(100 + i), R, LEVEL).unwrap();
     }
@@ -129,7 +132,7 @@ fn events_carry_their_tokens(b: Backend) {
 
 fn batch_respects_capacity(b: Backend) {
     let mut r = reactor(b);
-    let pairs: Vec<_> = (0..10).map(|_| UnixStream::pair().unwrap()).collect();
+    let pairs: Vec<_> = (0..10).map(|_| stream_pair().unwrap()).collect();
     for (i, (a, peer)) in pairs.iter().enumerate() {
         r.registry().register(a, Token(i), R, LEVEL).unwrap();
         (&*peer).write_all(b"!").unwrap();
@@ -151,7 +154,7 @@ fn batch_respects_capacity(b: Backend) {
 
 fn reregister_changes_interest(b: Backend) {
     let mut r = reactor(b);
-    let (a, _peer) = UnixStream::pair().unwrap();
+    let (a, _peer) = stream_pair().unwrap();
     r.registry().register(&a, Token(11), R, LEVEL).unwrap();
     expect_quiet(&mut r, Token(11), "readable interest, nothing to read");
     r.registry().reregister(&a, Token(11), W, LEVEL).unwrap();
@@ -162,19 +165,19 @@ fn reregister_changes_interest(b: Backend) {
 
 fn reregister_changes_token(b: Backend) {
     let mut r = reactor(b);
-    let (a, _peer) = UnixStream::pair().unwrap();
+    let (a, _peer) = stream_pair().unwrap();
     r.registry().register(&a, Token(12), W, LEVEL).unwrap();
     r.registry().reregister(&a, Token(13), W, LEVEL).unwrap();
     let e = expect(&mut r, "writable", |e| e.is_writable());
     assert_eq!(e.token(), Token(13));
     // The old token is free again.
-    let (c, _d) = UnixStream::pair().unwrap();
+    let (c, _d) = stream_pair().unwrap();
     r.registry().register(&c, Token(12), R, LEVEL).unwrap();
 }
 
 fn deregister_stops_events(b: Backend) {
     let mut r = reactor(b);
-    let (a, peer) = UnixStream::pair().unwrap();
+    let (a, peer) = stream_pair().unwrap();
     r.registry().register(&a, Token(14), R | W, LEVEL).unwrap();
     expect_token(&mut r, Token(14), "writable", |e| e.is_writable());
     r.registry().deregister(&a).unwrap();
@@ -184,7 +187,7 @@ fn deregister_stops_events(b: Backend) {
 
 fn deregister_then_register_again(b: Backend) {
     let mut r = reactor(b);
-    let (a, peer) = UnixStream::pair().unwrap();
+    let (a, peer) = stream_pair().unwrap();
     r.registry().register(&a, Token(15), R, LEVEL).unwrap();
     r.registry().deregister(&a).unwrap();
     r.registry().register(&a, Token(16), R, LEVEL).unwrap();
@@ -212,7 +215,7 @@ fn many_registries_from_one_reactor(b: Backend) {
     let mut r = reactor(b);
     let reg = r.registry().clone();
     assert_eq!(reg.backend(), b);
-    let (a, peer) = UnixStream::pair().unwrap();
+    let (a, peer) = stream_pair().unwrap();
     std::thread::spawn(move || reg.register(&a, Token(18), R, LEVEL).map(|()| a))
         .join()
         .unwrap()
@@ -229,9 +232,13 @@ fn main() {
         tcp_writable_after_connect,
         tcp_readable_after_peer_writes,
         socketpair_readable_and_writable,
+        #[cfg(unix)]
         pipe_readable,
+        #[cfg(unix)]
         pipe_writable,
+        #[cfg(unix)]
         pipe_writer_closed_is_read_closed,
+        #[cfg(unix)]
         pipe_reader_closed_is_write_closed,
         udp_readable,
         listener_readable_on_connect,

@@ -6,16 +6,15 @@ mod util;
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use overlap::{Backend, Events, Interest, Token, Trigger};
 use util::*;
 
-fn pairs(n: usize) -> Vec<(UnixStream, UnixStream)> {
+fn pairs(n: usize) -> Vec<(Stream, Stream)> {
     let limit = raise_fd_limit();
     assert!(limit as usize > 2 * n + 64, "this case needs {} descriptors; the hard limit is {limit}", 2 * n + 64);
-    (0..n).map(|_| UnixStream::pair().expect("socketpair")).collect()
+    (0..n).map(|_| stream_pair().expect("socketpair")).collect()
 }
 
 fn ten_thousand_registered_sockets(b: Backend) {
@@ -75,7 +74,7 @@ fn a_thousand_ready_in_one_poll(b: Backend) {
 
 fn registration_churn(b: Backend) {
     let mut r = reactor(b);
-    let (a, c) = UnixStream::pair().unwrap();
+    let (a, c) = stream_pair().unwrap();
     for i in 0..10_000 {
         r.registry().register(&a, Token(i), Interest::READABLE, Trigger::Oneshot).unwrap();
         r.registry().reregister(&a, Token(i + 1), Interest::WRITABLE, Trigger::Level).unwrap();

@@ -4,7 +4,6 @@
 mod util;
 
 use std::io::{ErrorKind, Write};
-use std::os::unix::net::UnixStream;
 
 use overlap::{Backend, Interest, Reactor, Token, Trigger};
 use util::*;
@@ -13,17 +12,17 @@ const R: Interest = Interest::READABLE;
 const W: Interest = Interest::WRITABLE;
 
 /// A non-blocking socketpair: (watched end, peer).
-fn pair() -> (UnixStream, UnixStream) {
-    let (a, b) = UnixStream::pair().unwrap();
+fn pair() -> (Stream, Stream) {
+    let (a, b) = stream_pair().unwrap();
     a.set_nonblocking(true).unwrap();
     (a, b)
 }
 
 /// Registers with `Edge`; returns false (after checking the refusal) where the backend cannot.
-fn register_edge(r: &Reactor, s: &UnixStream, t: Token, i: Interest) -> bool {
+fn register_edge(r: &Reactor, s: &Stream, t: Token, i: Interest) -> bool {
     let res = r.registry().register(s, t, i, Trigger::Edge);
-    if r.backend() == Backend::Poll {
-        let e = res.expect_err("poll must refuse edge triggering");
+    if matches!(r.backend(), Backend::Poll | Backend::Afd) {
+        let e = res.expect_err("poll and AFD must refuse edge triggering");
         assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
         assert!(e.to_string().contains("Edge"), "the error names the trigger: {e}");
         return false;

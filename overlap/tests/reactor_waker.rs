@@ -4,7 +4,6 @@
 mod util;
 
 use std::io::{ErrorKind, Write};
-use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -101,7 +100,7 @@ fn waker_from_8_threads_10k_each(b: Backend) {
 fn waker_token_is_reserved(b: Backend) {
     let r = reactor(b);
     let w = Waker::new(r.registry(), WAKE).unwrap();
-    let (a, _p) = UnixStream::pair().unwrap();
+    let (a, _p) = stream_pair().unwrap();
     let e = r.registry().register(&a, WAKE, Interest::READABLE, Trigger::Level).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
     let e = Waker::new(r.registry(), Token(5)).unwrap_err();
@@ -136,7 +135,7 @@ fn timeout_is_not_early(b: Backend) {
 
 fn timeout_not_early_with_registered_idle_sources(b: Backend) {
     let mut r = reactor(b);
-    let (a, _p) = UnixStream::pair().unwrap();
+    let (a, _p) = stream_pair().unwrap();
     r.registry().register(&a, Token(1), Interest::READABLE, Trigger::Level).unwrap();
     let mut events = Events::with_capacity(8);
     let t = Duration::from_millis(20);
@@ -158,7 +157,7 @@ fn zero_timeout_does_not_block(b: Backend) {
 
 fn zero_timeout_reports_ready_sources(b: Backend) {
     let mut r = reactor(b);
-    let (a, _p) = UnixStream::pair().unwrap();
+    let (a, _p) = stream_pair().unwrap();
     r.registry().register(&a, Token(2), Interest::WRITABLE, Trigger::Level).unwrap();
     // A ready source is reported by a non-blocking poll (the kernel may need a moment to
     // report a fresh registration, so retry a bounded number of times).
@@ -195,7 +194,7 @@ fn huge_timeout_is_woken(b: Backend) {
 fn register_during_blocked_poll(b: Backend) {
     let mut r = reactor(b);
     let reg = r.registry().clone();
-    let (a, peer) = UnixStream::pair().unwrap();
+    let (a, peer) = stream_pair().unwrap();
     (&peer).write_all(b"ready before registration").unwrap();
     let go = Arc::new(Barrier::new(2));
     let g2 = go.clone();
@@ -220,7 +219,7 @@ fn deregister_during_blocked_poll(b: Backend) {
     let mut r = reactor(b);
     let reg = r.registry().clone();
     let w = Waker::new(r.registry(), WAKE).unwrap();
-    let (a, peer) = UnixStream::pair().unwrap();
+    let (a, peer) = stream_pair().unwrap();
     reg.register(&a, Token(4), Interest::READABLE, Trigger::Level).unwrap();
     let go = Arc::new(Barrier::new(2));
     let g2 = go.clone();
@@ -247,7 +246,7 @@ fn deregister_during_blocked_poll(b: Backend) {
 
 fn registrations_from_many_threads(b: Backend) {
     let mut r = reactor(b);
-    let pairs: Vec<_> = (0..64).map(|_| UnixStream::pair().unwrap()).collect();
+    let pairs: Vec<_> = (0..64).map(|_| stream_pair().unwrap()).collect();
     let pairs = Arc::new(pairs);
     let threads: Vec<_> = (0..4)
         .map(|k| {

@@ -85,7 +85,7 @@ fn handle(port: &CompletionPort, listener: &Handle, c: Completion) {
         ACCEPT => {
             let Ok(BufResult(res, mut op)) = c.into_op::<Accept>() else { return };
             match res {
-                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+                Err(e) if out_of_descriptors(&e) => {
                     // Out of descriptors: pause this accept instead of failing in a loop.
                     let _ = port.submit(Timeout::new(Duration::from_millis(50)), RETRY_ACCEPT);
                     return;
@@ -127,4 +127,15 @@ fn handle(port: &CompletionPort, listener: &Handle, c: Completion) {
         }
         _ => {}
     }
+}
+
+/// EMFILE/ENFILE (Windows: WSAEMFILE, WSAENOBUFS).
+fn out_of_descriptors(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    let codes = [libc::EMFILE, libc::ENFILE];
+    #[cfg(windows)]
+    let codes = [10024, 10055];
+    #[cfg(not(any(unix, windows)))]
+    let codes: [i32; 0] = [];
+    e.raw_os_error().is_some_and(|c| codes.contains(&c))
 }

@@ -1,6 +1,7 @@
 //! `overlap echo-server`: a long-running TCP echo server on either model, for outside load
 //! generators (`../shared/bench/`). It binds 127.0.0.1, prints `listening on ADDR`, sets
-//! TCP_NODELAY on accepted sockets, and exits cleanly on SIGINT or SIGTERM.
+//! TCP_NODELAY on accepted sockets, and exits cleanly on SIGINT or SIGTERM (Unix; on Windows
+//! Ctrl-C ends the process).
 
 mod completion;
 mod readiness;
@@ -9,13 +10,13 @@ use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
-use signal_hook::consts::{SIGINT, SIGTERM};
 use socket2::{Domain, Socket, Type};
 
 /// Which model serves.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Model {
-    /// A `Reactor` per thread, each with its own SO_REUSEPORT listener.
+    /// A `Reactor` per thread, each with its own SO_REUSEPORT listener (on Windows, a clone of
+    /// one listener).
     Readiness,
     /// One `CompletionPort`, a pool of worker threads, each completion posting the next op.
     Completion,
@@ -40,8 +41,11 @@ pub type Stop = Arc<dyn Fn() + Send + Sync>;
 /// A listener on 127.0.0.1:`port` with SO_REUSEPORT, so several can share the port.
 pub(crate) fn listener(addr: SocketAddr) -> io::Result<TcpListener> {
     let s = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    s.set_reuse_address(true)?;
-    s.set_reuse_port(true)?;
+    #[cfg(unix)]
+    {
+        s.set_reuse_address(true)?;
+        s.set_reuse_port(true)?;
+    }
     s.bind(&addr.into())?;
     s.listen(1024)?;
     s.set_nonblocking(true)?;
@@ -67,8 +71,18 @@ pub fn start(settings: &Settings) -> io::Result<(SocketAddr, Stop, std::thread::
     }
 }
 
-/// `overlap echo-server`: serves until SIGINT or SIGTERM.
+/// `overlap echo-server`: serves until the process is ended (Windows: Ctrl-C).
+#[cfg(not(unix))]
 pub fn run(settings: &Settings) -> io::Result<()> {
+    let (addr, _stop, server) = start(settings)?;
+    println!("listening on {addr} ({:?} model)", settings.model);
+    server.join().map_err(|_| io::Error::other("the server thread panicked"))?
+}
+
+/// `overlap echo-server`: serves until SIGINT or SIGTERM.
+#[cfg(unix)]
+pub fn run(settings: &Settings) -> io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     let (addr, stop, server) = start(settings)?;
     println!("listening on {addr} ({:?} model)", settings.model);

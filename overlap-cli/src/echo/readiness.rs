@@ -32,11 +32,13 @@ pub(super) fn start(
 ) -> io::Result<(SocketAddr, Stop, std::thread::JoinHandle<io::Result<()>>)> {
     let first = super::listener(addr)?;
     let addr = first.local_addr()?;
-    let trigger = if backend == Backend::Poll { Trigger::Level } else { Trigger::Edge };
+    // poll(2) and AFD see levels only.
+    let trigger = if matches!(backend, Backend::Poll | Backend::Afd) { Trigger::Level } else { Trigger::Edge };
     let mut wakers = Vec::new();
     let mut loops = Vec::new();
     for i in 0..threads.max(1) {
-        let listener = if i == 0 { first.try_clone()? } else { super::listener(addr)? };
+        // Windows has no SO_REUSEPORT: every reactor watches a clone of the one listener.
+        let listener = if i == 0 || cfg!(windows) { first.try_clone()? } else { super::listener(addr)? };
         let reactor = Reactor::builder().backend(backend).build()?;
         reactor.registry().register(&listener, LISTENER, Interest::READABLE, trigger)?;
         wakers.push(Waker::new(reactor.registry(), STOP)?);

@@ -1,7 +1,5 @@
 //! File and pipe operations.
 
-use std::os::fd::AsRawFd;
-
 use overlap_buf::{IoBuf, IoBufMut};
 
 use super::{op_any, Desc, Op, OpCode};
@@ -42,7 +40,7 @@ impl<B: IoBufMut + std::marker::Send> OpCode for Read<B> {
         Some(&self.handle)
     }
     fn describe(&mut self) -> Desc<'_> {
-        Desc::Read { fd: self.handle.as_raw_fd(), buf: &mut self.buf, offset: self.offset }
+        Desc::Read { fd: self.handle.raw(), buf: &mut self.buf, offset: self.offset }
     }
     op_any!();
 }
@@ -82,7 +80,7 @@ impl<B: IoBuf + std::marker::Send> OpCode for Write<B> {
         Some(&self.handle)
     }
     fn describe(&mut self) -> Desc<'_> {
-        Desc::Write { fd: self.handle.as_raw_fd(), buf: &self.buf, offset: self.offset }
+        Desc::Write { fd: self.handle.raw(), buf: &self.buf, offset: self.offset }
     }
     op_any!();
 }

@@ -1,6 +1,5 @@
 //! Operations without a buffer: timeouts, readiness waits and posted completions.
 
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use super::{op_any, Desc, Op, OpCode, Output};
@@ -70,7 +69,7 @@ impl OpCode for PollReady {
         Some(&self.handle)
     }
     fn describe(&mut self) -> Desc<'_> {
-        Desc::PollReady { fd: self.handle.as_raw_fd(), interest: self.interest }
+        Desc::PollReady { fd: self.handle.raw(), interest: self.interest }
     }
     fn set_output(&mut self, out: Output) {
         if let Output::Ready(f) = out {

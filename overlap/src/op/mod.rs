@@ -24,7 +24,6 @@ mod net;
 
 use std::any::Any;
 use std::net::SocketAddr;
-use std::os::fd::{OwnedFd, RawFd};
 use std::time::Duration;
 
 use overlap_buf::{IoBuf, IoBufMut};
@@ -33,7 +32,7 @@ pub use file::{Read, Write};
 pub use misc::{Nop, PollReady, Timeout};
 pub use net::{Accept, Connect, Recv, RecvFrom, Send, SendTo, SendVectored};
 
-use crate::sys::SockAddrBuf;
+use crate::sys::{OwnedSocket, RawSource as RawFd, SockAddrBuf};
 use crate::{Handle, Interest};
 
 /// An operation a [`CompletionPort`](crate::CompletionPort) can run. Sealed: the ops of this
@@ -64,7 +63,7 @@ pub(crate) mod private {
     /// What a driver hands back to an op besides the byte count.
     #[allow(missing_debug_implementations)]
     pub enum Output {
-        Accepted(OwnedFd, Option<SocketAddr>),
+        Accepted(OwnedSocket, Option<SocketAddr>),
         Peer(Option<SocketAddr>),
         Ready(u8),
     }

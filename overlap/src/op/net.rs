@@ -1,12 +1,11 @@
 //! Socket operations.
 
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::{AsRawFd, OwnedFd};
 
 use overlap_buf::{IoBuf, IoBufMut};
 
 use super::{op_any, Desc, Op, OpCode, Output};
-use crate::sys::SockAddrBuf;
+use crate::sys::{OwnedSocket, SockAddrBuf};
 use crate::Handle;
 
 /// Accepts one connection on a listening socket (`accept4`, io_uring `ACCEPT`, `AcceptEx`).
@@ -18,7 +17,7 @@ use crate::Handle;
 pub struct Accept {
     handle: Handle,
     addr: SockAddrBuf,
-    socket: Option<OwnedFd>,
+    socket: Option<OwnedSocket>,
     peer: Option<SocketAddr>,
 }
 
@@ -32,7 +31,7 @@ impl Accept {
         &self.handle
     }
     /// The accepted socket, once (after a successful completion).
-    pub fn take_socket(&mut self) -> Option<OwnedFd> {
+    pub fn take_socket(&mut self) -> Option<OwnedSocket> {
         self.socket.take()
     }
     /// The accepted socket as a `TcpStream`.
@@ -50,7 +49,7 @@ impl OpCode for Accept {
         Some(&self.handle)
     }
     fn describe(&mut self) -> Desc<'_> {
-        Desc::Accept { fd: self.handle.as_raw_fd(), addr: &mut self.addr }
+        Desc::Accept { fd: self.handle.raw(), addr: &mut self.addr }
     }
     fn set_output(&mut self, out: Output) {
         if let Output::Accepted(fd, peer) = out {
@@ -85,7 +84,7 @@ impl OpCode for Connect {
         Some(&self.handle)
     }
     fn describe(&mut self) -> Desc<'_> {
-        Desc::Connect { fd: self.handle.as_raw_fd(), addr: &self.addr }
+        Desc::Connect { fd: self.handle.raw(), addr: &self.addr }
     }
     op_any!();
 }
@@ -121,7 +120,7 @@ impl<B: IoBufMut + std::marker::Send> OpCode for Recv<B> {
         Some(&self.handle)
     }
     fn describe(&mut self) -> Desc<'_> {
-        Desc::Recv { fd: self.handle.as_raw_fd(), buf: &mut self.buf }
+        Desc::Recv { fd: self.handle.raw(), buf: &mut self.buf }
     }
     op_any!();
 }
@@ -154,7 +153,7 @@ impl<B: IoBuf + std::marker::Send> OpCode for Send<B> {
         Some(&self.handle)
     }
     fn describe(&mut self) -> Desc<'_> {
-        Desc::Send { fd: self.handle.as_raw_fd(), buf: &self.buf }
+        Desc::Send { fd: self.handle.raw(), buf: &self.buf }
     }
     op_any!();
 }
@@ -188,7 +187,7 @@ impl<B: IoBuf + std::marker::Send> OpCode for SendVectored<B> {
     }
     fn describe(&mut self) -> Desc<'_> {
         let bufs = self.bufs.iter().map(|b| b as &dyn IoBuf).collect();
-        Desc::SendVectored { fd: self.handle.as_raw_fd(), bufs }
+        Desc::SendVectored { fd: self.handle.raw(), bufs }
     }
     op_any!();
 }
@@ -227,7 +226,7 @@ impl<B: IoBufMut + std::marker::Send> OpCode for RecvFrom<B> {
         Some(&self.handle)
     }
     fn describe(&mut self) -> Desc<'_> {
-        Desc::RecvFrom { fd: self.handle.as_raw_fd(), buf: &mut self.buf, addr: &mut self.addr }
+        Desc::RecvFrom { fd: self.handle.raw(), buf: &mut self.buf, addr: &mut self.addr }
     }
     fn set_output(&mut self, out: Output) {
         if let Output::Peer(p) = out {
@@ -266,7 +265,7 @@ impl<B: IoBuf + std::marker::Send> OpCode for SendTo<B> {
         Some(&self.handle)
     }
     fn describe(&mut self) -> Desc<'_> {
-        Desc::SendTo { fd: self.handle.as_raw_fd(), buf: &self.buf, addr: &self.addr }
+        Desc::SendTo { fd: self.handle.raw(), buf: &self.buf, addr: &self.addr }
     }
     op_any!();
 }

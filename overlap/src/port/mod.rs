@@ -6,7 +6,6 @@ mod queue;
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -14,22 +13,25 @@ use std::time::Duration;
 
 pub(crate) use completion::Pending;
 pub use completion::{Completion, OpId};
-pub use handle::Handle;
+pub use handle::{Associate, Handle};
 pub(crate) use queue::Queue;
 
 use crate::op::{Nop, Op};
-use crate::sys::{AnyDriver, AnySelector, Driver};
+use crate::sys::{AnyDriver, Driver};
 use crate::{error, Backend};
 
 /// A completion backend.
 ///
 /// | backend | how |
 /// |---|---|
+/// | `Iocp` | an I/O completion port, native (Windows) |
 /// | `Uring` | io_uring, native (Linux; probed at run time) |
 /// | `Emulated(b)` | completions emulated over the readiness backend `b` (epoll, kqueue, poll) |
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PortBackend {
+    /// An I/O completion port (Windows): overlapped `WSARecv`, `AcceptEx`, `ReadFile`, …
+    Iocp,
     /// io_uring (Linux).
     Uring,
     /// Emulated over a readiness backend: try the call, park it on `WouldBlock`, retry on
@@ -39,16 +41,19 @@ pub enum PortBackend {
 
 impl PortBackend {
     /// Every completion backend overlap knows, in order of preference.
-    pub const ALL: [PortBackend; 4] = [
+    pub const ALL: [PortBackend; 5] = [
+        PortBackend::Iocp,
         PortBackend::Uring,
         PortBackend::Emulated(Backend::Epoll),
         PortBackend::Emulated(Backend::Kqueue),
         PortBackend::Emulated(Backend::Poll),
     ];
 
-    /// The name `overlap backends` and [`FromStr`] use: `uring`, `epoll`, `kqueue`, `poll`.
+    /// The name `overlap backends` and [`FromStr`] use: `iocp`, `uring`, `epoll`, `kqueue`,
+    /// `poll`.
     pub fn name(self) -> &'static str {
         match self {
+            PortBackend::Iocp => "iocp",
             PortBackend::Uring => "uring",
             PortBackend::Emulated(b) => b.name(),
         }
@@ -57,11 +62,18 @@ impl PortBackend {
     /// `Ok` if this backend works here, else an `Unsupported` error that says why.
     pub fn check(self) -> io::Result<()> {
         match self {
+            #[cfg(windows)]
+            PortBackend::Iocp => Ok(()),
+            #[cfg(not(windows))]
+            PortBackend::Iocp => Err(error::backend_unavailable_port(self, "IOCP exists only on Windows")),
             #[cfg(uring)]
             PortBackend::Uring => crate::sys::uring::probe(),
             #[cfg(not(uring))]
             PortBackend::Uring => Err(error::backend_unavailable_port(self, "io_uring exists only on Linux")),
+            #[cfg(unix)]
             PortBackend::Emulated(b) => b.check(),
+            #[cfg(windows)]
+            PortBackend::Emulated(_) => Err(error::backend_unavailable_port(self, EMULATION_UNIX)),
         }
     }
 
@@ -70,18 +82,31 @@ impl PortBackend {
         PortBackend::ALL.into_iter().filter(|b| b.check().is_ok()).collect()
     }
 
-    fn open(self, queue: Arc<Queue>) -> io::Result<AnyDriver> {
+    fn open(self, queue: Arc<Queue>, concurrency: usize) -> io::Result<AnyDriver> {
+        let _ = concurrency; // only IOCP takes it (the queue enforces it for every driver)
         match self {
+            #[cfg(windows)]
+            PortBackend::Iocp => Ok(AnyDriver::Iocp(crate::sys::windows::iocp::Driver::new(queue, concurrency)?)),
+            #[cfg(not(windows))]
+            PortBackend::Iocp => Err(error::backend_unavailable_port(self, "IOCP exists only on Windows")),
             #[cfg(uring)]
             PortBackend::Uring => Ok(AnyDriver::Uring(crate::sys::uring::Driver::new(queue)?)),
             #[cfg(not(uring))]
             PortBackend::Uring => Err(error::backend_unavailable_port(self, "io_uring exists only on Linux")),
+            #[cfg(unix)]
             PortBackend::Emulated(b) => {
-                Ok(AnyDriver::Emulated(crate::sys::emulated::Driver::new(AnySelector::open(b)?, queue)))
+                Ok(AnyDriver::Emulated(crate::sys::emulated::Driver::new(crate::sys::AnySelector::open(b)?, queue)))
             }
+            #[cfg(windows)]
+            PortBackend::Emulated(_) => Err(error::backend_unavailable_port(self, EMULATION_UNIX)),
         }
     }
 }
+
+/// Why the emulation is not built on Windows.
+#[cfg(windows)]
+const EMULATION_UNIX: &str =
+    "the completion emulation runs over the Unix readiness backends; Windows has native IOCP (iocp)";
 
 impl fmt::Display for PortBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -93,6 +118,9 @@ impl FromStr for PortBackend {
     type Err = io::Error;
     fn from_str(s: &str) -> io::Result<PortBackend> {
         let s = s.trim();
+        if s.eq_ignore_ascii_case("iocp") {
+            return Ok(PortBackend::Iocp);
+        }
         if s.eq_ignore_ascii_case("uring") || s.eq_ignore_ascii_case("io_uring") {
             return Ok(PortBackend::Uring);
         }
@@ -157,7 +185,9 @@ impl Drop for PortShared {
 /// use overlap::{op::Recv, CompletionPort};
 ///
 /// let port = CompletionPort::new()?;
-/// let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let mut b = std::net::TcpStream::connect(listener.local_addr()?)?;
+/// let (a, _) = listener.accept()?;
 /// let a = port.associate(a, 7)?;                       // completion key 7
 /// port.submit(Recv::new(&a, Vec::with_capacity(64)), 100)?; // user data 100
 /// b.write_all(b"hello")?;
@@ -187,8 +217,8 @@ pub struct PortBuilder {
 }
 
 impl PortBuilder {
-    /// Forces a backend (else the best available: io_uring, then emulation over the default
-    /// readiness backend).
+    /// Forces a backend (else the best available: IOCP on Windows; io_uring, then emulation over
+    /// the default readiness backend elsewhere).
     pub fn backend(mut self, backend: PortBackend) -> Self {
         self.backend = Some(backend);
         self
@@ -210,8 +240,8 @@ impl PortBuilder {
         };
         let queue = Arc::new(Queue::new(concurrency));
         let (driver, backend) = match self.backend {
-            Some(b) => (b.open(queue.clone())?, b),
-            None => open_best(&queue)?,
+            Some(b) => (b.open(queue.clone(), concurrency)?, b),
+            None => open_best(&queue, concurrency)?,
         };
         let shared = PortShared {
             id: NEXT_PORT.fetch_add(1, Ordering::Relaxed),
@@ -232,10 +262,10 @@ impl PortBuilder {
     }
 }
 
-fn open_best(queue: &Arc<Queue>) -> io::Result<(AnyDriver, PortBackend)> {
+fn open_best(queue: &Arc<Queue>, concurrency: usize) -> io::Result<(AnyDriver, PortBackend)> {
     let mut last = None;
     for b in PortBackend::ALL {
-        match b.open(queue.clone()) {
+        match b.open(queue.clone(), concurrency) {
             Ok(d) => return Ok((d, b)),
             Err(e) => last = Some(e),
         }
@@ -268,11 +298,13 @@ impl CompletionPort {
     /// which every completion of its ops carries. The port puts sockets and pipes in
     /// non-blocking mode. The port owns the descriptor from here on, also when this fails
     /// (`fstat` or `fcntl` refused it), in which case it is closed.
-    pub fn associate(&self, file: impl Into<OwnedFd>, key: usize) -> io::Result<Handle> {
-        let fd: OwnedFd = file.into();
-        let raw = fd.as_raw_fd();
-        let regular_file = crate::sys::is_regular_file(raw)?;
-        self.shared.driver.attach(raw, regular_file)?;
+    pub fn associate(&self, file: impl Associate, key: usize) -> io::Result<Handle> {
+        let fd = handle::private::Sealed::into_source(file);
+        #[cfg(unix)]
+        let regular_file = crate::sys::is_regular_file(handle::raw_of(&fd))?;
+        #[cfg(windows)]
+        let regular_file = false;
+        self.shared.driver.attach(&fd, regular_file)?;
         let inner =
             handle::HandleInner { fd, key, port: self.shared.id, regular_file, owner: Arc::downgrade(&self.shared) };
         Ok(Handle { inner: Arc::new(inner) })
@@ -358,7 +390,7 @@ impl handle::HandleInner {
     /// Tells the port the descriptor is going away.
     pub(crate) fn detach(&self, owner: &Weak<PortShared>) {
         if let Some(port) = owner.upgrade() {
-            port.driver.detach(self.fd.as_raw_fd());
+            port.driver.detach(handle::raw_of(&self.fd));
         }
     }
 }

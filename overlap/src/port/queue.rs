@@ -70,6 +70,7 @@ impl Drop for Held {
 
 #[cfg(not(loom))]
 thread_local! {
+    #[allow(clippy::missing_const_for_thread_local)] // it is const; clippy 1.96 misreads the macro
     static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
 }
 // Loom's `thread_local!` (which runs the destructor when a model thread ends) takes no

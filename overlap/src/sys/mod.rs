@@ -1,7 +1,8 @@
 //! The backends, behind one internal trait per model.
 //!
 //! A readiness backend implements [`Selector`]; it lives in one file named by its mechanism
-//! (`unix/epoll.rs`, `unix/poll.rs`, `unix/kqueue.rs`). All `unsafe` code of the crate is in the
+//! (`unix/epoll.rs`, `unix/poll.rs`, `unix/kqueue.rs`, `windows/afd.rs`); a completion backend
+//! implements [`Driver`] (`uring/`, `emulated/`, `windows/iocp.rs`). All `unsafe` code of the crate is in the
 //! leaf files under this module. [`AnySelector`] is the run-time choice among the backends
 //! compiled for the target: an enum, so calls are a match, not a virtual call.
 //!
@@ -23,14 +24,21 @@ use std::time::Duration;
 
 use crate::{Event, Interest, Token, Trigger};
 
+#[cfg(unix)]
 pub(crate) mod emulated;
 #[cfg(unix)]
 pub(crate) mod unix;
 #[cfg(uring)]
 pub(crate) mod uring;
+#[cfg(windows)]
+pub(crate) mod windows;
 
 #[cfg(unix)]
-pub(crate) use unix::{file_id, is_regular_file, set_nonblocking, FileId, RawSource, SockAddrBuf};
+pub(crate) use unix::{
+    file_id, is_regular_file, set_nonblocking, FileId, OwnedSocket, OwnedSource, RawSource, SockAddrBuf,
+};
+#[cfg(windows)]
+pub(crate) use windows::{file_id, FileId, OwnedSocket, OwnedSource, RawSource, SockAddrBuf};
 
 /// A readiness backend (see the module docs for the contract).
 pub(crate) trait Selector: Send + Sync + Sized {
@@ -57,6 +65,8 @@ pub(crate) enum AnySelector {
     Kqueue(unix::kqueue::Selector),
     #[cfg(poll_backend)]
     Poll(unix::poll::Selector),
+    #[cfg(windows)]
+    Afd(windows::afd::Selector),
 }
 
 /// Forwards a call to whichever backend `self` holds.
@@ -69,6 +79,8 @@ macro_rules! dispatch {
             AnySelector::Kqueue($s) => $call,
             #[cfg(poll_backend)]
             AnySelector::Poll($s) => $call,
+            #[cfg(windows)]
+            AnySelector::Afd($s) => $call,
         }
     };
 }
@@ -84,6 +96,8 @@ impl AnySelector {
             Backend::Kqueue => Ok(AnySelector::Kqueue(Selector::new()?)),
             #[cfg(poll_backend)]
             Backend::Poll => Ok(AnySelector::Poll(Selector::new()?)),
+            #[cfg(windows)]
+            Backend::Afd => Ok(AnySelector::Afd(Selector::new()?)),
             #[allow(unreachable_patterns)]
             other => Err(crate::error::backend_unavailable(other, other.not_here_reason())),
         }
@@ -116,7 +130,7 @@ impl AnySelector {
 /// - `poll`: only the port's leader calls it, waiting at most `timeout`; it may return early;
 /// - `notify`: makes a blocked `poll` return.
 pub(crate) trait Driver: Send + Sync {
-    fn attach(&self, fd: RawSource, regular_file: bool) -> io::Result<()>;
+    fn attach(&self, source: &OwnedSource, regular_file: bool) -> io::Result<()>;
     fn detach(&self, fd: RawSource);
     fn submit(&self, op: crate::port::Pending);
     fn cancel(&self, id: crate::OpId) -> io::Result<()>;
@@ -128,7 +142,10 @@ pub(crate) trait Driver: Send + Sync {
 pub(crate) enum AnyDriver {
     #[cfg(uring)]
     Uring(uring::Driver),
+    #[cfg(unix)]
     Emulated(emulated::Driver),
+    #[cfg(windows)]
+    Iocp(windows::iocp::Driver),
 }
 
 /// Forwards a call to whichever driver `self` holds.
@@ -137,14 +154,17 @@ macro_rules! drive {
         match $self {
             #[cfg(uring)]
             AnyDriver::Uring($d) => $call,
+            #[cfg(unix)]
             AnyDriver::Emulated($d) => $call,
+            #[cfg(windows)]
+            AnyDriver::Iocp($d) => $call,
         }
     };
 }
 
 impl Driver for AnyDriver {
-    fn attach(&self, fd: RawSource, regular_file: bool) -> io::Result<()> {
-        drive!(self, d => d.attach(fd, regular_file))
+    fn attach(&self, source: &OwnedSource, regular_file: bool) -> io::Result<()> {
+        drive!(self, d => d.attach(source, regular_file))
     }
     fn detach(&self, fd: RawSource) {
         drive!(self, d => d.detach(fd))

@@ -24,13 +24,93 @@ pub struct Case<B> {
     pub run: fn(B),
 }
 
-/// Declares cases: `cases![a, b, c]` with `fn a(b: Backend)` etc.
+/// Declares cases: `cases![a, b, #[cfg(unix)] c]` with `fn a(b: Backend)` etc.
 #[macro_export]
 macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        vec![$($crate::util::Case { name: stringify!($name), run: $name }),*]
+    ($($(#[$m:meta])* $name:ident),* $(,)?) => {
+        // A case behind a `#[cfg]` that is off stays `None`.
+        [$({
+            #[allow(unused_assignments, unused_mut)]
+            let mut case = None;
+            $(#[$m])*
+            {
+                case = Some($crate::util::Case { name: stringify!($name), run: $name });
+            }
+            case
+        }),*]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
     };
 }
+
+/// A connected stream pair, blocking like `UnixStream::pair`: a socketpair on Unix, a loopback
+/// TCP pair on Windows (which AFD and IOCP handle like any socket).
+#[cfg(unix)]
+pub type Stream = std::os::unix::net::UnixStream;
+/// A connected stream pair, blocking like `UnixStream::pair`: a socketpair on Unix, a loopback
+/// TCP pair on Windows (which AFD and IOCP handle like any socket).
+#[cfg(windows)]
+pub type Stream = TcpStream;
+
+/// A connected pair of [`Stream`]s (blocking).
+pub fn stream_pair() -> io::Result<(Stream, Stream)> {
+    #[cfg(unix)]
+    {
+        Stream::pair()
+    }
+    #[cfg(windows)]
+    {
+        let l = TcpListener::bind("127.0.0.1:0")?;
+        let c = TcpStream::connect(l.local_addr()?)?;
+        let (s, _) = l.accept()?;
+        c.set_nodelay(true)?;
+        s.set_nodelay(true)?;
+        Ok((c, s))
+    }
+}
+
+/// A connected datagram pair: a Unix datagram socketpair, or two loopback UDP sockets
+/// connected to each other on Windows.
+pub fn datagram_pair() -> io::Result<(Datagram, Datagram)> {
+    #[cfg(unix)]
+    {
+        Datagram::pair()
+    }
+    #[cfg(windows)]
+    {
+        let a = Datagram::bind("127.0.0.1:0")?;
+        let b = Datagram::bind("127.0.0.1:0")?;
+        a.connect(b.local_addr()?)?;
+        b.connect(a.local_addr()?)?;
+        Ok((a, b))
+    }
+}
+
+/// What [`datagram_pair`] makes.
+#[cfg(unix)]
+pub type Datagram = std::os::unix::net::UnixDatagram;
+/// What [`datagram_pair`] makes.
+#[cfg(windows)]
+pub type Datagram = std::net::UdpSocket;
+
+/// The raw descriptor (socket) number of `s`, as error messages print it.
+#[cfg(unix)]
+pub fn raw_name(s: &impl std::os::fd::AsRawFd) -> String {
+    s.as_raw_fd().to_string()
+}
+/// The raw descriptor (socket) number of `s`, as error messages print it.
+#[cfg(windows)]
+pub fn raw_name(s: &impl std::os::windows::io::AsRawSocket) -> String {
+    s.as_raw_socket().to_string()
+}
+
+/// The error a non-blocking `connect` gives while the handshake is under way.
+#[cfg(unix)]
+pub const IN_PROGRESS: i32 = libc::EINPROGRESS;
+/// The error a non-blocking `connect` gives while the handshake is under way (WSAEWOULDBLOCK).
+#[cfg(windows)]
+pub const IN_PROGRESS: i32 = 10035;
 
 static TALLY: Mutex<BTreeMap<String, (usize, usize)>> = Mutex::new(BTreeMap::new());
 
@@ -212,8 +292,15 @@ pub fn within_patience<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Se
     rx.recv_timeout(PATIENCE).unwrap_or_else(|_| panic!("{what} did not finish within {PATIENCE:?}"))
 }
 
+/// Windows has no per-process descriptor limit to raise.
+#[cfg(windows)]
+pub fn raise_fd_limit() -> u64 {
+    u64::MAX
+}
+
 /// Raises this process's soft descriptor limit to its hard limit (for the cases that open
 /// thousands of sockets); returns the new soft limit.
+#[cfg(unix)]
 #[allow(unsafe_code)]
 pub fn raise_fd_limit() -> u64 {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
@@ -229,7 +316,20 @@ pub fn raise_fd_limit() -> u64 {
     cur
 }
 
+/// How many handles this process has open (`GetProcessHandleCount`).
+#[cfg(windows)]
+#[allow(unsafe_code)]
+pub fn open_fds() -> usize {
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessHandleCount};
+    let mut n = 0u32;
+    // SAFETY: writes one u32; the pseudo-handle of the current process needs no closing.
+    let ok = unsafe { GetProcessHandleCount(GetCurrentProcess(), &mut n) };
+    assert_ne!(ok, 0, "GetProcessHandleCount");
+    n as usize
+}
+
 /// How many descriptors this process has open (`/proc/self/fd`, else `/dev/fd`).
+#[cfg(unix)]
 pub fn open_fds() -> usize {
     let dir = if std::path::Path::new("/proc/self/fd").exists() { "/proc/self/fd" } else { "/dev/fd" };
     std::fs::read_dir(dir).expect("list open descriptors").count()

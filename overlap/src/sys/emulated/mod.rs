@@ -184,9 +184,9 @@ impl Driver {
 }
 
 impl super::Driver for Driver {
-    fn attach(&self, fd: RawSource, regular_file: bool) -> io::Result<()> {
+    fn attach(&self, source: &super::OwnedSource, regular_file: bool) -> io::Result<()> {
         if !regular_file {
-            super::set_nonblocking(fd)?;
+            super::set_nonblocking(std::os::fd::AsRawFd::as_raw_fd(source))?;
         }
         Ok(())
     }

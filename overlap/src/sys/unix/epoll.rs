@@ -96,7 +96,7 @@ impl super::super::Selector for Selector {
     fn register(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, epoll_events(interest, trigger), token.0 as u64).map_err(|e| {
             match e.raw_os_error() {
-                Some(libc::EPERM) => error::not_pollable(Backend::Epoll, fd.into()),
+                Some(libc::EPERM) => error::not_pollable(Backend::Epoll, fd),
                 _ => e,
             }
         })

@@ -13,3 +13,8 @@ pub(crate) mod poll;
 
 pub(crate) use addr::SockAddrBuf;
 pub(crate) use fd::{file_id, is_regular_file, set_nonblocking, FileId, RawSource};
+
+/// What a [`Handle`](crate::Handle) owns: a file descriptor.
+pub(crate) type OwnedSource = std::os::fd::OwnedFd;
+/// What an accept hands over.
+pub(crate) type OwnedSocket = std::os::fd::OwnedFd;

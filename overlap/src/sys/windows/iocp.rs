@@ -1,0 +1,340 @@
+//! The IOCP driver: a native I/O completion port behind [`CompletionPort`](crate::CompletionPort).
+//!
+//! Every handle joins the driver's port under one key when it is associated; sockets whose
+//! provider is a plain kernel one (no layered service provider) and file handles skip the port
+//! when a call succeeds at once (`FILE_SKIP_COMPLETION_PORT_ON_SUCCESS`), so those complete
+//! inline; UDP sockets get `SIO_UDP_CONNRESET` off. Polls (`PollReady`) go through a driver
+//! owned `\Device\Afd` handle on the same port. Timeouts live in a heap whose earliest deadline
+//! bounds the leader's `GetQueuedCompletionStatusEx`; posts and wakes are
+//! `PostQueuedCompletionStatus` packets.
+//!
+//! Each op in flight is one [`OpBox`](super::overlapped::OpBox): its `OVERLAPPED`, the op with
+//! its buffer, and what the call needs kept alive. Its life:
+//!
+//! ```text
+//!  submit ──▶ boxed, in `inflight` ──issue──▶ pending ──packet──▶ reaped ──▶ Completion
+//!                 │                             │  ▲                 ▲
+//!                 │ failed at once, or done at  │  │ cancel: flag +  │ ERROR_OPERATION_ABORTED
+//!                 │ once on a skip-on-success   │  │ CancelIoEx      │ + flag = "cancelled";
+//!                 ▼ handle (no packet comes)    └──┘                 │ anything else is the op's
+//!             Completion                                             │ own result
+//! ```
+//!
+//! The box leaves `inflight` (under the lock) before it is freed, and `cancel` only calls
+//! `CancelIoEx` under that lock, so a cancel never touches a freed `OVERLAPPED`. A cancel that
+//! arrives between boxing and issuing sets the flag, and the submitter cancels right after
+//! issuing. A socket closed under an op reports the kernel's own error (`ERROR_NETNAME_DELETED`
+//! or `WSAECONNABORTED`), not "cancelled": only `cancel` cancels. Dropping the port cancels
+//! every op and waits (at most 2 s) for the packets; boxes the kernel still holds after that
+//! are leaked, never freed under it.
+#![allow(unsafe_code)]
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use windows_sys::Win32::Foundation::HANDLE;
+use windows_sys::Win32::Storage::FileSystem::SetFileCompletionNotificationModes;
+use windows_sys::Win32::System::WindowsProgramming::{
+    FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, FILE_SKIP_SET_EVENT_ON_HANDLE,
+};
+use windows_sys::Win32::System::IO::{CancelIoEx, OVERLAPPED, OVERLAPPED_ENTRY};
+
+use super::cport::{Cport, Entries, WAKE_KEY};
+use super::device::Afd;
+use super::overlapped::{self, Issued, OpBox};
+use super::{net, OwnedSource, RawSource};
+use crate::op::Desc;
+use crate::port::{Pending, Queue};
+use crate::{error, Completion, OpId};
+
+/// The completion key of every op packet.
+const OP_KEY: usize = 1;
+/// How long dropping the port waits for cancelled ops to come back.
+const DRAIN_PATIENCE: Duration = Duration::from_secs(2);
+
+/// A box in the kernel, by address.
+#[derive(Copy, Clone)]
+struct BoxPtr(*mut OpBox);
+
+// SAFETY: the box is only touched under the driver's lock or by the one thread that owns it.
+unsafe impl Send for BoxPtr {}
+
+#[derive(Default)]
+struct State {
+    inflight: HashMap<OpId, BoxPtr>,
+    /// Associated handles: whether each skips the port on success.
+    skip: HashMap<RawSource, bool>,
+    timers: BinaryHeap<Reverse<(Instant, OpId)>>,
+    timer_ops: HashMap<OpId, Pending>,
+}
+
+/// The IOCP driver.
+pub(crate) struct Driver {
+    port: Cport,
+    queue: Arc<Queue>,
+    state: Mutex<State>,
+    afd: OnceLock<Afd>,
+    entries: Mutex<Entries>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Driver {
+    pub(crate) fn new(queue: Arc<Queue>, concurrency: usize) -> io::Result<Driver> {
+        let port = Cport::new(concurrency.min(u32::MAX as usize) as u32)?;
+        Ok(Driver { port, queue, state: Mutex::new(State::default()), afd: OnceLock::new(), entries: Mutex::default() })
+    }
+
+    fn deliver(&self, done: Vec<Completion>) {
+        if !done.is_empty() && self.queue.push(done) {
+            let _ = self.port.post(WAKE_KEY);
+        }
+    }
+
+    /// The AFD handle for polls, opened on first use.
+    fn afd(&self) -> io::Result<&Afd> {
+        if let Some(a) = self.afd.get() {
+            return Ok(a);
+        }
+        let a = Afd::open(&self.port, OP_KEY)?;
+        Ok(self.afd.get_or_init(|| a))
+    }
+
+    /// Takes a dequeued box back and completes its op.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a box this driver issued whose packet was just dequeued.
+    unsafe fn reap(&self, ptr: *mut OpBox, bytes: u32) -> Completion {
+        // SAFETY: the packet is dequeued: the kernel is done with the box and only this thread
+        // holds it; it leaves `inflight` (under the lock) before it is freed.
+        let id = unsafe { (*ptr).pending.id };
+        lock(&self.state).inflight.remove(&id);
+        // SAFETY: as above; the box came from `Box::into_raw` in `submit`.
+        let mut b = unsafe { Box::from_raw(ptr) };
+        let raw = overlapped::packet_result(&mut b, bytes);
+        let res = overlapped::finish(&mut b, raw);
+        b.pending.complete(res)
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        lock(&self.state).timers.peek().map(|Reverse((at, _))| *at)
+    }
+}
+
+impl super::super::Driver for Driver {
+    fn attach(&self, source: &OwnedSource, _regular_file: bool) -> io::Result<()> {
+        let raw = source.raw();
+        if let OwnedSource::Handle(_) = source {
+            // Checked first: a handle associated with a port stays associated until closed.
+            if super::file::is_synchronous(raw as HANDLE)? {
+                return Err(error::synchronous_handle());
+            }
+        }
+        self.port.associate(raw as HANDLE, OP_KEY)?;
+        let safe = match source {
+            OwnedSource::Socket(_) => {
+                if net::socket_type(raw)? == windows_sys::Win32::Networking::WinSock::SOCK_DGRAM {
+                    net::udp_connreset_off(raw)?;
+                }
+                net::is_ifs(raw)
+            }
+            OwnedSource::Handle(_) => true,
+        };
+        let modes = (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE) as u8;
+        // SAFETY: sets a mode flag on an open handle.
+        let skip = safe && unsafe { SetFileCompletionNotificationModes(raw as HANDLE, modes) } != 0;
+        lock(&self.state).skip.insert(raw, skip);
+        Ok(())
+    }
+
+    fn detach(&self, fd: RawSource) {
+        // Ops hold their handle, so none is in flight on a handle being dropped.
+        lock(&self.state).skip.remove(&fd);
+    }
+
+    fn submit(&self, mut p: Pending) {
+        let (on, skip) = match p.op.describe() {
+            Desc::Nop => return self.deliver(vec![p.complete(Ok(0))]),
+            Desc::Timeout { after } => {
+                let at = Instant::now().checked_add(after);
+                let mut guard = lock(&self.state);
+                let st = &mut *guard;
+                let earliest = st.timers.peek().map(|Reverse((t, _))| *t);
+                if let Some(at) = at {
+                    st.timers.push(Reverse((at, p.id))); // past what an Instant holds: never fires
+                }
+                st.timer_ops.insert(p.id, p);
+                if st.timers.len() > 64 && st.timers.len() > 2 * st.timer_ops.len() {
+                    let ops = &st.timer_ops;
+                    let live: Vec<_> = st.timers.drain().filter(|Reverse((_, id))| ops.contains_key(id)).collect();
+                    st.timers = live.into();
+                }
+                drop(guard);
+                if at.is_some() && earliest.is_none_or(|e| at < Some(e)) {
+                    let _ = self.port.post(WAKE_KEY); // the leader may wait past the new deadline
+                }
+                return;
+            }
+            Desc::PollReady { .. } => match self.afd() {
+                Ok(afd) => (afd.raw_handle(), false),
+                Err(e) => return self.deliver(vec![p.complete(Err(e))]),
+            },
+            Desc::Accept { fd, .. }
+            | Desc::Connect { fd, .. }
+            | Desc::Recv { fd, .. }
+            | Desc::Send { fd, .. }
+            | Desc::SendVectored { fd, .. }
+            | Desc::RecvFrom { fd, .. }
+            | Desc::SendTo { fd, .. }
+            | Desc::Read { fd, .. }
+            | Desc::Write { fd, .. } => (fd as HANDLE, lock(&self.state).skip.get(&fd).copied().unwrap_or(false)),
+        };
+        let id = p.id;
+        let ptr = Box::into_raw(OpBox::new(p, on));
+        lock(&self.state).inflight.insert(id, BoxPtr(ptr));
+        let afd = self.afd.get();
+        // SAFETY: the box stays allocated until its packet is dequeued (by `reap`), or is taken
+        // back below when no packet will come; nothing else touches it meanwhile but `cancel`,
+        // under the lock, through the kernel.
+        let issued = unsafe { overlapped::issue(&mut *ptr, afd) };
+        let now = match issued {
+            Issued::Pending => None,
+            Issued::Now(_) if !skip => None, // the packet still comes
+            Issued::Now(n) => Some(Ok(n)),
+            Issued::Failed(e) => Some(Err(e)),
+        };
+        let mut st = lock(&self.state);
+        match now {
+            None => {
+                // A cancel that came before the call found nothing to cancel: do it now (if the
+                // packet was already reaped, the box left `inflight` and is not touched).
+                if let Some(&BoxPtr(b)) = st.inflight.get(&id) {
+                    // SAFETY: in `inflight`, so not freed; `cancelled` is only used under the lock.
+                    if unsafe { (*b).cancelled } {
+                        // SAFETY: the OVERLAPPED only names the request.
+                        unsafe { CancelIoEx(on, b.cast::<OVERLAPPED>()) };
+                    }
+                }
+            }
+            Some(res) => {
+                st.inflight.remove(&id);
+                drop(st);
+                // SAFETY: no packet will come: the box is ours again.
+                let mut b = unsafe { Box::from_raw(ptr) };
+                let res = overlapped::finish(&mut b, res);
+                self.deliver(vec![b.pending.complete(res)]);
+            }
+        }
+    }
+
+    fn cancel(&self, id: OpId) -> io::Result<()> {
+        let mut st = lock(&self.state);
+        if let Some(&BoxPtr(b)) = st.inflight.get(&id) {
+            // SAFETY: in `inflight`, so not freed (reap removes it under this lock first).
+            unsafe {
+                (*b).cancelled = true;
+                CancelIoEx((*b).on, b.cast::<OVERLAPPED>());
+            }
+            return Ok(()); // it completes through its packet, cancelled or with its own result
+        }
+        let p = st.timer_ops.remove(&id).ok_or_else(error::op_not_found)?;
+        drop(st);
+        self.deliver(vec![p.cancelled()]);
+        Ok(())
+    }
+
+    fn poll(&self, timeout: Option<Duration>) -> io::Result<()> {
+        let now = Instant::now();
+        let wait = match (timeout, self.next_deadline()) {
+            (t, None) => t,
+            (None, Some(d)) => Some(d.saturating_duration_since(now)),
+            (Some(t), Some(d)) => Some(t.min(d.saturating_duration_since(now))),
+        };
+        let mut guard = lock(&self.entries);
+        let entries = &mut guard.0;
+        entries.resize(256, OVERLAPPED_ENTRY::default());
+        let n = self.port.get(entries, wait)?;
+        let mut done = Vec::with_capacity(n);
+        for e in &entries[..n] {
+            if e.lpCompletionKey == WAKE_KEY || e.lpOverlapped.is_null() {
+                continue;
+            }
+            // SAFETY: an op packet's OVERLAPPED is the first field of a box this driver issued.
+            done.push(unsafe { self.reap(e.lpOverlapped.cast(), e.dwNumberOfBytesTransferred) });
+        }
+        drop(guard);
+        {
+            let mut st = lock(&self.state);
+            let now = Instant::now();
+            while let Some(Reverse((at, id))) = st.timers.peek().copied() {
+                if at > now {
+                    break;
+                }
+                st.timers.pop();
+                if let Some(p) = st.timer_ops.remove(&id) {
+                    done.push(p.complete(Ok(0)));
+                }
+            }
+        }
+        self.deliver(done);
+        Ok(())
+    }
+
+    fn notify(&self) -> io::Result<()> {
+        self.port.post(WAKE_KEY)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        st.timer_ops.clear();
+        for &BoxPtr(b) in st.inflight.values() {
+            // SAFETY: in `inflight`, so not freed; the OVERLAPPED only names the request.
+            unsafe { CancelIoEx((*b).on, b.cast::<OVERLAPPED>()) };
+        }
+        let deadline = Instant::now() + DRAIN_PATIENCE;
+        let mut entries = vec![OVERLAPPED_ENTRY::default(); 256];
+        while !lock(&self.state).inflight.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let Ok(n) = self.port.get(&mut entries, Some(left)) else { break };
+            for e in &entries[..n] {
+                if e.lpCompletionKey != WAKE_KEY && !e.lpOverlapped.is_null() {
+                    // SAFETY: as in `poll`. Nobody waits on the port any more: dropped now.
+                    drop(unsafe { self.reap(e.lpOverlapped.cast(), e.dwNumberOfBytesTransferred) });
+                }
+            }
+        }
+        // Leaked on purpose: the kernel may still write into these boxes.
+        lock(&self.state).inflight.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::Driver as _;
+
+    /// The skip-on-success path is really taken for plain sockets (the `windows_iocp` suite
+    /// checks that such completions arrive exactly once).
+    #[test]
+    fn tcp_sockets_skip_the_port_on_success() {
+        let driver = Driver::new(Arc::new(Queue::new(1)), 1).unwrap();
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let src = OwnedSource::Socket(c.into());
+        driver.attach(&src, false).unwrap();
+        assert_eq!(lock(&driver.state).skip.get(&src.raw()), Some(&true));
+        driver.detach(src.raw());
+        assert!(lock(&driver.state).skip.is_empty());
+    }
+}

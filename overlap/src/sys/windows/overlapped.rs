@@ -1,0 +1,395 @@
+//! One op in flight on the IOCP driver: an owned, heap-pinned [`OpBox`] holding the
+//! `OVERLAPPED` the kernel completes, the op (with its buffer), and what the call needs kept
+//! alive (the accepted socket and its address area, the receive flags, an AFD poll request).
+//! [`issue`] starts the call; [`finish`] turns the kernel's answer into the op's outcome.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem;
+use std::os::windows::io::{AsRawSocket, FromRawSocket};
+use std::ptr;
+
+use overlap_buf::{IoBuf, IoBufMut};
+use windows_sys::Win32::Foundation::{
+    GetLastError, ERROR_BROKEN_PIPE, ERROR_HANDLE_EOF, ERROR_IO_PENDING, ERROR_OPERATION_ABORTED, HANDLE,
+};
+use windows_sys::Win32::Networking::WinSock::{
+    bind, AcceptEx, GetAcceptExSockaddrs, WSAGetLastError, WSAGetOverlappedResult, WSARecv, WSARecvFrom, WSASend,
+    WSASendTo, WSASocketW, AF_INET, INVALID_SOCKET, IPPROTO_TCP, SOCKADDR, SOCKADDR_STORAGE, SOCKET, SOCK_STREAM,
+    SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, SO_UPDATE_CONNECT_CONTEXT, WSABUF, WSAEINVAL, WSA_FLAG_NO_HANDLE_INHERIT,
+    WSA_FLAG_OVERLAPPED, WSA_IO_PENDING,
+};
+use windows_sys::Win32::Storage::FileSystem::{ReadFile, WriteFile};
+use windows_sys::Win32::System::IO::OVERLAPPED;
+
+use super::device::{self, Afd, PollInfo};
+use super::{net, OwnedSocket, RawSource, SockAddrBuf};
+use crate::error;
+use crate::op::{Desc, Output};
+use crate::port::Pending;
+
+/// Room `AcceptEx` wants per address: the largest address plus 16 bytes.
+const ACCEPT_ADDR: u32 = (mem::size_of::<SOCKADDR_STORAGE>() + 16) as u32;
+
+/// One op in flight. `overlapped` comes first: a packet's `OVERLAPPED` pointer is the box's.
+#[repr(C)]
+pub(super) struct OpBox {
+    overlapped: OVERLAPPED,
+    pub(super) pending: Pending,
+    /// `cancel` asked for it (read and written under the driver's lock).
+    pub(super) cancelled: bool,
+    /// The handle the I/O runs on (the AFD handle for a poll), for `CancelIoEx`.
+    pub(super) on: HANDLE,
+    /// A socket op: errors are read with `WSAGetOverlappedResult`.
+    socket_op: bool,
+    flags: u32,
+    accepted: Option<OwnedSocket>,
+    accept_addrs: [u8; 2 * ACCEPT_ADDR as usize],
+    poll: Option<PollInfo>,
+}
+
+// SAFETY: the raw handle and OVERLAPPED fields are plain values; the box moves between threads
+// only as a whole, and only one thread touches it at a time (the submitter before the call,
+// the thread that dequeued its packet after).
+unsafe impl Send for OpBox {}
+
+/// How a call went.
+pub(super) enum Issued {
+    /// In the kernel: a packet will come.
+    Pending,
+    /// Finished at once with this many bytes; a packet comes only if the handle does not skip
+    /// the port on success.
+    Now(usize),
+    /// Failed at once: no packet will come.
+    Failed(io::Error),
+}
+
+impl OpBox {
+    /// Boxes `pending` for the call; `on` is the handle its I/O runs on.
+    pub(super) fn new(pending: Pending, on: HANDLE) -> Box<OpBox> {
+        Box::new(OpBox {
+            overlapped: OVERLAPPED::default(),
+            pending,
+            cancelled: false,
+            on,
+            socket_op: false,
+            flags: 0,
+            accepted: None,
+            accept_addrs: [0; 2 * ACCEPT_ADDR as usize],
+            poll: None,
+        })
+    }
+}
+
+/// The spare capacity of `buf` as a Winsock buffer (at most 4 GiB - 1 per call).
+fn spare(buf: &mut dyn IoBufMut) -> WSABUF {
+    let len = buf.buf_len();
+    let room = (buf.buf_capacity() - len).min(u32::MAX as usize) as u32;
+    // SAFETY: `len <= capacity`, so the pointer stays inside (or one past) the allocation.
+    WSABUF { len: room, buf: unsafe { buf.buf_mut_ptr().add(len) } }
+}
+
+/// The initialised bytes of `buf` as a Winsock buffer.
+fn bytes(buf: &dyn IoBuf) -> WSABUF {
+    WSABUF { len: buf.buf_len().min(u32::MAX as usize) as u32, buf: buf.buf_ptr().cast_mut() }
+}
+
+/// A Winsock call's return: 0 is done now, `SOCKET_ERROR` with `WSA_IO_PENDING` is pending.
+fn wsa(ret: i32, n: u32) -> Issued {
+    if ret == 0 {
+        return Issued::Now(n as usize);
+    }
+    // SAFETY: reads the thread's last Winsock error.
+    match unsafe { WSAGetLastError() } {
+        WSA_IO_PENDING => Issued::Pending,
+        code => Issued::Failed(io::Error::from_raw_os_error(code)),
+    }
+}
+
+/// A `BOOL` call's return (`AcceptEx`, `ConnectEx`, `ReadFile`, `WriteFile`).
+fn win(ok: i32, n: u32) -> Issued {
+    if ok != 0 {
+        return Issued::Now(n as usize);
+    }
+    // SAFETY: reads the thread's last error.
+    match unsafe { GetLastError() } {
+        ERROR_IO_PENDING => Issued::Pending,
+        code => Issued::Failed(io::Error::from_raw_os_error(code as i32)),
+    }
+}
+
+/// Starts the op's call.
+///
+/// # Safety
+///
+/// `b` must stay allocated and untouched until its packet is dequeued (when this returns
+/// `Pending`, or `Now` on a handle that does not skip the port on success). `afd` must be open
+/// and associated with the port for a `PollReady`.
+pub(super) unsafe fn issue(b: &mut OpBox, afd: Option<&Afd>) -> Issued {
+    let ctx: *mut OpBox = b;
+    let OpBox { overlapped, pending, socket_op, flags, accepted, accept_addrs, poll, .. } = b;
+    let ov: *mut OVERLAPPED = overlapped;
+    let mut n = 0u32;
+    match pending.op.describe() {
+        Desc::Nop | Desc::Timeout { .. } => Issued::Now(0),
+        Desc::Accept { fd, .. } => {
+            *socket_op = true;
+            // AcceptEx on a socket that is not listening fails on Windows (WSAEINVAL) but was
+            // seen to wait for ever under Wine: refuse it here, the same everywhere.
+            match net::is_listening(fd) {
+                Ok(true) => {}
+                Ok(false) => return Issued::Failed(io::Error::from_raw_os_error(WSAEINVAL)),
+                Err(e) => return Issued::Failed(e),
+            }
+            let family = match net::bound_family(fd) {
+                Ok(f) => f.unwrap_or(AF_INET),
+                Err(e) => return Issued::Failed(e),
+            };
+            // SAFETY: creates a socket; no pointers.
+            let s = unsafe {
+                WSASocketW(
+                    family as i32,
+                    SOCK_STREAM,
+                    IPPROTO_TCP,
+                    ptr::null(),
+                    0,
+                    WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT,
+                )
+            };
+            if s == INVALID_SOCKET {
+                return Issued::Failed(net::last_error());
+            }
+            // SAFETY: a new socket that nothing else owns.
+            let sock = accepted.insert(unsafe { OwnedSocket::from_raw_socket(s as _) });
+            // SAFETY: the address area and OVERLAPPED live in the box until the packet.
+            let ok = unsafe {
+                AcceptEx(
+                    fd as SOCKET,
+                    sock.as_raw_socket() as SOCKET,
+                    accept_addrs.as_mut_ptr().cast(),
+                    0, // accept without waiting for data
+                    ACCEPT_ADDR,
+                    ACCEPT_ADDR,
+                    &mut n,
+                    ov,
+                )
+            };
+            win(ok, n)
+        }
+        Desc::Connect { fd, addr } => {
+            *socket_op = true;
+            // ConnectEx wants a bound socket: bind to any address of the family, as connect does.
+            match net::bound_family(fd) {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    let any = match addr.to_socket_addr() {
+                        Some(std::net::SocketAddr::V6(_)) => "[::]:0".parse().unwrap(),
+                        _ => "0.0.0.0:0".parse().unwrap(),
+                    };
+                    let any = SockAddrBuf::from_socket_addr(any);
+                    // SAFETY: reads `any.len` bytes of a live address.
+                    if unsafe { bind(fd as SOCKET, any.as_ptr(), any.len) } != 0 {
+                        return Issued::Failed(net::last_error());
+                    }
+                }
+                Err(e) => return Issued::Failed(e),
+            }
+            let connect_ex = match net::connect_ex(fd) {
+                Ok(Some(f)) => f,
+                Ok(None) => return Issued::Failed(io::ErrorKind::Unsupported.into()),
+                Err(e) => return Issued::Failed(e),
+            };
+            // SAFETY: the address lives in the op, the OVERLAPPED in the box, until the packet.
+            let ok = unsafe { connect_ex(fd as SOCKET, addr.as_ptr(), addr.len, ptr::null(), 0, &mut n, ov) };
+            win(ok, n)
+        }
+        Desc::Recv { fd, buf } => {
+            *socket_op = true;
+            let wb = spare(buf);
+            *flags = 0;
+            // SAFETY: the buffer lives in the op and the flags and OVERLAPPED in the box until
+            // the packet; the WSABUF array itself is captured by the call. A zero-length buffer
+            // is the readiness probe: it completes when data is there, consuming none.
+            wsa(unsafe { WSARecv(fd as SOCKET, &wb, 1, &mut n, flags, ov, None) }, n)
+        }
+        Desc::Send { fd, buf } => {
+            *socket_op = true;
+            let wb = bytes(buf);
+            // SAFETY: as for Recv.
+            wsa(unsafe { WSASend(fd as SOCKET, &wb, 1, &mut n, 0, ov, None) }, n)
+        }
+        Desc::SendVectored { fd, bufs } => {
+            *socket_op = true;
+            let wbs: Vec<WSABUF> = bufs.iter().map(|b| bytes(*b)).collect();
+            // SAFETY: as for Recv; the array is captured by the call.
+            wsa(unsafe { WSASend(fd as SOCKET, wbs.as_ptr(), wbs.len() as u32, &mut n, 0, ov, None) }, n)
+        }
+        Desc::RecvFrom { fd, buf, addr } => {
+            *socket_op = true;
+            let wb = spare(buf);
+            addr.reset();
+            *flags = 0;
+            // SAFETY: the buffer and the address (and its length) live in the op, the flags and
+            // OVERLAPPED in the box, until the packet.
+            wsa(
+                unsafe { WSARecvFrom(fd as SOCKET, &wb, 1, &mut n, flags, addr.as_mut_ptr(), &mut addr.len, ov, None) },
+                n,
+            )
+        }
+        Desc::SendTo { fd, buf, addr } => {
+            *socket_op = true;
+            let wb = bytes(buf);
+            // SAFETY: as for Recv; the address lives in the op.
+            wsa(unsafe { WSASendTo(fd as SOCKET, &wb, 1, &mut n, 0, addr.as_ptr(), addr.len, ov, None) }, n)
+        }
+        Desc::Read { fd, buf, offset } => {
+            set_offset(overlapped, offset);
+            let wb = spare(buf);
+            // SAFETY: the buffer lives in the op, the OVERLAPPED in the box, until the packet.
+            win(unsafe { ReadFile(fd as HANDLE, wb.buf, wb.len, &mut n, ov) }, n)
+        }
+        Desc::Write { fd, buf, offset } => {
+            set_offset(overlapped, offset);
+            let wb = bytes(buf);
+            // SAFETY: as for Read.
+            win(unsafe { WriteFile(fd as HANDLE, wb.buf, wb.len, &mut n, ov) }, n)
+        }
+        Desc::PollReady { fd, interest } => {
+            let Some(afd) = afd else { return Issued::Failed(io::ErrorKind::Unsupported.into()) };
+            let base = match net::base_handle(fd) {
+                Ok(b) => b,
+                Err(e) => return Issued::Failed(e),
+            };
+            let info = poll.insert(PollInfo::new(base, device::events_for(interest)));
+            // SAFETY: the poll info and the OVERLAPPED (whose first two words are the status
+            // block) live in the box until the packet, whose context is the box.
+            match unsafe { afd.poll(info, ov.cast(), ctx.cast()) } {
+                Ok(()) => Issued::Pending,
+                Err(e) => Issued::Failed(e),
+            }
+        }
+    }
+}
+
+fn set_offset(ov: &mut OVERLAPPED, offset: Option<u64>) {
+    let off = offset.unwrap_or(0);
+    ov.Anonymous.Anonymous.Offset = off as u32;
+    ov.Anonymous.Anonymous.OffsetHigh = (off >> 32) as u32;
+}
+
+/// The outcome the kernel wrote into a dequeued packet's `OVERLAPPED`: the byte count, or the
+/// error as Winsock (sockets) or Win32 (files, polls) names it.
+pub(super) fn packet_result(b: &mut OpBox, bytes: u32) -> io::Result<usize> {
+    let status = b.overlapped.Internal as i32;
+    if status >= 0 {
+        return Ok(bytes as usize);
+    }
+    if b.socket_op {
+        let (mut n, mut flags) = (0u32, 0u32);
+        let s = socket_of(&mut b.pending);
+        // SAFETY: the packet is dequeued, so the OVERLAPPED is final; the call only reads it.
+        if unsafe { WSAGetOverlappedResult(s as SOCKET, &b.overlapped, &mut n, 0, &mut flags) } == 0 {
+            return Err(net::last_error());
+        }
+    }
+    Err(device::status_error(status))
+}
+
+fn socket_of(p: &mut Pending) -> RawSource {
+    match p.op.describe() {
+        Desc::Accept { fd, .. }
+        | Desc::Connect { fd, .. }
+        | Desc::Recv { fd, .. }
+        | Desc::Send { fd, .. }
+        | Desc::SendVectored { fd, .. }
+        | Desc::RecvFrom { fd, .. }
+        | Desc::SendTo { fd, .. }
+        | Desc::Read { fd, .. }
+        | Desc::Write { fd, .. }
+        | Desc::PollReady { fd, .. } => fd,
+        Desc::Nop | Desc::Timeout { .. } => 0,
+    }
+}
+
+/// Turns the call's result into the op's outcome: extends the buffer by what the kernel wrote,
+/// hands over an accepted socket, reads the peer's address; a cancelled op's abort becomes the
+/// cancelled error, and the end of a file or pipe reads as 0 bytes.
+pub(super) fn finish(b: &mut OpBox, raw: io::Result<usize>) -> io::Result<usize> {
+    let n = match raw {
+        Ok(n) => n,
+        Err(e) if b.cancelled && e.raw_os_error() == Some(ERROR_OPERATION_ABORTED as i32) => {
+            return Err(error::cancelled())
+        }
+        Err(e) => {
+            let eof = [ERROR_HANDLE_EOF, ERROR_BROKEN_PIPE].map(|c| Some(c as i32));
+            if matches!(b.pending.op.describe(), Desc::Read { .. }) && eof.contains(&e.raw_os_error()) {
+                0
+            } else {
+                return Err(e);
+            }
+        }
+    };
+    let OpBox { pending, accepted, accept_addrs, poll, .. } = b;
+    let (out, result) = match pending.op.describe() {
+        Desc::Recv { buf, .. } if buf.buf_capacity() == buf.buf_len() => (None, 0), // a probe
+        Desc::Recv { buf, .. } | Desc::Read { buf, .. } => {
+            extend(buf, n);
+            (None, n)
+        }
+        Desc::RecvFrom { buf, addr, .. } => {
+            extend(buf, n);
+            (Some(Output::Peer(addr.to_socket_addr())), n)
+        }
+        Desc::Accept { fd, addr } => {
+            let Some(sock) = accepted.take() else { return Err(io::ErrorKind::InvalidData.into()) };
+            let listener = fd as SOCKET;
+            let s = sock.as_raw_socket() as RawSource;
+            // SAFETY: the option reads one SOCKET, a live local.
+            unsafe { net::set_opt(s, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (&listener as *const SOCKET).cast(), 8)? };
+            let (mut local, mut remote): (*mut SOCKADDR, *mut SOCKADDR) = (ptr::null_mut(), ptr::null_mut());
+            let (mut llen, mut rlen) = (0i32, 0i32);
+            // SAFETY: the area is the one AcceptEx filled; the call returns pointers into it.
+            unsafe {
+                GetAcceptExSockaddrs(
+                    accept_addrs.as_ptr().cast(),
+                    0,
+                    ACCEPT_ADDR,
+                    ACCEPT_ADDR,
+                    &mut local,
+                    &mut llen,
+                    &mut remote,
+                    &mut rlen,
+                )
+            };
+            if !remote.is_null() {
+                // SAFETY: `remote` points at `rlen` bytes inside `accept_addrs`.
+                unsafe { addr.copy_from(remote, rlen) };
+            }
+            net::set_nonblocking(s)?;
+            (Some(Output::Accepted(sock, addr.to_socket_addr())), 0)
+        }
+        Desc::Connect { fd, .. } => {
+            // SAFETY: the option takes no value.
+            unsafe { net::set_opt(fd, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, ptr::null(), 0)? };
+            (None, 0)
+        }
+        Desc::PollReady { .. } => {
+            let ev = poll.as_ref().map_or(0, |p| p.reported());
+            (Some(Output::Ready(device::event_flags(ev))), 0)
+        }
+        _ => (None, n),
+    };
+    if let Some(out) = out {
+        pending.op.set_output(out);
+    }
+    Ok(result)
+}
+
+/// Marks `n` more bytes of `buf` initialised (the kernel wrote them after the old length).
+fn extend(buf: &mut dyn IoBufMut, n: usize) {
+    let len = buf.buf_len() + n;
+    assert!(len <= buf.buf_capacity(), "the kernel reported more bytes than the buffer had room for");
+    // SAFETY: the kernel wrote `n` bytes into the spare capacity starting at the old length, and
+    // `len` stays within the capacity (checked above).
+    unsafe { buf.set_buf_len(len) };
+}
