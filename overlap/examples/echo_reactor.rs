@@ -27,7 +27,8 @@ fn main() -> io::Result<()> {
     let trips: usize = args.next().map_or(Ok(1000), |s| s.parse()).map_err(invalid)?;
 
     let mut reactor = Reactor::builder().backend(backend).build()?;
-    let trigger = if backend == Backend::Poll { Trigger::Level } else { Trigger::Edge };
+    // poll(2) and AFD see levels only.
+    let trigger = if matches!(backend, Backend::Poll | Backend::Afd) { Trigger::Level } else { Trigger::Edge };
     let listener = TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;

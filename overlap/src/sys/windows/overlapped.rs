@@ -16,8 +16,8 @@ use windows_sys::Win32::Foundation::{
 use windows_sys::Win32::Networking::WinSock::{
     bind, AcceptEx, GetAcceptExSockaddrs, WSAGetLastError, WSAGetOverlappedResult, WSARecv, WSARecvFrom, WSASend,
     WSASendTo, WSASocketW, AF_INET, INVALID_SOCKET, IPPROTO_TCP, SOCKADDR, SOCKADDR_STORAGE, SOCKET, SOCK_STREAM,
-    SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, SO_UPDATE_CONNECT_CONTEXT, WSABUF, WSAEINVAL, WSA_FLAG_NO_HANDLE_INHERIT,
-    WSA_FLAG_OVERLAPPED, WSA_IO_PENDING,
+    SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, SO_UPDATE_CONNECT_CONTEXT, WSABUF, WSAEINVAL, WSAENOTSOCK,
+    WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED, WSA_IO_PENDING,
 };
 use windows_sys::Win32::Storage::FileSystem::{ReadFile, WriteFile};
 use windows_sys::Win32::System::IO::OVERLAPPED;
@@ -289,7 +289,12 @@ pub(super) fn packet_result(b: &mut OpBox, bytes: u32) -> io::Result<usize> {
         let s = socket_of(&mut b.pending);
         // SAFETY: the packet is dequeued, so the OVERLAPPED is final; the call only reads it.
         if unsafe { WSAGetOverlappedResult(s as SOCKET, &b.overlapped, &mut n, 0, &mut flags) } == 0 {
-            return Err(net::last_error());
+            let e = net::last_error();
+            // A socket closed under the op cannot be asked: say what the kernel said instead
+            // (ERROR_NETNAME_DELETED, ERROR_OPERATION_ABORTED, …).
+            if e.raw_os_error() != Some(WSAENOTSOCK) {
+                return Err(e);
+            }
         }
     }
     Err(device::status_error(status))
