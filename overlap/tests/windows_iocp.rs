@@ -197,3 +197,58 @@ fn synchronous_handles_are_refused() {
         }
     }
 }
+
+#[test]
+fn datagrams_longer_than_the_buffer_are_truncated_and_probes_take_nothing() {
+    let port = iocp();
+    let (a, peer) = datagram_pair().unwrap();
+    let h = port.associate(a, 0).unwrap();
+    peer.send(&[7u8; 100]).unwrap();
+    // A zero-capacity receive is a readiness probe: it must not take the datagram (a zero-byte
+    // WSARecv would, and drop it as too long, so the driver peeks on datagram sockets).
+    port.submit(Recv::new(&h, Vec::new()), 1).unwrap();
+    let (res, op) = next(&port, "the probe").into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+    assert_eq!(res.unwrap(), 0);
+    assert!(op.into_buf().is_empty());
+    // The datagram is still there; a short buffer gets its first bytes, as recv(2) would.
+    port.submit(Recv::new(&h, Vec::with_capacity(10)), 2).unwrap();
+    let (res, op) = next(&port, "the truncated datagram").into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+    assert_eq!(res.expect("a truncated datagram is not an error"), 10);
+    assert_eq!(op.into_buf(), vec![7u8; 10]);
+    port_quiet(&port, "one completion per receive");
+    // The same when the receive waits for the datagram.
+    port.submit(Recv::new(&h, Vec::with_capacity(10)), 3).unwrap();
+    port_quiet(&port, "nothing sent yet");
+    peer.send(&[9u8; 50]).unwrap();
+    let (res, op) = next(&port, "the late datagram").into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+    assert_eq!(res.unwrap(), 10);
+    assert_eq!(op.into_buf(), vec![9u8; 10]);
+    port_quiet(&port, "once");
+}
+
+#[test]
+fn file_ops_without_an_offset_advance_a_position() {
+    use overlap::op::{Read as ReadOp, Write as WriteOp};
+    let port = iocp();
+    let path = std::env::temp_dir().join(format!("overlap-position-{}", std::process::id()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(true);
+    std::os::windows::fs::OpenOptionsExt::custom_flags(&mut opts, 0x4000_0000); // FILE_FLAG_OVERLAPPED
+    let f = opts.open(&path).unwrap();
+    let h = port.associate(f, 0).unwrap();
+    for part in ["hello ", "world"] {
+        port.submit(WriteOp::new(&h, part.as_bytes().to_vec()), 0).unwrap();
+        let n = next(&port, "a write").into_op::<WriteOp<Vec<u8>>>().unwrap().0.unwrap();
+        assert_eq!(n, part.len());
+    }
+    // The writes went one after the other, and the position is now at the end.
+    port.submit(ReadOp::new(&h, Vec::with_capacity(32)), 0).unwrap();
+    let (res, op) = next(&port, "a read at the end").into_op::<ReadOp<Vec<u8>>>().unwrap().unpack();
+    assert_eq!((res.unwrap(), op.into_buf().len()), (0, 0));
+    port.submit(ReadOp::new(&h, Vec::with_capacity(32)).at(0), 0).unwrap();
+    let (res, op) = next(&port, "a read at 0").into_op::<ReadOp<Vec<u8>>>().unwrap().unpack();
+    assert_eq!(res.unwrap(), 11);
+    assert_eq!(op.into_buf(), b"hello world");
+    drop(h);
+    std::fs::remove_file(&path).unwrap();
+}

@@ -35,6 +35,7 @@
 //!   kernel still holds after that is leaked, never freed under it.
 #![allow(unsafe_code)]
 
+use std::cell::UnsafeCell;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::ptr;
@@ -47,6 +48,7 @@ use windows_sys::Win32::System::IO::{IO_STATUS_BLOCK, OVERLAPPED_ENTRY};
 use super::cport::{Cport, Entries, WAKE_KEY};
 use super::device::{self, Afd, PollInfo, LOCAL_CLOSE};
 use super::{net, RawSource};
+use crate::event::flags;
 use crate::{error, Backend, Event, Interest, Token, Trigger};
 
 /// Sockets per AFD handle.
@@ -56,12 +58,15 @@ const POLL_KEY: usize = 1;
 /// How long dropping the selector waits for cancelled polls to come back.
 const DRAIN_PATIENCE: Duration = Duration::from_secs(2);
 
-/// One registered socket. The kernel writes `iosb` and `info` while a poll is pending, so the
-/// state is heap-allocated, never moved, and only freed once its packet is back.
+/// What the kernel writes while a poll is pending.
 #[repr(C)]
-struct SockState {
+struct Io {
     iosb: IO_STATUS_BLOCK,
     info: PollInfo,
+}
+
+/// What the selector keeps of a registration (touched only under its lock).
+struct Reg {
     socket: RawSource,
     base: HANDLE,
     group: usize,
@@ -78,12 +83,53 @@ struct SockState {
     deleted: bool,
 }
 
+/// One registered socket: heap-allocated, never moved, freed only once no poll is pending.
+/// The two parts are cells so that no Rust reference ever covers what the kernel writes
+/// (`io`) while the selector works on its own part (`reg`).
+struct SockState {
+    io: UnsafeCell<Io>,
+    reg: UnsafeCell<Reg>,
+}
+
 /// A state the selector owns through a raw pointer (the kernel holds it too while polling).
 #[derive(Copy, Clone, PartialEq, Eq, Hash)]
 struct StatePtr(*mut SockState);
 
 // SAFETY: the states are only touched under the selector's lock (and by the kernel).
 unsafe impl Send for StatePtr {}
+
+impl StatePtr {
+    /// The selector's part.
+    ///
+    /// # Safety
+    ///
+    /// The state must be live, the selector's lock held, and no other `reg` borrow alive.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn reg<'a>(self) -> &'a mut Reg {
+        // SAFETY: the caller vouches for liveness and exclusivity; the cell is ours alone.
+        unsafe { &mut *(*self.0).reg.get() }
+    }
+
+    /// The kernel's part, as a raw pointer (never a reference).
+    ///
+    /// # Safety
+    ///
+    /// The state must be live.
+    unsafe fn io(self) -> *mut Io {
+        // SAFETY: a shared borrow of the cell only; it permits the kernel's writes.
+        unsafe { (*self.0).io.get() }
+    }
+
+    /// Frees the state.
+    ///
+    /// # Safety
+    ///
+    /// The state must be live, no poll pending, and no table referring to it any more.
+    unsafe fn free(self) {
+        // SAFETY: it came from `Box::into_raw`, and the caller vouches that nobody holds it.
+        drop(unsafe { Box::from_raw(self.0) });
+    }
+}
 
 struct Group {
     afd: Afd,
@@ -133,19 +179,23 @@ impl Inner {
     ///
     /// # Safety
     ///
-    /// `s` must be a live state of this selector with no poll pending.
+    /// `s` must be a live state of this selector with no poll pending, and the lock held.
     unsafe fn submit(&mut self, s: StatePtr) -> io::Result<()> {
-        // SAFETY: the caller vouches for `s`; no poll is pending, so the kernel does not touch it.
-        let st = unsafe { &mut *s.0 };
-        let events = device::events_for(st.interest);
-        st.info = PollInfo::new(st.base, events);
-        let iosb = ptr::addr_of_mut!(st.iosb);
-        let info = ptr::addr_of_mut!(st.info);
-        // SAFETY: the state stays allocated and untouched by us (but for the status read in
-        // `is_closed`) until its packet is dequeued: it is freed only then, or leaked.
-        unsafe { self.groups[st.group].afd.poll(info, iosb, s.0.cast())? };
-        st.pending = true;
-        st.polled = events;
+        // SAFETY: the caller vouches for `s` and the lock.
+        let reg = unsafe { s.reg() };
+        let events = device::events_for(reg.interest);
+        // SAFETY: no poll is pending, so the kernel does not touch `io` now.
+        let io = unsafe { s.io() };
+        // SAFETY: as above: we are the only writer until the poll starts.
+        unsafe { ptr::addr_of_mut!((*io).info).write(PollInfo::new(reg.base, events)) };
+        // SAFETY: the state stays allocated until its packet is dequeued (it is freed only then,
+        // or leaked), and we only read the status block (`is_closed`) meanwhile.
+        unsafe {
+            let afd = &self.groups[reg.group].afd;
+            afd.poll(ptr::addr_of_mut!((*io).info), ptr::addr_of_mut!((*io).iosb), s.0.cast())?
+        };
+        reg.pending = true;
+        reg.polled = events;
         Ok(())
     }
 
@@ -153,12 +203,13 @@ impl Inner {
     ///
     /// # Safety
     ///
-    /// `s` must be a live state of this selector with a poll pending.
+    /// `s` must be a live state of this selector with a poll pending, and the lock held.
     unsafe fn cancel(&self, s: StatePtr) -> io::Result<()> {
-        // SAFETY: the caller vouches for `s`; the status block only names the request.
+        // SAFETY: the caller vouches for `s` and the lock; the status block only names the
+        // request.
         unsafe {
-            let st = &*s.0;
-            self.groups[st.group].afd.cancel(ptr::addr_of!((*s.0).iosb).cast_mut())
+            let group = s.reg().group;
+            self.groups[group].afd.cancel(ptr::addr_of_mut!((*s.io()).iosb))
         }
     }
 
@@ -166,16 +217,17 @@ impl Inner {
     ///
     /// # Safety
     ///
-    /// `s` must be a live state of this selector.
+    /// `s` must be a live state of this selector, and the lock held.
     unsafe fn is_closed(s: StatePtr) -> bool {
         // SAFETY: the kernel writes the status last when it completes the poll; a volatile
         // read sees either STATUS_PENDING or the final status, after which `info` is final.
         unsafe {
-            let status = ptr::read_volatile(ptr::addr_of!((*s.0).iosb.Anonymous.Status));
-            if (*s.0).pending && status == STATUS_PENDING {
+            let io = s.io();
+            let status = ptr::read_volatile(ptr::addr_of!((*io).iosb.Anonymous.Status));
+            if s.reg().pending && status == STATUS_PENDING {
                 return false;
             }
-            status >= 0 && (*s.0).info.reported() & LOCAL_CLOSE != 0
+            status >= 0 && (*io).info.reported() & LOCAL_CLOSE != 0
         }
     }
 
@@ -183,20 +235,23 @@ impl Inner {
     ///
     /// # Safety
     ///
-    /// `s` must be a live state of this selector, already out of `socks`.
+    /// `s` must be a live state of this selector, already out of `socks`, and the lock held.
     unsafe fn retire(&mut self, s: StatePtr) {
-        // SAFETY: the caller vouches for `s`.
-        let st = unsafe { &mut *s.0 };
-        self.groups[st.group].users -= 1;
-        st.deleted = true;
-        if st.pending {
+        // SAFETY: the caller vouches for `s` and the lock.
+        let (group, pending) = unsafe {
+            let reg = s.reg();
+            reg.deleted = true;
+            (reg.group, reg.pending)
+        };
+        self.groups[group].users -= 1;
+        self.rearm.retain(|&r| r != s);
+        if pending {
             // SAFETY: a poll is pending on a live state.
             let _ = unsafe { self.cancel(s) };
             self.zombies.insert(s);
         } else {
-            self.rearm.retain(|&r| r != s);
             // SAFETY: not in the kernel, and no table refers to it any more.
-            drop(unsafe { Box::from_raw(s.0) });
+            unsafe { s.free() };
         }
     }
 }
@@ -217,35 +272,36 @@ impl super::super::Selector for Selector {
         let base = net::base_handle(socket)?;
         let mut inner = lock(&self.inner);
         if let Some(&old) = inner.socks.get(&socket) {
-            // SAFETY: `old` is a live state of this selector.
+            // SAFETY: `old` is a live state of this selector; we hold the lock.
             if !unsafe { Inner::is_closed(old) } {
                 return Err(io::ErrorKind::AlreadyExists.into());
             }
             inner.socks.remove(&socket);
-            // SAFETY: live, and just taken out of `socks`.
+            // SAFETY: live, just taken out of `socks`, lock held.
             unsafe { inner.retire(old) };
         }
         let group = inner.group_for(&self.port)?;
         let state = Box::new(SockState {
-            iosb: IO_STATUS_BLOCK::default(),
-            info: PollInfo::new(base, 0),
-            socket,
-            base,
-            group,
-            token,
-            interest,
-            oneshot: trigger == Trigger::Oneshot,
-            pending: false,
-            polled: 0,
-            armed: true,
-            deleted: false,
+            io: UnsafeCell::new(Io { iosb: IO_STATUS_BLOCK::default(), info: PollInfo::new(base, 0) }),
+            reg: UnsafeCell::new(Reg {
+                socket,
+                base,
+                group,
+                token,
+                interest,
+                oneshot: trigger == Trigger::Oneshot,
+                pending: false,
+                polled: 0,
+                armed: true,
+                deleted: false,
+            }),
         });
         let s = StatePtr(Box::into_raw(state));
-        // SAFETY: a new live state with no poll pending.
+        // SAFETY: a new live state with no poll pending; lock held.
         if let Err(e) = unsafe { inner.submit(s) } {
             inner.groups[group].users -= 1;
             // SAFETY: the poll did not start, so the kernel never saw the state.
-            drop(unsafe { Box::from_raw(s.0) });
+            unsafe { s.free() };
             return Err(e);
         }
         inner.socks.insert(socket, s);
@@ -258,32 +314,34 @@ impl super::super::Selector for Selector {
         }
         let mut inner = lock(&self.inner);
         let s = *inner.socks.get(&socket).ok_or(io::ErrorKind::NotFound)?;
-        // SAFETY: a live state; we hold the lock, and the kernel only writes `iosb`/`info`.
-        let (pending, polled) = unsafe {
-            let st = &mut *s.0;
-            st.token = token;
-            st.interest = interest;
-            st.oneshot = trigger == Trigger::Oneshot;
-            st.armed = true;
-            (st.pending, st.polled)
-        };
-        if pending {
-            if polled != device::events_for(interest) {
-                // SAFETY: a poll is pending on a live state; its cancelled packet re-polls.
-                unsafe { inner.cancel(s) }?;
-            }
-            Ok(())
-        } else {
-            inner.rearm.retain(|&r| r != s);
-            // SAFETY: live, no poll pending.
-            unsafe { inner.submit(s) }
+        // SAFETY: a live state; we hold the lock.
+        let (pending, polled) = unsafe { (s.reg().pending, s.reg().polled) };
+        if pending && polled != device::events_for(interest) {
+            // Cancel first, so that a failure changes nothing; the cancelled packet re-polls
+            // with what the state says then.
+            // SAFETY: a poll is pending on a live state; lock held.
+            unsafe { inner.cancel(s) }?;
         }
+        // SAFETY: as above.
+        unsafe {
+            let reg = s.reg();
+            reg.token = token;
+            reg.interest = interest;
+            reg.oneshot = trigger == Trigger::Oneshot;
+            reg.armed = true;
+        }
+        if pending {
+            return Ok(());
+        }
+        inner.rearm.retain(|&r| r != s);
+        // SAFETY: live, no poll pending, lock held.
+        unsafe { inner.submit(s) }
     }
 
     fn deregister(&self, socket: RawSource) -> io::Result<()> {
         let mut inner = lock(&self.inner);
         let s = inner.socks.remove(&socket).ok_or(io::ErrorKind::NotFound)?;
-        // SAFETY: live, and just taken out of `socks`.
+        // SAFETY: live, just taken out of `socks`, lock held.
         unsafe { inner.retire(s) };
         Ok(())
     }
@@ -295,15 +353,21 @@ impl super::super::Selector for Selector {
             let mut inner = lock(&self.inner);
             let inner = &mut *inner;
             for s in std::mem::take(&mut inner.rearm) {
-                // SAFETY: states in `rearm` are live (retire takes them out before freeing).
-                let (due, token) = unsafe {
-                    let st = &*s.0;
-                    (!st.deleted && !st.pending && (st.armed || !st.oneshot), st.token)
+                // SAFETY: states in `rearm` are live (retire takes them out first); lock held.
+                let (due, token, socket) = unsafe {
+                    let reg = s.reg();
+                    (!reg.deleted && !reg.pending && (reg.armed || !reg.oneshot), reg.token, reg.socket)
                 };
-                // SAFETY: live, no poll pending.
+                // SAFETY: live, no poll pending, lock held.
                 if due && unsafe { inner.submit(s) }.is_err() {
-                    // The socket is gone (closed under us): report it as an error once.
-                    out.push(Event::new(token, crate::event::flags::ERROR));
+                    // The socket cannot be polled any more (closed under us): one error event,
+                    // and the registration is dropped, as a closed descriptor leaves epoll.
+                    if out.len() < max {
+                        out.push(Event::new(token, flags::ERROR));
+                    }
+                    inner.socks.remove(&socket);
+                    // SAFETY: live, out of `socks`, no poll pending, lock held.
+                    unsafe { inner.retire(s) };
                 }
             }
             if !out.is_empty() {
@@ -324,50 +388,57 @@ impl super::super::Selector for Selector {
             let s = StatePtr(e.lpOverlapped.cast());
             // SAFETY: a poll packet's context is the state it was started for, which stays
             // allocated until this packet is processed (here, under the lock); the packet is
-            // dequeued, so the kernel is done with the status block and the poll info.
-            let (deleted, status, reported, socket, token, interest, oneshot, armed) = unsafe {
-                let st = &mut *s.0;
-                st.pending = false;
-                let status = st.iosb.Anonymous.Status;
-                (st.deleted, status, st.info.reported(), st.socket, st.token, st.interest, st.oneshot, st.armed)
+            // dequeued, so the kernel is done with `io`.
+            let (reg, status, reported) = unsafe {
+                let io = s.io();
+                let reg = s.reg();
+                reg.pending = false;
+                (reg, (*io).iosb.Anonymous.Status, (*io).info.reported())
             };
-            if deleted {
+            if reg.deleted {
                 inner.zombies.remove(&s);
                 // SAFETY: the kernel gave the state back and no table refers to it.
-                drop(unsafe { Box::from_raw(s.0) });
+                unsafe { s.free() };
                 continue;
             }
-            let reported = if status == STATUS_CANCELLED {
-                0
-            } else if status < 0 {
-                LOCAL_CLOSE // the socket is no longer there to poll
-            } else {
-                reported
-            };
+            let (socket, token, interest) = (reg.socket, reg.token, reg.interest);
+            let live = !reg.oneshot || reg.armed;
+            if status == STATUS_CANCELLED {
+                // Cancelled by a reregister: poll again with what is wanted now.
+                // SAFETY: live, no poll pending, lock held.
+                if live && unsafe { inner.submit(s) }.is_err() {
+                    self.drop_broken(&mut inner, s, socket, token, out, max);
+                }
+                continue;
+            }
+            if status < 0 {
+                // The poll failed (the socket is gone): one error event, and the registration
+                // is dropped.
+                self.drop_broken(&mut inner, s, socket, token, out, max);
+                continue;
+            }
             if reported & LOCAL_CLOSE != 0 {
                 // Closed while registered: nothing to report, nothing to poll again.
                 if inner.socks.get(&socket) == Some(&s) {
                     inner.socks.remove(&socket);
                 }
-                // SAFETY: live, out of `socks`, and not pending any more: freed now.
+                // SAFETY: live, out of `socks`, no poll pending, lock held.
                 unsafe { inner.retire(s) };
                 continue;
             }
-            let flags = device::event_flags(reported & device::events_for(interest));
-            let live = !oneshot || armed;
-            if flags != 0 && live && out.len() < max {
-                out.push(Event::new(token, flags));
-                if oneshot {
-                    // SAFETY: live, and the kernel does not hold it (no poll pending).
-                    unsafe { (*s.0).armed = false };
+            let ev = device::event_flags(reported & device::events_for(interest), interest);
+            if ev != 0 && live && out.len() < max {
+                out.push(Event::new(token, ev));
+                if reg.oneshot {
+                    reg.armed = false;
                 } else {
                     inner.rearm.push(s);
                 }
             } else if live {
-                // Cancelled for a reregister, woke for nothing wanted, or no room: poll again.
-                // SAFETY: live, no poll pending.
+                // Woke for nothing wanted, or no room left: poll again.
+                // SAFETY: live, no poll pending, lock held.
                 if unsafe { inner.submit(s) }.is_err() {
-                    out.push(Event::new(token, crate::event::flags::ERROR));
+                    self.drop_broken(&mut inner, s, socket, token, out, max);
                 }
             }
         }
@@ -379,12 +450,36 @@ impl super::super::Selector for Selector {
     }
 }
 
+impl Selector {
+    /// A registration that can no longer be polled: one error event (room permitting), then
+    /// it is dropped, as a closed descriptor leaves epoll.
+    fn drop_broken(
+        &self,
+        inner: &mut Inner,
+        s: StatePtr,
+        socket: RawSource,
+        token: Token,
+        out: &mut Vec<Event>,
+        max: usize,
+    ) {
+        if out.len() < max {
+            out.push(Event::new(token, flags::ERROR));
+        }
+        if inner.socks.get(&socket) == Some(&s) {
+            inner.socks.remove(&socket);
+        }
+        // SAFETY: live, out of `socks`, no poll pending (its packet was just processed or the
+        // poll failed to start), lock held.
+        unsafe { inner.retire(s) };
+    }
+}
+
 impl Drop for Selector {
     fn drop(&mut self) {
         let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
         let live: Vec<StatePtr> = inner.socks.drain().map(|(_, s)| s).collect();
         for s in live {
-            // SAFETY: live, and just taken out of `socks`.
+            // SAFETY: live, and just taken out of `socks`; `&mut self` is the lock.
             unsafe { inner.retire(s) };
         }
         let deadline = Instant::now() + DRAIN_PATIENCE;
@@ -402,7 +497,7 @@ impl Drop for Selector {
                 let s = StatePtr(e.lpOverlapped.cast());
                 if inner.zombies.remove(&s) {
                     // SAFETY: the kernel gave the state back and no table refers to it.
-                    drop(unsafe { Box::from_raw(s.0) });
+                    unsafe { s.free() };
                 }
             }
         }

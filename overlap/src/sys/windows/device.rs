@@ -103,10 +103,12 @@ pub(super) fn events_for(interest: Interest) -> u32 {
     ev
 }
 
-/// The event flags (`crate::event::flags`) for what AFD reported, as epoll would give them.
-pub(super) fn event_flags(ev: u32) -> u8 {
+/// The event flags (`crate::event::flags`) for what AFD reported, as epoll would give them
+/// to a registration for `interest`: readable and writable only where asked for, errors and
+/// closes always.
+pub(super) fn event_flags(ev: u32, interest: Interest) -> u8 {
     let mut f = 0;
-    if ev & (RECEIVE | ACCEPT | DISCONNECT | ABORT) != 0 {
+    if ev & (RECEIVE | ACCEPT | DISCONNECT | ABORT | CONNECT_FAIL) != 0 {
         f |= flags::READABLE;
     }
     if ev & (SEND | CONNECT_FAIL | ABORT) != 0 {
@@ -121,7 +123,17 @@ pub(super) fn event_flags(ev: u32) -> u8 {
     if ev & (DISCONNECT | ABORT | CONNECT_FAIL) != 0 {
         f |= flags::READ_CLOSED;
     }
-    f
+    let mut keep = flags::ERROR | flags::READ_CLOSED | flags::WRITE_CLOSED;
+    if interest.is_readable() {
+        keep |= flags::READABLE;
+    }
+    if interest.is_writable() {
+        keep |= flags::WRITABLE;
+    }
+    if interest.is_priority() {
+        keep |= flags::PRIORITY;
+    }
+    f & keep
 }
 
 /// An NTSTATUS failure as the matching Windows error.

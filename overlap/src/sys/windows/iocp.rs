@@ -1,9 +1,13 @@
 //! The IOCP driver: a native I/O completion port behind [`CompletionPort`](crate::CompletionPort).
 //!
-//! Every handle joins the driver's port under one key when it is associated; sockets whose
-//! provider is a plain kernel one (no layered service provider) and file handles skip the port
-//! when a call succeeds at once (`FILE_SKIP_COMPLETION_PORT_ON_SUCCESS`), so those complete
-//! inline; UDP sockets get `SIO_UDP_CONNRESET` off. Polls (`PollReady`) go through a driver
+//! Every handle joins the driver's port under one key when it is associated. Stream sockets
+//! whose provider is a plain kernel one (no layered service provider) and disk files skip the
+//! port when a call succeeds at once (`FILE_SKIP_COMPLETION_PORT_ON_SUCCESS`), so those
+//! complete inline; datagram sockets and pipes do not, as their "too long" results are
+//! warnings whose packets still come. UDP sockets get `SIO_UDP_CONNRESET` off. An overlapped
+//! disk file has no position, so the driver keeps one per handle for ops without an offset:
+//! such an op runs at the position when it is submitted, which advances as it completes (give
+//! offsets when several are in flight on one file). Polls (`PollReady`) go through a driver
 //! owned `\Device\Afd` handle on the same port. Timeouts live in a heap whose earliest deadline
 //! bounds the leader's `GetQueuedCompletionStatusEx`; posts and wakes are
 //! `PostQueuedCompletionStatus` packets.
@@ -32,11 +36,13 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Foundation::HANDLE;
-use windows_sys::Win32::Storage::FileSystem::SetFileCompletionNotificationModes;
+use windows_sys::Win32::Networking::WinSock::{SOCK_DGRAM, SOCK_STREAM};
+use windows_sys::Win32::Storage::FileSystem::{GetFileType, SetFileCompletionNotificationModes, FILE_TYPE_DISK};
 use windows_sys::Win32::System::WindowsProgramming::{
     FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, FILE_SKIP_SET_EVENT_ON_HANDLE,
 };
@@ -62,11 +68,22 @@ struct BoxPtr(*mut OpBox);
 // SAFETY: the box is only touched under the driver's lock or by the one thread that owns it.
 unsafe impl Send for BoxPtr {}
 
+/// What the driver knows of an associated handle.
+#[derive(Copy, Clone, Debug, Default)]
+struct Info {
+    /// Calls that succeed at once queue no packet.
+    skip: bool,
+    /// A datagram socket.
+    datagram: bool,
+    /// A disk file: ops without an offset use and advance `cursor`.
+    disk: bool,
+    cursor: u64,
+}
+
 #[derive(Default)]
 struct State {
     inflight: HashMap<OpId, BoxPtr>,
-    /// Associated handles: whether each skips the port on success.
-    skip: HashMap<RawSource, bool>,
+    handles: HashMap<RawSource, Info>,
     timers: BinaryHeap<Reverse<(Instant, OpId)>>,
     timer_ops: HashMap<OpId, Pending>,
 }
@@ -74,6 +91,8 @@ struct State {
 /// The IOCP driver.
 pub(crate) struct Driver {
     port: Cport,
+    /// A wake packet is queued and not yet dequeued: wakes coalesce into it.
+    waking: AtomicBool,
     queue: Arc<Queue>,
     state: Mutex<State>,
     afd: OnceLock<Afd>,
@@ -87,12 +106,27 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Driver {
     pub(crate) fn new(queue: Arc<Queue>, concurrency: usize) -> io::Result<Driver> {
         let port = Cport::new(concurrency.min(u32::MAX as usize) as u32)?;
-        Ok(Driver { port, queue, state: Mutex::new(State::default()), afd: OnceLock::new(), entries: Mutex::default() })
+        Ok(Driver {
+            port,
+            waking: AtomicBool::new(false),
+            queue,
+            state: Mutex::new(State::default()),
+            afd: OnceLock::new(),
+            entries: Mutex::default(),
+        })
+    }
+
+    /// Queues one wake packet, unless one is queued already.
+    fn wake(&self) -> io::Result<()> {
+        if self.waking.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.port.post(WAKE_KEY).inspect_err(|_| self.waking.store(false, Ordering::Release))
     }
 
     fn deliver(&self, done: Vec<Completion>) {
         if !done.is_empty() && self.queue.push(done) {
-            let _ = self.port.post(WAKE_KEY);
+            let _ = self.wake();
         }
     }
 
@@ -119,7 +153,17 @@ impl Driver {
         let mut b = unsafe { Box::from_raw(ptr) };
         let raw = overlapped::packet_result(&mut b, bytes);
         let res = overlapped::finish(&mut b, raw);
+        self.advance(&b, &res);
         b.pending.complete(res)
+    }
+
+    /// Moves the position of the disk file a positionless op ran on by what it moved.
+    fn advance(&self, b: &OpBox, res: &io::Result<usize>) {
+        if let (Some(_), Ok(n)) = (b.cursor, res) {
+            if let Some(info) = lock(&self.state).handles.get_mut(&(b.on as RawSource)) {
+                info.cursor += *n as u64;
+            }
+        }
     }
 
     fn next_deadline(&self) -> Option<Instant> {
@@ -137,29 +181,36 @@ impl super::super::Driver for Driver {
             }
         }
         self.port.associate(raw as HANDLE, OP_KEY)?;
+        let mut info = Info::default();
         let safe = match source {
             OwnedSource::Socket(_) => {
-                if net::socket_type(raw)? == windows_sys::Win32::Networking::WinSock::SOCK_DGRAM {
+                let kind = net::socket_type(raw)?;
+                info.datagram = kind == SOCK_DGRAM;
+                if info.datagram {
                     net::udp_connreset_off(raw)?;
                 }
-                net::is_ifs(raw)
+                kind == SOCK_STREAM && net::is_ifs(raw)
             }
-            OwnedSource::Handle(_) => true,
+            OwnedSource::Handle(_) => {
+                // SAFETY: asks the type of an open handle.
+                info.disk = unsafe { GetFileType(raw as HANDLE) } == FILE_TYPE_DISK;
+                info.disk
+            }
         };
         let modes = (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE) as u8;
         // SAFETY: sets a mode flag on an open handle.
-        let skip = safe && unsafe { SetFileCompletionNotificationModes(raw as HANDLE, modes) } != 0;
-        lock(&self.state).skip.insert(raw, skip);
+        info.skip = safe && unsafe { SetFileCompletionNotificationModes(raw as HANDLE, modes) } != 0;
+        lock(&self.state).handles.insert(raw, info);
         Ok(())
     }
 
     fn detach(&self, fd: RawSource) {
         // Ops hold their handle, so none is in flight on a handle being dropped.
-        lock(&self.state).skip.remove(&fd);
+        lock(&self.state).handles.remove(&fd);
     }
 
     fn submit(&self, mut p: Pending) {
-        let (on, skip) = match p.op.describe() {
+        let (on, info, positionless) = match p.op.describe() {
             Desc::Nop => return self.deliver(vec![p.complete(Ok(0))]),
             Desc::Timeout { after } => {
                 let at = Instant::now().checked_add(after);
@@ -177,32 +228,37 @@ impl super::super::Driver for Driver {
                 }
                 drop(guard);
                 if at.is_some() && earliest.is_none_or(|e| at < Some(e)) {
-                    let _ = self.port.post(WAKE_KEY); // the leader may wait past the new deadline
+                    let _ = self.wake(); // the leader may wait past the new deadline
                 }
                 return;
             }
             Desc::PollReady { .. } => match self.afd() {
-                Ok(afd) => (afd.raw_handle(), false),
+                Ok(afd) => (afd.raw_handle(), Info::default(), false),
                 Err(e) => return self.deliver(vec![p.complete(Err(e))]),
             },
+            Desc::Read { fd, offset, .. } | Desc::Write { fd, offset, .. } => {
+                (fd as HANDLE, lock(&self.state).handles.get(&fd).copied().unwrap_or_default(), offset.is_none())
+            }
             Desc::Accept { fd, .. }
             | Desc::Connect { fd, .. }
             | Desc::Recv { fd, .. }
             | Desc::Send { fd, .. }
             | Desc::SendVectored { fd, .. }
             | Desc::RecvFrom { fd, .. }
-            | Desc::SendTo { fd, .. }
-            | Desc::Read { fd, .. }
-            | Desc::Write { fd, .. } => (fd as HANDLE, lock(&self.state).skip.get(&fd).copied().unwrap_or(false)),
+            | Desc::SendTo { fd, .. } => {
+                (fd as HANDLE, lock(&self.state).handles.get(&fd).copied().unwrap_or_default(), false)
+            }
         };
+        let skip = info.skip;
+        let cursor = (positionless && info.disk).then_some(info.cursor);
         let id = p.id;
-        let ptr = Box::into_raw(OpBox::new(p, on));
+        let ptr = Box::into_raw(OpBox::new(p, on, info.datagram, cursor));
         lock(&self.state).inflight.insert(id, BoxPtr(ptr));
         let afd = self.afd.get();
         // SAFETY: the box stays allocated until its packet is dequeued (by `reap`), or is taken
         // back below when no packet will come; nothing else touches it meanwhile but `cancel`,
         // under the lock, through the kernel.
-        let issued = unsafe { overlapped::issue(&mut *ptr, afd) };
+        let issued = unsafe { overlapped::issue(ptr, afd) };
         let now = match issued {
             Issued::Pending => None,
             Issued::Now(_) if !skip => None, // the packet still comes
@@ -228,6 +284,7 @@ impl super::super::Driver for Driver {
                 // SAFETY: no packet will come: the box is ours again.
                 let mut b = unsafe { Box::from_raw(ptr) };
                 let res = overlapped::finish(&mut b, res);
+                self.advance(&b, &res);
                 self.deliver(vec![b.pending.complete(res)]);
             }
         }
@@ -262,7 +319,11 @@ impl super::super::Driver for Driver {
         let n = self.port.get(entries, wait)?;
         let mut done = Vec::with_capacity(n);
         for e in &entries[..n] {
-            if e.lpCompletionKey == WAKE_KEY || e.lpOverlapped.is_null() {
+            if e.lpCompletionKey == WAKE_KEY {
+                self.waking.store(false, Ordering::Release);
+                continue;
+            }
+            if e.lpOverlapped.is_null() {
                 continue;
             }
             // SAFETY: an op packet's OVERLAPPED is the first field of a box this driver issued.
@@ -287,7 +348,7 @@ impl super::super::Driver for Driver {
     }
 
     fn notify(&self) -> io::Result<()> {
-        self.port.post(WAKE_KEY)
+        self.wake()
     }
 }
 
@@ -333,8 +394,8 @@ mod tests {
         let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
         let src = OwnedSource::Socket(c.into());
         driver.attach(&src, false).unwrap();
-        assert_eq!(lock(&driver.state).skip.get(&src.raw()), Some(&true));
+        assert!(lock(&driver.state).handles[&src.raw()].skip);
         driver.detach(src.raw());
-        assert!(lock(&driver.state).skip.is_empty());
+        assert!(lock(&driver.state).handles.is_empty());
     }
 }

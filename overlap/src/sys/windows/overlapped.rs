@@ -11,13 +11,14 @@ use std::ptr;
 
 use overlap_buf::{IoBuf, IoBufMut};
 use windows_sys::Win32::Foundation::{
-    GetLastError, ERROR_BROKEN_PIPE, ERROR_HANDLE_EOF, ERROR_IO_PENDING, ERROR_OPERATION_ABORTED, HANDLE,
+    GetLastError, ERROR_BROKEN_PIPE, ERROR_HANDLE_EOF, ERROR_IO_PENDING, ERROR_MORE_DATA, ERROR_OPERATION_ABORTED,
+    HANDLE, STATUS_BUFFER_OVERFLOW,
 };
 use windows_sys::Win32::Networking::WinSock::{
     bind, AcceptEx, GetAcceptExSockaddrs, WSAGetLastError, WSAGetOverlappedResult, WSARecv, WSARecvFrom, WSASend,
-    WSASendTo, WSASocketW, AF_INET, INVALID_SOCKET, IPPROTO_TCP, SOCKADDR, SOCKADDR_STORAGE, SOCKET, SOCK_STREAM,
-    SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, SO_UPDATE_CONNECT_CONTEXT, WSABUF, WSAEINVAL, WSAENOTSOCK,
-    WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED, WSA_IO_PENDING,
+    WSASendTo, WSASocketW, AF_INET, INVALID_SOCKET, IPPROTO_TCP, MSG_PEEK, SOCKADDR, SOCKADDR_STORAGE, SOCKET,
+    SOCK_STREAM, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, SO_UPDATE_CONNECT_CONTEXT, WSABUF, WSAEINVAL, WSAEMSGSIZE,
+    WSAENOTSOCK, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED, WSA_IO_PENDING,
 };
 use windows_sys::Win32::Storage::FileSystem::{ReadFile, WriteFile};
 use windows_sys::Win32::System::IO::OVERLAPPED;
@@ -42,6 +43,11 @@ pub(super) struct OpBox {
     pub(super) on: HANDLE,
     /// A socket op: errors are read with `WSAGetOverlappedResult`.
     socket_op: bool,
+    /// A datagram socket: a readiness probe peeks instead of taking (and losing) a datagram.
+    datagram: bool,
+    /// A file op without an offset runs at this position (the driver keeps one per disk file:
+    /// an overlapped handle has none) and advances it by what it moved.
+    pub(super) cursor: Option<u64>,
     flags: u32,
     accepted: Option<OwnedSocket>,
     accept_addrs: [u8; 2 * ACCEPT_ADDR as usize],
@@ -65,14 +71,17 @@ pub(super) enum Issued {
 }
 
 impl OpBox {
-    /// Boxes `pending` for the call; `on` is the handle its I/O runs on.
-    pub(super) fn new(pending: Pending, on: HANDLE) -> Box<OpBox> {
+    /// Boxes `pending` for the call; `on` is the handle its I/O runs on, `datagram` says it is
+    /// a datagram socket, `cursor` is the position for a file op without an offset.
+    pub(super) fn new(pending: Pending, on: HANDLE, datagram: bool, cursor: Option<u64>) -> Box<OpBox> {
         Box::new(OpBox {
             overlapped: OVERLAPPED::default(),
             pending,
             cancelled: false,
             on,
             socket_op: false,
+            datagram,
+            cursor,
             flags: 0,
             accepted: None,
             accept_addrs: [0; 2 * ACCEPT_ADDR as usize],
@@ -101,7 +110,10 @@ fn wsa(ret: i32, n: u32) -> Issued {
     }
     // SAFETY: reads the thread's last Winsock error.
     match unsafe { WSAGetLastError() } {
-        WSA_IO_PENDING => Issued::Pending,
+        // A datagram larger than the buffer is a *warning* (STATUS_BUFFER_OVERFLOW): the call
+        // fails, yet the kernel completes the request and queues a packet (these sockets never
+        // skip the port), which `packet_result` reads as the truncated length.
+        WSA_IO_PENDING | WSAEMSGSIZE => Issued::Pending,
         code => Issued::Failed(io::Error::from_raw_os_error(code)),
     }
 }
@@ -113,21 +125,30 @@ fn win(ok: i32, n: u32) -> Issued {
     }
     // SAFETY: reads the thread's last error.
     match unsafe { GetLastError() } {
-        ERROR_IO_PENDING => Issued::Pending,
+        // A message-mode pipe's message larger than the buffer: a warning, a packet follows
+        // (pipes never skip the port).
+        ERROR_IO_PENDING | ERROR_MORE_DATA => Issued::Pending,
         code => Issued::Failed(io::Error::from_raw_os_error(code as i32)),
     }
 }
 
 /// Starts the op's call.
 ///
+/// Takes a raw pointer, not a reference: once the call is in the kernel, the thread that
+/// dequeues its packet may free the box before this returns, so nothing here may be borrowed
+/// for the whole function (the field borrows below end with the call and are not used after).
+///
 /// # Safety
 ///
-/// `b` must stay allocated and untouched until its packet is dequeued (when this returns
-/// `Pending`, or `Now` on a handle that does not skip the port on success). `afd` must be open
-/// and associated with the port for a `PollReady`.
-pub(super) unsafe fn issue(b: &mut OpBox, afd: Option<&Afd>) -> Issued {
-    let ctx: *mut OpBox = b;
-    let OpBox { overlapped, pending, socket_op, flags, accepted, accept_addrs, poll, .. } = b;
+/// `b` must point to a live box that nothing else touches until the call is made, and that
+/// stays allocated until its packet is dequeued (when this returns `Pending`, or `Now` on a
+/// handle that does not skip the port on success). `afd` must be open and associated with the
+/// port for a `PollReady`.
+pub(super) unsafe fn issue(b: *mut OpBox, afd: Option<&Afd>) -> Issued {
+    let ctx = b;
+    // SAFETY: the caller gives us the box until the call is made.
+    let OpBox { overlapped, pending, socket_op, datagram, cursor, flags, accepted, accept_addrs, poll, .. } =
+        unsafe { &mut *b };
     let ov: *mut OVERLAPPED = overlapped;
     let mut n = 0u32;
     match pending.op.describe() {
@@ -206,7 +227,9 @@ pub(super) unsafe fn issue(b: &mut OpBox, afd: Option<&Afd>) -> Issued {
         Desc::Recv { fd, buf } => {
             *socket_op = true;
             let wb = spare(buf);
-            *flags = 0;
+            // A zero-byte receive on a datagram socket would take the datagram (and drop it as
+            // too long): a probe peeks there.
+            *flags = if wb.len == 0 && *datagram { MSG_PEEK as u32 } else { 0 };
             // SAFETY: the buffer lives in the op and the flags and OVERLAPPED in the box until
             // the packet; the WSABUF array itself is captured by the call. A zero-length buffer
             // is the readiness probe: it completes when data is there, consuming none.
@@ -243,13 +266,13 @@ pub(super) unsafe fn issue(b: &mut OpBox, afd: Option<&Afd>) -> Issued {
             wsa(unsafe { WSASendTo(fd as SOCKET, &wb, 1, &mut n, 0, addr.as_ptr(), addr.len, ov, None) }, n)
         }
         Desc::Read { fd, buf, offset } => {
-            set_offset(overlapped, offset);
+            set_offset(overlapped, offset.or(*cursor));
             let wb = spare(buf);
             // SAFETY: the buffer lives in the op, the OVERLAPPED in the box, until the packet.
             win(unsafe { ReadFile(fd as HANDLE, wb.buf, wb.len, &mut n, ov) }, n)
         }
         Desc::Write { fd, buf, offset } => {
-            set_offset(overlapped, offset);
+            set_offset(overlapped, offset.or(*cursor));
             let wb = bytes(buf);
             // SAFETY: as for Read.
             win(unsafe { WriteFile(fd as HANDLE, wb.buf, wb.len, &mut n, ov) }, n)
@@ -281,7 +304,9 @@ fn set_offset(ov: &mut OVERLAPPED, offset: Option<u64>) {
 /// error as Winsock (sockets) or Win32 (files, polls) names it.
 pub(super) fn packet_result(b: &mut OpBox, bytes: u32) -> io::Result<usize> {
     let status = b.overlapped.Internal as i32;
-    if status >= 0 {
+    // STATUS_BUFFER_OVERFLOW, a warning: the datagram (or pipe message) was longer than the
+    // buffer, which holds its first `bytes`: what recv(2) gives on Linux without MSG_TRUNC.
+    if status >= 0 || status == STATUS_BUFFER_OVERFLOW {
         return Ok(bytes as usize);
     }
     if b.socket_op {
@@ -325,6 +350,8 @@ pub(super) fn finish(b: &mut OpBox, raw: io::Result<usize>) -> io::Result<usize>
         Err(e) if b.cancelled && e.raw_os_error() == Some(ERROR_OPERATION_ABORTED as i32) => {
             return Err(error::cancelled())
         }
+        // A readiness probe that met a datagram (Windows says it is too long for 0 bytes).
+        Err(e) if e.raw_os_error() == Some(WSAEMSGSIZE) && is_probe(&mut b.pending) => 0,
         Err(e) => {
             let eof = [ERROR_HANDLE_EOF, ERROR_BROKEN_PIPE].map(|c| Some(c as i32));
             if matches!(b.pending.op.describe(), Desc::Read { .. }) && eof.contains(&e.raw_os_error()) {
@@ -350,7 +377,10 @@ pub(super) fn finish(b: &mut OpBox, raw: io::Result<usize>) -> io::Result<usize>
             let listener = fd as SOCKET;
             let s = sock.as_raw_socket() as RawSource;
             // SAFETY: the option reads one SOCKET, a live local.
-            unsafe { net::set_opt(s, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (&listener as *const SOCKET).cast(), 8)? };
+            unsafe {
+                let len = mem::size_of::<SOCKET>() as i32;
+                net::set_opt(s, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (&listener as *const SOCKET).cast(), len)?
+            };
             let (mut local, mut remote): (*mut SOCKADDR, *mut SOCKADDR) = (ptr::null_mut(), ptr::null_mut());
             let (mut llen, mut rlen) = (0i32, 0i32);
             // SAFETY: the area is the one AcceptEx filled; the call returns pointers into it.
@@ -378,9 +408,9 @@ pub(super) fn finish(b: &mut OpBox, raw: io::Result<usize>) -> io::Result<usize>
             unsafe { net::set_opt(fd, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, ptr::null(), 0)? };
             (None, 0)
         }
-        Desc::PollReady { .. } => {
+        Desc::PollReady { interest, .. } => {
             let ev = poll.as_ref().map_or(0, |p| p.reported());
-            (Some(Output::Ready(device::event_flags(ev))), 0)
+            (Some(Output::Ready(device::event_flags(ev, interest))), 0)
         }
         _ => (None, n),
     };
@@ -388,6 +418,11 @@ pub(super) fn finish(b: &mut OpBox, raw: io::Result<usize>) -> io::Result<usize>
         pending.op.set_output(out);
     }
     Ok(result)
+}
+
+/// Whether the op is a zero-length receive (a readiness probe).
+fn is_probe(p: &mut Pending) -> bool {
+    matches!(p.op.describe(), Desc::Recv { buf, .. } if buf.buf_capacity() == buf.buf_len())
 }
 
 /// Marks `n` more bytes of `buf` initialised (the kernel wrote them after the old length).
