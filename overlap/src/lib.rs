@@ -45,8 +45,9 @@
 //! - On Windows a [`Source`] is a socket (AFD polls sockets only; files and pipes do not even
 //!   compile as sources), and a [`CompletionPort`] takes sockets and handles opened for
 //!   overlapped I/O (`FILE_FLAG_OVERLAPPED`; a synchronous handle is refused with
-//!   `InvalidInput`). An IOCP file op without [`at`](op::Read::at) reads or writes at offset 0:
-//!   an overlapped handle has no file position.
+//!   `InvalidInput`). An overlapped disk file has no position of its own: an IOCP file op
+//!   without [`at`](op::Read::at) runs at a position the driver keeps per handle, taken when
+//!   the op is submitted and advanced as ops complete (give offsets when several are in flight).
 //!
 //! # Example
 //!

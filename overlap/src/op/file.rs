@@ -24,7 +24,8 @@ impl<B: IoBufMut + std::marker::Send> Read<B> {
         &self.handle
     }
     /// Reads at `offset` instead (files; ignored by pipes and sockets, which have no
-    /// position). Above `i64::MAX`, `submit` refuses the op with `InvalidInput`.
+    /// position). Above `i64::MAX`, `submit` refuses the op with `InvalidInput`. Without it, a
+    /// file is read at its position (on IOCP, one the driver keeps per handle).
     pub fn at(mut self, offset: u64) -> Read<B> {
         self.offset = Some(offset);
         self
