@@ -60,6 +60,26 @@ pub(crate) mod private {
         PollReady { fd: RawFd, interest: Interest },
     }
 
+    impl Desc<'_> {
+        /// The descriptor the op works on (`None` for no-ops and timeouts).
+        #[cfg_attr(not(windows), allow(dead_code))]
+        pub fn fd(&self) -> Option<RawFd> {
+            match *self {
+                Desc::Accept { fd, .. }
+                | Desc::Connect { fd, .. }
+                | Desc::Recv { fd, .. }
+                | Desc::Send { fd, .. }
+                | Desc::SendVectored { fd, .. }
+                | Desc::RecvFrom { fd, .. }
+                | Desc::SendTo { fd, .. }
+                | Desc::Read { fd, .. }
+                | Desc::Write { fd, .. }
+                | Desc::PollReady { fd, .. } => Some(fd),
+                Desc::Nop | Desc::Timeout { .. } => None,
+            }
+        }
+    }
+
     /// What a driver hands back to an op besides the byte count.
     #[allow(missing_debug_implementations)]
     pub enum Output {

@@ -26,6 +26,7 @@ use crate::{Event, Interest, Token, Trigger};
 
 #[cfg(unix)]
 pub(crate) mod emulated;
+mod timers;
 #[cfg(unix)]
 pub(crate) mod unix;
 #[cfg(uring)]
@@ -39,6 +40,8 @@ pub(crate) use unix::{
 };
 #[cfg(windows)]
 pub(crate) use windows::{file_id, FileId, OwnedSocket, OwnedSource, RawSource, SockAddrBuf};
+
+pub(crate) use timers::Timers;
 
 /// A readiness backend (see the module docs for the contract).
 pub(crate) trait Selector: Send + Sync + Sized {

@@ -19,14 +19,13 @@
 
 mod pool;
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, ErrorKind};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::unix::ops;
-use super::{AnySelector, RawSource};
+use super::{AnySelector, RawSource, Timers};
 use crate::op::Desc;
 use crate::port::{Pending, Queue};
 use crate::{error, Event, Interest, OpId, Token, Trigger};
@@ -69,9 +68,7 @@ impl Parked {
 #[derive(Default)]
 struct State {
     fds: HashMap<RawSource, Parked>,
-    timers: BinaryHeap<Reverse<(Instant, OpId)>>,
-    /// Pending timeouts; cancelled ones leave a stale heap entry, compacted when they pile up.
-    timer_ops: HashMap<OpId, Pending>,
+    timers: Timers,
     places: HashMap<OpId, Place>,
 }
 
@@ -177,10 +174,6 @@ impl Driver {
             }
         }
     }
-
-    fn next_deadline(&self) -> Option<Instant> {
-        self.lock().timers.peek().map(|Reverse((at, _))| *at)
-    }
 }
 
 impl super::Driver for Driver {
@@ -207,25 +200,11 @@ impl super::Driver for Driver {
             Route::Now => done.push(p.complete(Ok(0))),
             Route::Pool => self.pool.run(p), // running at once: not cancellable
             Route::Timer(after) => {
-                let at = Instant::now().checked_add(after);
-                let mut guard = self.lock();
-                let st = &mut *guard;
-                let earliest = st.timers.peek().map(|Reverse((t, _))| *t);
-                match at {
-                    // A deadline past what an `Instant` holds never fires.
-                    None => {}
-                    Some(at) => st.timers.push(Reverse((at, p.id))),
-                }
+                let mut st = self.lock();
                 st.places.insert(p.id, Place::Timer);
-                st.timer_ops.insert(p.id, p);
-                if st.timers.len() > 64 && st.timers.len() > 2 * st.timer_ops.len() {
-                    // Mostly cancelled entries: keep the live ones only.
-                    let ops = &st.timer_ops;
-                    let live: Vec<_> = st.timers.drain().filter(|Reverse((_, id))| ops.contains_key(id)).collect();
-                    st.timers = live.into();
-                }
-                drop(guard);
-                if at.is_some() && earliest.is_none_or(|e| at < Some(e)) {
+                let earliest = st.timers.add(p, after);
+                drop(st);
+                if earliest {
                     let _ = self.sel.notify(); // the leader may be waiting past the new deadline
                 }
             }
@@ -255,7 +234,7 @@ impl super::Driver for Driver {
         let st = &mut *guard;
         let p = match st.places.get(&id).copied() {
             None => return Err(error::op_not_found()),
-            Some(Place::Timer) => st.timer_ops.remove(&id),
+            Some(Place::Timer) => st.timers.cancel(id),
             Some(Place::Read(fd)) | Some(Place::Write(fd)) => st.fds.get_mut(&fd).and_then(|parked| {
                 let q = if st.places[&id] == Place::Read(fd) { &mut parked.read } else { &mut parked.write };
                 q.iter().position(|p| p.id == id).and_then(|i| q.remove(i))
@@ -269,12 +248,7 @@ impl super::Driver for Driver {
     }
 
     fn poll(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let now = Instant::now();
-        let wait = match (timeout, self.next_deadline()) {
-            (t, None) => t,
-            (None, Some(d)) => Some(d.saturating_duration_since(now)),
-            (Some(t), Some(d)) => Some(t.min(d.saturating_duration_since(now))),
-        };
+        let wait = self.lock().timers.bound(timeout);
         let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
         events.clear();
         self.sel.select(&mut events, 1024, wait)?;
@@ -290,17 +264,11 @@ impl super::Driver for Driver {
                 Self::run_queue(&mut parked.write, &mut st.places, &mut done);
                 self.arm_or_fail(fd, parked, &mut st.places, &mut done);
             }
-            let now = Instant::now();
-            while let Some(Reverse((at, id))) = st.timers.peek().copied() {
-                if at > now {
-                    break;
-                }
-                st.timers.pop();
-                if let Some(p) = st.timer_ops.remove(&id) {
-                    st.places.remove(&id);
-                    done.push(p.complete(Ok(0)));
-                }
-            }
+            let places = &mut st.places;
+            st.timers.expire(|p| {
+                places.remove(&p.id);
+                done.push(p.complete(Ok(0)));
+            });
         }
         drop(events);
         if !done.is_empty() {

@@ -33,8 +33,7 @@
 //! are leaked, never freed under it.
 #![allow(unsafe_code)]
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -48,6 +47,7 @@ use windows_sys::Win32::System::WindowsProgramming::{
 };
 use windows_sys::Win32::System::IO::{CancelIoEx, OVERLAPPED, OVERLAPPED_ENTRY};
 
+use super::super::Timers;
 use super::cport::{Cport, Entries, WAKE_KEY};
 use super::device::Afd;
 use super::overlapped::{self, Issued, OpBox};
@@ -84,8 +84,7 @@ struct Info {
 struct State {
     inflight: HashMap<OpId, BoxPtr>,
     handles: HashMap<RawSource, Info>,
-    timers: BinaryHeap<Reverse<(Instant, OpId)>>,
-    timer_ops: HashMap<OpId, Pending>,
+    timers: Timers,
 }
 
 /// The IOCP driver.
@@ -165,10 +164,6 @@ impl Driver {
             }
         }
     }
-
-    fn next_deadline(&self) -> Option<Instant> {
-        lock(&self.state).timers.peek().map(|Reverse((at, _))| *at)
-    }
 }
 
 impl super::super::Driver for Driver {
@@ -213,21 +208,7 @@ impl super::super::Driver for Driver {
         let (on, info, positionless) = match p.op.describe() {
             Desc::Nop => return self.deliver(vec![p.complete(Ok(0))]),
             Desc::Timeout { after } => {
-                let at = Instant::now().checked_add(after);
-                let mut guard = lock(&self.state);
-                let st = &mut *guard;
-                let earliest = st.timers.peek().map(|Reverse((t, _))| *t);
-                if let Some(at) = at {
-                    st.timers.push(Reverse((at, p.id))); // past what an Instant holds: never fires
-                }
-                st.timer_ops.insert(p.id, p);
-                if st.timers.len() > 64 && st.timers.len() > 2 * st.timer_ops.len() {
-                    let ops = &st.timer_ops;
-                    let live: Vec<_> = st.timers.drain().filter(|Reverse((_, id))| ops.contains_key(id)).collect();
-                    st.timers = live.into();
-                }
-                drop(guard);
-                if at.is_some() && earliest.is_none_or(|e| at < Some(e)) {
+                if lock(&self.state).timers.add(p, after) {
                     let _ = self.wake(); // the leader may wait past the new deadline
                 }
                 return;
@@ -236,17 +217,10 @@ impl super::super::Driver for Driver {
                 Ok(afd) => (afd.raw_handle(), Info::default(), false),
                 Err(e) => return self.deliver(vec![p.complete(Err(e))]),
             },
-            Desc::Read { fd, offset, .. } | Desc::Write { fd, offset, .. } => {
-                (fd as HANDLE, lock(&self.state).handles.get(&fd).copied().unwrap_or_default(), offset.is_none())
-            }
-            Desc::Accept { fd, .. }
-            | Desc::Connect { fd, .. }
-            | Desc::Recv { fd, .. }
-            | Desc::Send { fd, .. }
-            | Desc::SendVectored { fd, .. }
-            | Desc::RecvFrom { fd, .. }
-            | Desc::SendTo { fd, .. } => {
-                (fd as HANDLE, lock(&self.state).handles.get(&fd).copied().unwrap_or_default(), false)
+            desc => {
+                let fd = desc.fd().unwrap_or(0);
+                let positionless = matches!(desc, Desc::Read { offset: None, .. } | Desc::Write { offset: None, .. });
+                (fd as HANDLE, lock(&self.state).handles.get(&fd).copied().unwrap_or_default(), positionless)
             }
         };
         let skip = info.skip;
@@ -300,19 +274,14 @@ impl super::super::Driver for Driver {
             }
             return Ok(()); // it completes through its packet, cancelled or with its own result
         }
-        let p = st.timer_ops.remove(&id).ok_or_else(error::op_not_found)?;
+        let p = st.timers.cancel(id).ok_or_else(error::op_not_found)?;
         drop(st);
         self.deliver(vec![p.cancelled()]);
         Ok(())
     }
 
     fn poll(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let now = Instant::now();
-        let wait = match (timeout, self.next_deadline()) {
-            (t, None) => t,
-            (None, Some(d)) => Some(d.saturating_duration_since(now)),
-            (Some(t), Some(d)) => Some(t.min(d.saturating_duration_since(now))),
-        };
+        let wait = lock(&self.state).timers.bound(timeout);
         let mut guard = lock(&self.entries);
         let entries = &mut guard.0;
         entries.resize(256, OVERLAPPED_ENTRY::default());
@@ -330,19 +299,7 @@ impl super::super::Driver for Driver {
             done.push(unsafe { self.reap(e.lpOverlapped.cast(), e.dwNumberOfBytesTransferred) });
         }
         drop(guard);
-        {
-            let mut st = lock(&self.state);
-            let now = Instant::now();
-            while let Some(Reverse((at, id))) = st.timers.peek().copied() {
-                if at > now {
-                    break;
-                }
-                st.timers.pop();
-                if let Some(p) = st.timer_ops.remove(&id) {
-                    done.push(p.complete(Ok(0)));
-                }
-            }
-        }
+        lock(&self.state).timers.expire(|p| done.push(p.complete(Ok(0))));
         self.deliver(done);
         Ok(())
     }
@@ -355,7 +312,7 @@ impl super::super::Driver for Driver {
 impl Drop for Driver {
     fn drop(&mut self) {
         let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
-        st.timer_ops.clear();
+        st.timers = Timers::default();
         for &BoxPtr(b) in st.inflight.values() {
             // SAFETY: in `inflight`, so not freed; the OVERLAPPED only names the request.
             unsafe { CancelIoEx((*b).on, b.cast::<OVERLAPPED>()) };

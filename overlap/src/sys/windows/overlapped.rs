@@ -311,7 +311,7 @@ pub(super) fn packet_result(b: &mut OpBox, bytes: u32) -> io::Result<usize> {
     }
     if b.socket_op {
         let (mut n, mut flags) = (0u32, 0u32);
-        let s = socket_of(&mut b.pending);
+        let s = b.pending.op.describe().fd().unwrap_or(0);
         // SAFETY: the packet is dequeued, so the OVERLAPPED is final; the call only reads it.
         if unsafe { WSAGetOverlappedResult(s as SOCKET, &b.overlapped, &mut n, 0, &mut flags) } == 0 {
             let e = net::last_error();
@@ -323,22 +323,6 @@ pub(super) fn packet_result(b: &mut OpBox, bytes: u32) -> io::Result<usize> {
         }
     }
     Err(device::status_error(status))
-}
-
-fn socket_of(p: &mut Pending) -> RawSource {
-    match p.op.describe() {
-        Desc::Accept { fd, .. }
-        | Desc::Connect { fd, .. }
-        | Desc::Recv { fd, .. }
-        | Desc::Send { fd, .. }
-        | Desc::SendVectored { fd, .. }
-        | Desc::RecvFrom { fd, .. }
-        | Desc::SendTo { fd, .. }
-        | Desc::Read { fd, .. }
-        | Desc::Write { fd, .. }
-        | Desc::PollReady { fd, .. } => fd,
-        Desc::Nop | Desc::Timeout { .. } => 0,
-    }
 }
 
 /// Turns the call's result into the op's outcome: extends the buffer by what the kernel wrote,

@@ -1,0 +1,72 @@
+//! Timeouts for the drivers without a timer op of their own (the emulation, IOCP): a heap of
+//! deadlines whose earliest bounds the leader's wait in the kernel.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::time::{Duration, Instant};
+
+use crate::port::Pending;
+use crate::OpId;
+
+/// Pending timeout ops by deadline. A cancelled op leaves a stale heap entry behind, dropped
+/// when it comes up or when stale entries pile up.
+#[derive(Default)]
+pub(crate) struct Timers {
+    heap: BinaryHeap<Reverse<(Instant, OpId)>>,
+    ops: HashMap<OpId, Pending>,
+}
+
+impl Timers {
+    /// Adds a timeout op that fires `after` from now (never, if that is past what an `Instant`
+    /// holds). Returns true if it is the earliest deadline now: the leader may be waiting past
+    /// it and must be woken.
+    pub(crate) fn add(&mut self, p: Pending, after: Duration) -> bool {
+        let at = Instant::now().checked_add(after);
+        let earliest = self.next_deadline();
+        if let Some(at) = at {
+            self.heap.push(Reverse((at, p.id)));
+        }
+        self.ops.insert(p.id, p);
+        if self.heap.len() > 64 && self.heap.len() > 2 * self.ops.len() {
+            // Mostly cancelled entries: keep the live ones only.
+            let ops = &self.ops;
+            let live: Vec<_> = self.heap.drain().filter(|Reverse((_, id))| ops.contains_key(id)).collect();
+            self.heap = live.into();
+        }
+        at.is_some() && earliest.is_none_or(|e| at < Some(e))
+    }
+
+    /// Takes a pending timeout out (to complete it cancelled).
+    pub(crate) fn cancel(&mut self, id: OpId) -> Option<Pending> {
+        self.ops.remove(&id)
+    }
+
+    /// The earliest deadline (possibly of a cancelled op: an early wake-up, never a late one).
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.heap.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// How long the leader may wait: `timeout`, cut short by the earliest deadline.
+    pub(crate) fn bound(&self, timeout: Option<Duration>) -> Option<Duration> {
+        let left = self.next_deadline().map(|d| d.saturating_duration_since(Instant::now()));
+        match (timeout, left) {
+            (t, None) => t,
+            (None, l) => l,
+            (Some(t), Some(l)) => Some(t.min(l)),
+        }
+    }
+
+    /// Hands every op whose deadline is past to `fired`, earliest first.
+    pub(crate) fn expire(&mut self, mut fired: impl FnMut(Pending)) {
+        let now = Instant::now();
+        while let Some(&Reverse((at, id))) = self.heap.peek() {
+            if at > now {
+                break;
+            }
+            self.heap.pop();
+            if let Some(p) = self.ops.remove(&id) {
+                fired(p);
+            }
+        }
+    }
+}
