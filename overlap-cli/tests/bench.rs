@@ -1,0 +1,64 @@
+//! `overlap bench` as a process: a smoke run of every workload on every path available here,
+//! checking what it reports (never how fast: timing belongs to the benchmark itself).
+
+use std::process::Command;
+
+#[test]
+fn quick_bench_reports_every_path_and_writes_json_and_svg() {
+    let dir = std::env::temp_dir();
+    let json = dir.join(format!("overlap-bench-{}.json", std::process::id()));
+    let svg = dir.join(format!("overlap-bench-{}.svg", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_overlap"))
+        .args(["bench", "--quick", "--secs", "0.05", "--conns", "2,4", "--size", "16"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .expect("run overlap bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {}: {stdout}\n{stderr}", out.status);
+    assert!(stdout.starts_with("machine: "), "{stdout}");
+    assert!(!stdout.contains("failed:"), "every cell ran: {stdout}");
+    let mut paths: Vec<String> = overlap::Backend::available().iter().map(|b| format!("reactor/{b}")).collect();
+    paths.extend(overlap::PortBackend::available().iter().map(|b| format!("port/{b}")));
+    if cfg!(target_os = "linux") {
+        paths.push("raw-epoll".into());
+    }
+    for p in &paths {
+        for setting in ["2 conns × 16 B", "4 conns × 16 B"] {
+            let line = stdout
+                .lines()
+                .find(|l| l.starts_with("echo") && l.contains(setting) && l.split_whitespace().any(|w| w == p))
+                .unwrap_or_else(|| panic!("no echo row for {p} at {setting}: {stdout}"));
+            assert!(!line.contains(" 0.0 msgs/s"), "the echo moved messages: {line}");
+        }
+        for w in ["wakeup", "accept"] {
+            assert!(stdout.lines().any(|l| l.starts_with(w) && l.contains(p.as_str())), "no {w} row for {p}: {stdout}");
+        }
+    }
+    for b in overlap::PortBackend::available() {
+        assert!(stdout.lines().any(|l| l.starts_with("timers") && l.contains(&format!("port/{b}"))), "{stdout}");
+    }
+    let json = std::fs::read_to_string(&json).expect("the JSON file");
+    assert!(json.starts_with("{\"machine\":") && json.trim_end().ends_with("]}"), "{json}");
+    assert_eq!(json.matches("\"workload\":\"echo\"").count(), 2 * paths.len(), "{json}");
+    let svg = std::fs::read_to_string(&svg).expect("the SVG file");
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert_eq!(
+        svg.matches("<rect x=").count() - paths.len(),
+        2 * paths.len(),
+        "a bar per echo row, a legend box per path"
+    );
+}
+
+#[test]
+fn bad_bench_input_is_a_clear_error() {
+    for args in [&["bench", "echo", "--conns", "0"][..], &["bench", "--backends", "no-such-path"][..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_overlap")).args(args).output().expect("run overlap bench");
+        assert!(!out.status.success(), "{args:?} must fail");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("overlap: "), "{args:?}: {stderr}");
+    }
+}
