@@ -38,6 +38,14 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
             assert!(stdout.lines().any(|l| l.starts_with(w) && l.contains(p.as_str())), "no {w} row for {p}: {stdout}");
         }
     }
+    if cfg!(unix) {
+        for p in &paths {
+            let row = stdout
+                .lines()
+                .find(|l| l.starts_with("dispatch") && l.contains("100 pipes, 1 active") && l.contains(p.as_str()));
+            assert!(row.is_some_and(|l| l.contains("ns/event")), "no dispatch row for {p}: {stdout}");
+        }
+    }
     for b in overlap::PortBackend::available() {
         assert!(stdout.lines().any(|l| l.starts_with("timers") && l.contains(&format!("port/{b}"))), "{stdout}");
     }

@@ -46,6 +46,7 @@ pub(crate) fn start(path: Path) -> io::Result<Server> {
         Path::Floor => Err(io::ErrorKind::Unsupported.into()),
         Path::Reactor(b) => overlap_server(Model::Readiness, b.name()),
         Path::Port(b) => overlap_server(Model::Completion, b.name()),
+        Path::Peer(name) => super::peers::echo_server(name),
     }
 }
 

@@ -1,7 +1,8 @@
 //! `overlap bench`: every overlap path measured side by side on this machine, against a
 //! raw-epoll floor written in the bench itself, round-robin over several rounds so that drift
 //! of the machine cancels; the median and spread of the rounds, as a table on stdout, with
-//! progress bars on stderr, and optionally JSON and an SVG chart.
+//! progress bars on stderr, and optionally JSON and an SVG chart. Built with `--features peers`,
+//! tokio and mio are columns too (`peers.rs`).
 //!
 //! | workload | what | figure |
 //! |---|---|---|
@@ -9,10 +10,13 @@
 //! | `wakeup` | two threads waking each other in turn (libuv's `async_pummel`, as a ping-pong) | round trips/s |
 //! | `timers` | completion-port timeouts: add and cancel far ones, fire near ones | ns per add, cancel, fire |
 //! | `accept` | a client connecting and closing in a loop, the server accepting | connections/s |
+//! | `dispatch` | libevent's `test/bench.c`: socketpairs in a chain, each readable end writing to the next | ns per event |
 
 mod accept;
+mod dispatch;
 mod echo;
 mod machine;
+mod peers;
 mod report;
 mod sys;
 mod timers;
@@ -37,6 +41,8 @@ pub enum Workload {
     Timers,
     /// Accepting connections.
     Accept,
+    /// libevent's `test/bench.c`: a chain of socketpairs, each event writing to the next.
+    Dispatch,
     /// All of them.
     All,
 }
@@ -73,6 +79,8 @@ pub(crate) enum Path {
     Reactor(Backend),
     /// A `CompletionPort` on a completion backend.
     Port(PortBackend),
+    /// Another library, in process (`--features peers`): tokio or mio.
+    Peer(&'static str),
 }
 
 impl fmt::Display for Path {
@@ -81,6 +89,7 @@ impl fmt::Display for Path {
             Path::Floor => f.write_str("raw-epoll"),
             Path::Reactor(b) => write!(f, "reactor/{b}"),
             Path::Port(b) => write!(f, "port/{b}"),
+            Path::Peer(name) => f.write_str(name),
         }
     }
 }
@@ -93,6 +102,7 @@ fn paths(only: Option<&[String]>) -> Vec<Path> {
     }
     all.extend(Backend::available().into_iter().map(Path::Reactor));
     all.extend(PortBackend::available().into_iter().map(Path::Port));
+    all.extend(peers::PEERS.iter().map(|&p| Path::Peer(p)));
     match only {
         Some(names) => {
             all.into_iter().filter(|p| names.iter().any(|n| n.eq_ignore_ascii_case(&p.to_string()))).collect()
@@ -141,6 +151,9 @@ pub fn run(settings: &Settings) -> io::Result<()> {
     if want(Workload::Accept) {
         cells.extend(accept::cells(&paths));
     }
+    if want(Workload::Dispatch) {
+        cells.extend(dispatch::cells(&paths, quick));
+    }
     let machine = machine::describe();
     println!("machine: {machine}");
     let samples = report::measure(&cells, rounds, secs)?;
@@ -153,6 +166,10 @@ pub fn run(settings: &Settings) -> io::Result<()> {
     if let Some(path) = &settings.svg {
         std::fs::write(path, report::svg(&rows))?;
         eprintln!("wrote {}", path.display());
+    }
+    let failed = rows.iter().filter(|r| r.stats.is_empty()).count();
+    if failed > 0 {
+        return Err(io::Error::other(format!("{failed} cell(s) failed in every round (see the table)")));
     }
     Ok(())
 }

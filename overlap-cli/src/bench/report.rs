@@ -153,14 +153,14 @@ pub(crate) fn print_table(out: &mut impl Write, rows: &[Row], rounds: usize, sec
     )?;
     writeln!(
         out,
-        "{:<8} {:<20} {:<15} {:>24} {:>9} {:>9}  more",
+        "{:<8} {:<22} {:<15} {:>24} {:>9} {:>9}  more",
         "workload", "setting", "path", "figure", "±", "vs floor"
     )?;
     for r in rows {
         let path = r.path.to_string();
         let Some(main) = r.stats.first() else {
             let why = r.error.as_deref().unwrap_or("no result");
-            writeln!(out, "{:<8} {:<20} {:<15} failed: {why}", r.workload, r.setting, path)?;
+            writeln!(out, "{:<8} {:<22} {:<15} failed: {why}", r.workload, r.setting, path)?;
             continue;
         };
         let figure = format!("{} {}", human(main.median), main.name);
@@ -168,7 +168,7 @@ pub(crate) fn print_table(out: &mut impl Write, rows: &[Row], rounds: usize, sec
         let ratio = r.vs_floor.map_or("-".to_string(), |x| format!("{x:.2}×"));
         let more: Vec<String> = r.stats[1..].iter().map(|s| format!("{} {}", human(s.median), s.name)).collect();
         let line = format!(
-            "{:<8} {:<20} {:<15} {:>24} {:>9} {:>9}  {}",
+            "{:<8} {:<22} {:<15} {:>24} {:>9} {:>9}  {}",
             r.workload,
             r.setting,
             path,
@@ -179,7 +179,7 @@ pub(crate) fn print_table(out: &mut impl Write, rows: &[Row], rounds: usize, sec
         );
         writeln!(out, "{}", line.trim_end())?;
         if let Some(e) = &r.error {
-            writeln!(out, "{:<8} {:<20} {:<15} (a round failed: {e})", "", "", "")?;
+            writeln!(out, "{:<8} {:<22} {:<15} (a round failed: {e})", "", "", "")?;
         }
     }
     Ok(())

@@ -20,7 +20,7 @@ pub(crate) fn cells(paths: &[Path]) -> Vec<Cell> {
 }
 
 /// A side of the ping-pong: wake the other side, wait to be woken.
-trait Side: Send {
+pub(crate) trait Side: Send {
     fn wake_other(&mut self) -> io::Result<()>;
     /// Waits to be woken (at most 100 ms); false on timeout.
     fn wait(&mut self) -> io::Result<bool>;
@@ -61,6 +61,7 @@ fn run(cell: &Cell, secs: Duration) -> io::Result<Sample> {
 
 fn pair(path: Path) -> io::Result<(Box<dyn Side>, Box<dyn Side>)> {
     match path {
+        Path::Peer(name) => super::peers::wakeup_pair(name),
         #[cfg(target_os = "linux")]
         Path::Floor => {
             use sys::raw_epoll::{EventFd, Waiter};

@@ -2,6 +2,8 @@
 //! and pinning threads to CPUs. Unsafe code lives only here.
 
 #[cfg(target_os = "linux")]
+pub(crate) mod dispatch_floor;
+#[cfg(target_os = "linux")]
 pub(crate) mod raw_epoll;
 
 /// Pins the calling thread to `cpu` (best effort: a no-op where it is not supported or the

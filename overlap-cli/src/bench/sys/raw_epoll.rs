@@ -16,18 +16,19 @@ fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-/// An epoll instance.
-struct Epoll(OwnedFd);
+/// An epoll instance (level-triggered readability).
+pub(crate) struct Epoll(OwnedFd);
 
 impl Epoll {
-    fn new() -> io::Result<Epoll> {
+    pub(crate) fn new() -> io::Result<Epoll> {
         // SAFETY: creates a descriptor; no pointers.
         let fd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
         // SAFETY: a new descriptor that nothing else owns.
         Ok(Epoll(unsafe { OwnedFd::from_raw_fd(fd) }))
     }
 
-    fn add(&self, fd: RawFd, token: u64) -> io::Result<()> {
+    /// Watches `fd` for readability under `token`.
+    pub(crate) fn add(&self, fd: RawFd, token: u64) -> io::Result<()> {
         let mut ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: token };
         // SAFETY: `ev` is a live local; the kernel copies it.
         cvt(unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) }).map(drop)
@@ -38,7 +39,8 @@ impl Epoll {
         unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, std::ptr::null_mut()) };
     }
 
-    fn wait(&self, out: &mut [libc::epoll_event], ms: i32) -> io::Result<usize> {
+    /// Waits at most `ms` (-1: for ever) and fills `out`; 0 on timeout or a signal.
+    pub(crate) fn wait(&self, out: &mut [libc::epoll_event], ms: i32) -> io::Result<usize> {
         // SAFETY: `out` is writable for its length.
         match cvt(unsafe { libc::epoll_wait(self.0.as_raw_fd(), out.as_mut_ptr(), out.len() as i32, ms) }) {
             Ok(n) => Ok(n as usize),

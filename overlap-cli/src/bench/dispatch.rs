@@ -1,0 +1,293 @@
+//! The dispatch workload: libevent's `test/bench.c`, as the C benchmarks in `bench/c`
+//! (`dispatch.h`) reimplement it, so that the figures compare with theirs.
+//!
+//! P non-blocking socketpairs; every read end is watched. An iteration starts A "active" chains
+//! by writing one byte into A pipes spread evenly; every time a read end is readable, one byte
+//! is read from it and, while the write budget W lasts, one byte is written into the next pipe
+//! (index + 1 mod P). The iteration ends when every written byte has been read: A + W events.
+//! After one untimed warm-up, iterations repeat for about the cell's time (at least 3); the
+//! figure is the median iteration time divided by the events of an iteration, in ns per event,
+//! as the C `ns_per_event`.
+//!
+//! The paths differ only in how they learn that a read end has a byte: the floor waits on a raw
+//! level-triggered epoll (`sys/dispatch_floor.rs`), the `Reactor` paths poll level-triggered
+//! registrations (one token per pipe), and the `CompletionPort` paths keep a 1-byte `Recv`
+//! outstanding on every read end, re-submitted on each completion. The writes are the same
+//! plain `send`s on std sockets everywhere.
+//!
+//! Unix only (socketpairs); elsewhere there are no cells.
+
+use super::{Cell, Path};
+
+#[cfg(unix)]
+pub(crate) use unix::cells;
+
+/// The dispatch cells: none where there are no socketpairs.
+#[cfg(not(unix))]
+pub(crate) fn cells(_paths: &[Path], _quick: bool) -> Vec<Cell> {
+    Vec::new()
+}
+
+#[cfg(unix)]
+mod unix {
+    use std::io::{self, ErrorKind, Read, Write};
+    use std::os::unix::net::UnixStream;
+    use std::time::{Duration, Instant};
+
+    use overlap::op::Recv;
+    use overlap::{CompletionPort, Events, Handle, Interest, Reactor, Token, Trigger};
+
+    use super::super::report::{Figure, Sample};
+    use super::{Cell, Path};
+
+    /// One setting of the workload.
+    #[derive(Copy, Clone, Debug)]
+    struct Setting {
+        /// Socketpairs (P).
+        pipes: usize,
+        /// Chains started per iteration (A).
+        active: usize,
+        /// Writes per iteration (W).
+        writes: usize,
+    }
+
+    /// The settings, smallest first (`--quick` runs only the first).
+    const SETTINGS: [Setting; 2] =
+        [Setting { pipes: 100, active: 1, writes: 100 }, Setting { pipes: 1000, active: 10, writes: 1000 }];
+
+    /// No event for this long fails the cell (a lost byte would otherwise hang it).
+    const STALL: Duration = Duration::from_secs(10);
+
+    /// The dispatch cells: every setting (the first only with `quick`) on every path. A cell's
+    /// `conns` is the index of its setting in [`SETTINGS`].
+    pub(crate) fn cells(paths: &[Path], quick: bool) -> Vec<Cell> {
+        let settings = if quick { &SETTINGS[..1] } else { &SETTINGS[..] };
+        let mut cells = Vec::new();
+        for (i, s) in settings.iter().enumerate() {
+            // The in-process peers (`Path::Peer`) have no dispatch loop (yet).
+            for &path in paths.iter().filter(|p| matches!(p, Path::Floor | Path::Reactor(_) | Path::Port(_))) {
+                let setting = format!("{} pipes, {} active", s.pipes, s.active);
+                cells.push(Cell { workload: "dispatch", setting, path, run, conns: i, size: 0 });
+            }
+        }
+        cells
+    }
+
+    /// Runs one cell: builds the pipes and the path's loop, then measures.
+    pub(super) fn run(cell: &Cell, secs: Duration) -> io::Result<Sample> {
+        let setting = *SETTINGS.get(cell.conns).ok_or_else(|| io::Error::other("no such dispatch setting"))?;
+        let (mut readers, mut writers) = (Vec::new(), Vec::new());
+        for _ in 0..setting.pipes {
+            let (r, w) = UnixStream::pair()?;
+            r.set_nonblocking(true)?;
+            w.set_nonblocking(true)?;
+            readers.push(r);
+            writers.push(w);
+        }
+        let chain = Chain { setting, writers, writes: 0, fired: 0, count: 0 };
+        match cell.path {
+            #[cfg(target_os = "linux")]
+            Path::Floor => {
+                use std::os::fd::AsFd;
+                let epoll = super::super::sys::dispatch_floor::Epoll::new(readers.iter().map(|r| r.as_fd()))?;
+                measure(Floor { epoll, readers }, chain, secs)
+            }
+            #[cfg(not(target_os = "linux"))]
+            Path::Floor => Err(ErrorKind::Unsupported.into()),
+            Path::Reactor(backend) => {
+                let reactor = Reactor::builder().backend(backend).build()?;
+                for (i, r) in readers.iter().enumerate() {
+                    reactor.registry().register(r, Token(i), Interest::READABLE, Trigger::Level)?;
+                }
+                measure(ReactorLoop { reactor, events: Events::with_capacity(1024), readers }, chain, secs)
+            }
+            Path::Port(backend) => {
+                let port = CompletionPort::builder().backend(backend).concurrency(1).build()?;
+                let mut handles = Vec::with_capacity(readers.len());
+                for (i, r) in readers.into_iter().enumerate() {
+                    let h = port.associate(r, i)?;
+                    port.submit(Recv::new(&h, Vec::with_capacity(1)), i)?;
+                    handles.push(h);
+                }
+                measure(PortLoop { port, out: Vec::with_capacity(1024), handles }, chain, secs)
+            }
+            Path::Peer(name) => Err(io::Error::new(ErrorKind::Unsupported, format!("no dispatch loop for {name}"))),
+        }
+    }
+
+    /// The state of the chains, shared by every path: the write ends, the budget left and
+    /// the bytes written and read in this iteration (`dispatch.h`'s globals).
+    struct Chain {
+        setting: Setting,
+        writers: Vec<UnixStream>,
+        /// Writes left in this iteration's budget.
+        writes: usize,
+        /// Bytes written in this iteration.
+        fired: usize,
+        /// Bytes read in this iteration.
+        count: usize,
+    }
+
+    impl Chain {
+        /// Writes one byte into pipe `i`.
+        fn send(&self, i: usize) -> io::Result<()> {
+            match (&self.writers[i]).write(b"e")? {
+                1 => Ok(()),
+                _ => Err(io::Error::new(ErrorKind::WriteZero, "a pipe took no byte")),
+            }
+        }
+
+        /// Starts an iteration: one byte into each of A pipes spread evenly.
+        fn kick(&mut self) -> io::Result<()> {
+            let Setting { pipes, active, writes } = self.setting;
+            (self.writes, self.fired, self.count) = (writes, 0, 0);
+            for i in 0..active {
+                self.send(i * (pipes / active))?;
+                self.fired += 1;
+            }
+            Ok(())
+        }
+
+        /// `n` bytes were read from pipe `i`: pass one on to the next pipe, while the budget lasts.
+        fn read(&mut self, i: usize, n: usize) -> io::Result<()> {
+            self.count += n;
+            if n > 0 && self.writes > 0 {
+                self.send((i + 1) % self.setting.pipes)?;
+                self.writes -= 1;
+                self.fired += 1;
+            }
+            Ok(())
+        }
+
+        /// Every byte written in this iteration has been read.
+        fn done(&self) -> bool {
+            self.count == self.fired
+        }
+    }
+
+    /// How a path waits for read ends with a byte.
+    trait Dispatch {
+        /// Waits (at most [`STALL`]) and calls `chain.read` for every byte that arrived;
+        /// `TimedOut` if none did.
+        fn turn(&mut self, chain: &mut Chain) -> io::Result<()>;
+    }
+
+    /// Reads one byte from a read end: 1, or 0 if there was none after all.
+    fn read_byte(r: &UnixStream) -> io::Result<usize> {
+        match (&*r).read(&mut [0u8; 1]) {
+            Ok(0) => Err(io::Error::new(ErrorKind::UnexpectedEof, "a pipe closed")),
+            Ok(n) => Ok(n),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The error of a wait that saw nothing for [`STALL`].
+    fn stalled() -> io::Error {
+        io::Error::new(ErrorKind::TimedOut, format!("no event within {} s: a byte was lost", STALL.as_secs()))
+    }
+
+    /// The floor: raw epoll.
+    #[cfg(target_os = "linux")]
+    struct Floor {
+        epoll: super::super::sys::dispatch_floor::Epoll,
+        readers: Vec<UnixStream>,
+    }
+
+    #[cfg(target_os = "linux")]
+    impl Dispatch for Floor {
+        fn turn(&mut self, chain: &mut Chain) -> io::Result<()> {
+            let mut any = false;
+            for i in self.epoll.wait(STALL.as_millis() as i32)? {
+                any = true;
+                chain.read(i, read_byte(&self.readers[i])?)?;
+            }
+            if any {
+                Ok(())
+            } else {
+                Err(stalled())
+            }
+        }
+    }
+
+    /// An overlap `Reactor`, level-triggered, one token per pipe.
+    struct ReactorLoop {
+        reactor: Reactor,
+        events: Events,
+        readers: Vec<UnixStream>,
+    }
+
+    impl Dispatch for ReactorLoop {
+        fn turn(&mut self, chain: &mut Chain) -> io::Result<()> {
+            self.reactor.poll(&mut self.events, Some(STALL))?;
+            if self.events.is_empty() {
+                return Err(stalled());
+            }
+            for ev in &self.events {
+                let i = ev.token().0;
+                chain.read(i, read_byte(&self.readers[i])?)?;
+            }
+            Ok(())
+        }
+    }
+
+    /// An overlap `CompletionPort`: a 1-byte `Recv` outstanding on every read end (key and user
+    /// data = the pipe's index), re-submitted as soon as it completes.
+    struct PortLoop {
+        port: CompletionPort,
+        out: Vec<overlap::Completion>,
+        /// The read ends, by index (the ops in flight hold clones).
+        handles: Vec<Handle>,
+    }
+
+    impl Dispatch for PortLoop {
+        fn turn(&mut self, chain: &mut Chain) -> io::Result<()> {
+            if self.port.wait_many(&mut self.out, 1024, Some(STALL))? == 0 {
+                return Err(stalled());
+            }
+            for c in self.out.drain(..) {
+                let i = c.key();
+                let Ok(done) = c.into_op::<Recv<Vec<u8>>>() else {
+                    return Err(io::Error::other("a completion that is not a Recv"));
+                };
+                let (n, recv) = done.unpack();
+                let n = n?;
+                if n == 0 {
+                    return Err(io::Error::new(ErrorKind::UnexpectedEof, "a pipe closed"));
+                }
+                let mut buf = recv.into_buf();
+                buf.clear();
+                self.port.submit(Recv::new(&self.handles[i], buf), i)?;
+                chain.read(i, n)?;
+            }
+            Ok(())
+        }
+    }
+
+    /// One warm-up iteration, then timed ones for about `secs` (at least 3): the median time
+    /// per event, and per iteration.
+    fn measure(mut path: impl Dispatch, mut chain: Chain, secs: Duration) -> io::Result<Sample> {
+        let mut times = Vec::new();
+        let mut events = 0;
+        let start = Instant::now();
+        for it in 0.. {
+            if it > 3 && start.elapsed() >= secs {
+                break;
+            }
+            chain.kick()?;
+            let t = Instant::now();
+            while !chain.done() {
+                path.turn(&mut chain)?;
+            }
+            if it > 0 {
+                times.push(t.elapsed().as_nanos() as f64);
+            }
+            events = chain.fired;
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2]; // as the C `report_dispatch`
+        Ok(Sample {
+            figures: vec![Figure::lower("ns/event", median / events as f64), Figure::lower("µs/iter", median / 1e3)],
+        })
+    }
+}
