@@ -457,8 +457,44 @@ fn bad_wait_and_backend_inputs(b: PortBackend) {
     assert!(e.to_string().contains("uring"), "{e}");
 }
 
+fn deferred_ops_start_at_the_next_wait(b: PortBackend) {
+    let port = port(b);
+    let (h, mut peer) = unix_pair(&port);
+    for i in 0..3u8 {
+        port.submit_deferred(Send::new(&h, vec![i; 4]), i as usize).unwrap();
+    }
+    port.submit_deferred(Recv::new(&h, Vec::with_capacity(8)), 9).unwrap();
+    // The wait hands the deferred ops to the kernel: the sends complete, in order.
+    for i in 0..3 {
+        let c = next(&port, "a deferred send");
+        assert_eq!((c.user_data(), *c.result().as_ref().unwrap()), (i, 4), "[{b}]");
+    }
+    let mut got = [0u8; 12];
+    peer.read_exact(&mut got).unwrap();
+    assert_eq!(got, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+    peer.write_all(b"back").unwrap();
+    let (n, buf) = recv_result(next(&port, "the deferred recv"));
+    assert_eq!((n.unwrap(), buf.as_slice()), (4, &b"back"[..]));
+}
+
+fn deferred_ops_start_at_flush(b: PortBackend) {
+    let port = port(b);
+    let (h, mut peer) = unix_pair(&port);
+    port.submit_deferred(Send::new(&h, b"flushed".to_vec()), 1).unwrap();
+    port.flush();
+    port.flush(); // nothing left: no harm
+                  // Nobody waits on the port: the flush alone must have started the send.
+    peer.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut got = [0u8; 7];
+    peer.read_exact(&mut got).expect("the flushed send arrives without a wait");
+    assert_eq!(&got, b"flushed");
+    assert_eq!(*next(&port, "the send").result().as_ref().unwrap(), 7);
+}
+
 fn main() {
     let cases = cases![
+        deferred_ops_start_at_the_next_wait,
+        deferred_ops_start_at_flush,
         recv_gets_data,
         recv_appends_after_existing_bytes,
         recv_eof_is_zero,

@@ -218,8 +218,33 @@ fn post_wakes_a_blocked_leader(b: PortBackend) {
     assert_eq!(got, Some(99));
 }
 
+/// A thread defers an op while another thread leads, blocked in the kernel: the follower's own
+/// wait hands the op over, so it does not wait for the leader to wake.
+fn deferred_op_of_a_follower_starts(b: PortBackend) {
+    let port = port(b);
+    let leader = {
+        let port = port.clone();
+        std::thread::spawn(move || port.wait(Some(PATIENCE)).map(|c| c.map(|c| c.user_data())))
+    };
+    // Likely gives the other thread the lead; not a synchronisation: if this thread leads
+    // instead, the case holds all the same.
+    std::thread::sleep(Duration::from_millis(50));
+    let (a, mut peer) = stream_pair().unwrap();
+    let h = port.associate(a, 0).unwrap();
+    port.submit_deferred(SendOp::new(&h, b"ping".to_vec()), 7).unwrap();
+    let me = port.wait(Some(PATIENCE)).unwrap().map(|c| c.user_data());
+    port.post(0, 99, 0).unwrap(); // releases whichever thread still waits
+    let other = leader.join().unwrap().unwrap();
+    assert!(me == Some(7) || other == Some(7), "[{b}] the deferred send completed: {me:?} {other:?}");
+    peer.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut got = [0u8; 4];
+    std::io::Read::read_exact(&mut peer, &mut got).unwrap();
+    assert_eq!(&got, b"ping");
+}
+
 fn main() {
     let cases = cases![
+        deferred_op_of_a_follower_starts,
         eight_threads_100k_ops_on_256_sockets,
         posts_from_many_threads,
         concurrency_limit_is_observed,

@@ -79,7 +79,9 @@ fn worker(port: &CompletionPort, listener: &Handle) -> io::Result<()> {
     }
 }
 
-/// Runs one completion and posts what comes next. A failure ends that connection only.
+/// Runs one completion and posts what comes next. A failure ends that connection only. The next
+/// ops are deferred: the worker waits on the port right after the batch, and that wait hands
+/// them all to the kernel at once (one `io_uring_enter` on io_uring).
 fn handle(port: &CompletionPort, listener: &Handle, c: Completion) {
     match c.user_data() {
         ACCEPT => {
@@ -87,29 +89,30 @@ fn handle(port: &CompletionPort, listener: &Handle, c: Completion) {
             match res {
                 Err(e) if out_of_descriptors(&e) => {
                     // Out of descriptors: pause this accept instead of failing in a loop.
-                    let _ = port.submit(Timeout::new(Duration::from_millis(50)), RETRY_ACCEPT);
+                    let _ = port.submit_deferred(Timeout::new(Duration::from_millis(50)), RETRY_ACCEPT);
                     return;
                 }
                 _ => {
-                    let _ = port.submit(Accept::new(listener), ACCEPT); // keep accepts outstanding
+                    let _ = port.submit_deferred(Accept::new(listener), ACCEPT);
+                    // keep accepts outstanding
                 }
             }
             if let Some(sock) = op.take_socket() {
                 let stream = TcpStream::from(sock);
                 let _ = stream.set_nodelay(true); // may fail on a connection already reset
                 if let Ok(h) = port.associate(stream, 0) {
-                    let _ = port.submit(Recv::new(&h, Vec::with_capacity(BUF)), RECV);
+                    let _ = port.submit_deferred(Recv::new(&h, Vec::with_capacity(BUF)), RECV);
                 }
             }
         }
         RETRY_ACCEPT => {
-            let _ = port.submit(Accept::new(listener), ACCEPT);
+            let _ = port.submit_deferred(Accept::new(listener), ACCEPT);
         }
         RECV => {
             let Ok(BufResult(res, op)) = c.into_op::<Recv<Vec<u8>>>() else { return };
             if let Ok(1..) = res {
                 let h = op.handle().clone();
-                let _ = port.submit(SendOp::new(&h, op.into_buf()), SEND);
+                let _ = port.submit_deferred(SendOp::new(&h, op.into_buf()), SEND);
             } // end of stream or error: dropping the op drops the connection
         }
         SEND => {
@@ -119,9 +122,9 @@ fn handle(port: &CompletionPort, listener: &Handle, c: Completion) {
             if let Ok(n) = res {
                 buf.drain(..n); // what a partial send left
                 let _ = if buf.is_empty() {
-                    port.submit(Recv::new(&h, buf), RECV).map(drop).map_err(|e| e.error)
+                    port.submit_deferred(Recv::new(&h, buf), RECV).map(drop).map_err(|e| e.error)
                 } else {
-                    port.submit(SendOp::new(&h, buf), SEND).map(drop).map_err(|e| e.error)
+                    port.submit_deferred(SendOp::new(&h, buf), SEND).map(drop).map_err(|e| e.error)
                 };
             }
         }

@@ -130,7 +130,7 @@ impl Port {
         let mut out = Vec::new();
         let n = self
             .queue
-            .wait(&mut out, max, timeout, |t| self.kernel.poll(&self.queue, t), || self.kernel.notify())
+            .wait(&mut out, max, timeout, |t| self.kernel.poll(&self.queue, t), || self.kernel.notify(), || ())
             .expect("the mock kernel does not fail");
         assert_eq!(n, out.len());
         assert!(n <= max);
@@ -279,7 +279,7 @@ fn exactly_once_leadership_handed_over() {
                         Ok(())
                     };
                     let mut out = Vec::new();
-                    port.queue.wait(&mut out, 1, None, drive, || port.kernel.notify()).unwrap();
+                    port.queue.wait(&mut out, 1, None, drive, || port.kernel.notify(), || ()).unwrap();
                     latch.arrive();
                     ids(&out)
                 })
@@ -515,7 +515,7 @@ fn cancel_against_readiness() {
             thread::spawn(move || {
                 let mut out = Vec::new();
                 let drive = |t| driver.poll(&port, t);
-                let n = port.queue.wait(&mut out, 4, None, drive, || port.kernel.notify()).unwrap();
+                let n = port.queue.wait(&mut out, 4, None, drive, || port.kernel.notify(), || ()).unwrap();
                 assert_eq!(n, 1);
                 out
             })
@@ -550,7 +550,7 @@ fn cancel_against_readiness_two_waiters() {
                 thread::spawn(move || {
                     let mut out = Vec::new();
                     let drive = |t| driver.poll(&port, t);
-                    port.queue.wait(&mut out, 1, None, drive, || port.kernel.notify()).unwrap();
+                    port.queue.wait(&mut out, 1, None, drive, || port.kernel.notify(), || ()).unwrap();
                     out
                 })
             })

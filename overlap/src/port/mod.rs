@@ -311,7 +311,30 @@ impl CompletionPort {
     }
 
     /// Starts `op`; its completion carries `user_data`. On error the op comes back untouched.
-    pub fn submit<O: Op>(&self, mut op: O, user_data: usize) -> Result<OpId, SubmitError<O>> {
+    pub fn submit<O: Op>(&self, op: O, user_data: usize) -> Result<OpId, SubmitError<O>> {
+        self.submit_inner(op, user_data, false)
+    }
+
+    /// Like [`submit`](CompletionPort::submit), but the op may be held back from the kernel
+    /// until the next [`wait`](CompletionPort::wait) or [`wait_many`](CompletionPort::wait_many)
+    /// on this port, by any thread, or [`flush`](CompletionPort::flush): a completion handler
+    /// that submits the next ops and then waits again enters the kernel once for all of them
+    /// (on io_uring, the submissions ride on the wait's own `io_uring_enter`). IOCP and the
+    /// emulation start the op at once, as `submit` does.
+    ///
+    /// An op deferred and never followed by a wait or a flush may not start: use `submit` for
+    /// an op that must start while the thread does something else.
+    pub fn submit_deferred<O: Op>(&self, op: O, user_data: usize) -> Result<OpId, SubmitError<O>> {
+        self.submit_inner(op, user_data, true)
+    }
+
+    /// Starts every op deferred by [`submit_deferred`](CompletionPort::submit_deferred) that
+    /// has not started yet (no system call if there is none).
+    pub fn flush(&self) {
+        self.shared.driver.flush();
+    }
+
+    fn submit_inner<O: Op>(&self, mut op: O, user_data: usize, defer: bool) -> Result<OpId, SubmitError<O>> {
         if op.handle().is_some_and(|h| h.inner.port != self.shared.id) {
             return Err(SubmitError { error: error::foreign_handle(), op });
         }
@@ -336,7 +359,7 @@ impl CompletionPort {
         }
         let id = self.next_id();
         let key = op.handle().map_or(0, |h| h.key());
-        self.shared.driver.submit(Pending { id, key, user_data, op: Box::new(op) });
+        self.shared.driver.submit(Pending { id, key, user_data, op: Box::new(op) }, defer);
         Ok(id)
     }
 
@@ -370,7 +393,7 @@ impl CompletionPort {
             return Err(error::zero_max());
         }
         let driver = &self.shared.driver;
-        self.shared.queue.wait(out, max, timeout, |t| driver.poll(t), || driver.notify())
+        self.shared.queue.wait(out, max, timeout, |t| driver.poll(t), || driver.notify(), || driver.flush())
     }
 
     /// Cancels an op in flight: it completes exactly once, with an error of kind `Interrupted`

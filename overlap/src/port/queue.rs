@@ -154,7 +154,9 @@ impl Queue {
 
     /// Waits for up to `max` completions (at least one unless `timeout` passes first), driving
     /// the kernel with `drive(timeout)` when no other thread does, and waking a leader out of
-    /// the kernel with `wake()` when the hand-off rule says so.
+    /// the kernel with `wake()` when the hand-off rule says so. `flush()` hands the kernel what
+    /// submitters deferred: called whenever this thread leaves or sleeps without driving (a
+    /// driving thread's own entry into the kernel takes them).
     pub(crate) fn wait(
         self: &Arc<Self>,
         out: &mut Vec<Completion>,
@@ -162,6 +164,7 @@ impl Queue {
         timeout: Option<Duration>,
         drive: impl Fn(Option<Duration>) -> io::Result<()>,
         wake: impl Fn() -> io::Result<()>,
+        flush: impl Fn(),
     ) -> io::Result<usize> {
         let me = current_thread();
         let start = Instant::now();
@@ -180,6 +183,7 @@ impl Queue {
                 let leftover = !st.ready.is_empty() || st.leader.is_none();
                 let wake_leader = leftover && self.hand_off(&mut st, me);
                 drop(st);
+                flush();
                 if wake_leader {
                     // The completions are taken: they are returned whatever happens. A leader
                     // that could not be woken finds the rest at its next return from the kernel.
@@ -196,6 +200,8 @@ impl Queue {
             if left == Some(Duration::ZERO) && !polled_once {
                 // Timed out; perhaps just after leading, or woken (claimed) to lead.
                 self.leave_empty_handed(&mut st, me);
+                drop(st);
+                flush();
                 return Ok(0);
             }
             if st.leader.is_none() && st.ready.is_empty() {
@@ -219,7 +225,18 @@ impl Queue {
                 continue;
             }
             if polled_once {
+                drop(st);
+                flush();
                 return Ok(0);
+            }
+            // Sleeping as a follower: what this thread deferred must not wait for the leader.
+            drop(st);
+            flush();
+            st = self.lock();
+            let can_take = !st.ready.is_empty() && st.active.len() < self.limit;
+            let can_lead = st.leader.is_none() && st.ready.is_empty();
+            if can_take || can_lead {
+                continue; // things changed while the lock was let go
             }
             st.idle += 1;
             st = match left {
@@ -319,7 +336,7 @@ mod tests {
                     thread::sleep(t.expect("a timeout"));
                     Ok(())
                 };
-                queue.wait(&mut out, 1, Some(Duration::from_millis(20)), drive, || Ok(())).unwrap();
+                queue.wait(&mut out, 1, Some(Duration::from_millis(20)), drive, || Ok(()), || ()).unwrap();
                 out
             })
         };
@@ -331,7 +348,7 @@ mod tests {
             let (queue, kernel) = (queue.clone(), kernel.clone());
             thread::spawn(move || {
                 let mut out = Vec::new();
-                queue.wait(&mut out, 1, None, |t| kernel.poll(&queue, t), || kernel.notify()).unwrap();
+                queue.wait(&mut out, 1, None, |t| kernel.poll(&queue, t), || kernel.notify(), || ()).unwrap();
                 tx.send(out.len()).unwrap();
             })
         };

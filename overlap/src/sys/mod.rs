@@ -127,7 +127,9 @@ impl AnySelector {
 ///
 /// - `attach`/`detach`: a handle joins the port / its last clone is gone (cancel what is
 ///   parked on it, forget the descriptor);
-/// - `submit` never fails by itself: an op that cannot run completes with its error;
+/// - `submit` never fails by itself: an op that cannot run completes with its error; with
+///   `defer`, the driver may keep the op from the kernel until the next `flush` or `poll`
+///   (io_uring: one `io_uring_enter` for a batch; the others start it at once);
 /// - `cancel`: the op completes (later, or before returning) with the cancelled error, exactly
 ///   once; `NotFound` if it is no longer in flight;
 /// - `poll`: only the port's leader calls it, waiting at most `timeout`; it may return early;
@@ -135,7 +137,9 @@ impl AnySelector {
 pub(crate) trait Driver: Send + Sync {
     fn attach(&self, source: &OwnedSource, regular_file: bool) -> io::Result<()>;
     fn detach(&self, fd: RawSource);
-    fn submit(&self, op: crate::port::Pending);
+    fn submit(&self, op: crate::port::Pending, defer: bool);
+    /// Hands the kernel what `submit` deferred.
+    fn flush(&self) {}
     fn cancel(&self, id: crate::OpId) -> io::Result<()>;
     fn poll(&self, timeout: Option<Duration>) -> io::Result<()>;
     fn notify(&self) -> io::Result<()>;
@@ -172,8 +176,11 @@ impl Driver for AnyDriver {
     fn detach(&self, fd: RawSource) {
         drive!(self, d => d.detach(fd))
     }
-    fn submit(&self, op: crate::port::Pending) {
-        drive!(self, d => d.submit(op))
+    fn submit(&self, op: crate::port::Pending, defer: bool) {
+        drive!(self, d => d.submit(op, defer))
+    }
+    fn flush(&self) {
+        drive!(self, d => d.flush())
     }
     fn cancel(&self, id: crate::OpId) -> io::Result<()> {
         drive!(self, d => d.cancel(id))

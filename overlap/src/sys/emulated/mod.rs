@@ -194,7 +194,7 @@ impl super::Driver for Driver {
         }
     }
 
-    fn submit(&self, mut p: Pending) {
+    fn submit(&self, mut p: Pending, _defer: bool) {
         let mut done = Vec::new();
         match route(&mut p) {
             Route::Now => done.push(p.complete(Ok(0))),

@@ -261,7 +261,7 @@ impl super::Driver for Driver {
         // Ops hold their handle, so no op is in flight on a descriptor being closed.
     }
 
-    fn submit(&self, mut p: Pending) {
+    fn submit(&self, mut p: Pending, defer: bool) {
         let lane = lane(&mut p);
         let slot = match self.ring.reserve() {
             Ok(slot) => slot,
@@ -281,7 +281,13 @@ impl super::Driver for Driver {
         }
         Self::start(slot, st, p, lane);
         drop(guard);
-        self.ring.kick();
+        if !defer {
+            self.ring.kick();
+        }
+    }
+
+    fn flush(&self) {
+        self.ring.kick_pending();
     }
 
     fn cancel(&self, id: OpId) -> io::Result<()> {

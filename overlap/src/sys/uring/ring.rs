@@ -100,6 +100,22 @@ impl Ring {
         }
     }
 
+    /// Hands the kernel what is queued, if anything is (no system call otherwise).
+    pub(super) fn kick_pending(&self) {
+        let guard = lock(&self.sq);
+        // SAFETY: submission queue views are made only under `self.sq` (see `reserve`).
+        let sq = unsafe { self.ring.submission_shared() };
+        let pending = !sq.is_empty();
+        // The view goes before the lock: dropping it stores the tail it read, which must not
+        // overwrite a tail another submitter moved after the lock went (a block's tail
+        // expression would keep a temporary view alive past the guard).
+        drop(sq);
+        drop(guard);
+        if pending {
+            self.kick();
+        }
+    }
+
     /// Submits what is queued and waits for at least one CQE, at most `timeout` (`None`: for
     /// ever). Early returns (a signal, time up) are not errors.
     pub(super) fn wait(&self, timeout: Option<Duration>) -> io::Result<()> {

@@ -204,7 +204,7 @@ impl super::super::Driver for Driver {
         lock(&self.state).handles.remove(&fd);
     }
 
-    fn submit(&self, mut p: Pending) {
+    fn submit(&self, mut p: Pending, _defer: bool) {
         let (on, info, positionless) = match p.op.describe() {
             Desc::Nop => return self.deliver(vec![p.complete(Ok(0))]),
             Desc::Timeout { after } => {
