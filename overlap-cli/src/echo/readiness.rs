@@ -133,6 +133,12 @@ fn echo(conn: &mut Conn, buf: &mut [u8]) -> bool {
                 } else {
                     conn.pending.extend_from_slice(&buf[..n]);
                 }
+                if n < buf.len() {
+                    // A short read emptied the receive queue: whatever arrives next is a new
+                    // edge (and a level trigger reports it anyway). Saves the read that would
+                    // only say WouldBlock: a third of the system calls of a small echo.
+                    return true;
+                }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
