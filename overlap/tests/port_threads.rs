@@ -51,15 +51,6 @@ fn quit(port: &CompletionPort, threads: Vec<std::thread::JoinHandle<()>>) {
     }
 }
 
-/// Waits until `done()` or panics after `PATIENCE`.
-fn until(b: PortBackend, what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + PATIENCE * 3;
-    while !done() {
-        assert!(Instant::now() < deadline, "[{b}] timed out: {what}");
-        std::thread::sleep(Duration::from_millis(5)); // polling a counter, not synchronising
-    }
-}
-
 fn eight_threads_100k_ops_on_256_sockets(b: PortBackend) {
     const PAIRS: usize = 128; // 256 sockets
     const ROUNDS: usize = 391; // 2 ops a round: 128 * 391 * 2 = 100,096 ops

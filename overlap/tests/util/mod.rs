@@ -355,3 +355,14 @@ pub fn port_quiet(port: &CompletionPort, why: &str) {
         panic!("[{}] expected no completion ({why}), got {c:?}", port.backend());
     }
 }
+
+/// Waits until `done()` holds, or panics after three times `PATIENCE`. For counters that worker
+/// threads bump after the event a test could observe (a client reads its echo before the
+/// server's thread has counted the send's completion).
+pub fn until(b: PortBackend, what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + PATIENCE * 3;
+    while !done() {
+        assert!(Instant::now() < deadline, "[{b}] timed out: {what}");
+        std::thread::sleep(Duration::from_millis(5)); // polling a counter, not synchronising
+    }
+}
