@@ -9,7 +9,7 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
     let json = dir.join(format!("overlap-bench-{}.json", std::process::id()));
     let svg = dir.join(format!("overlap-bench-{}.svg", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_overlap"))
-        .args(["bench", "--quick", "--secs", "0.05", "--conns", "2,4", "--size", "16"])
+        .args(["bench", "--quick", "--secs", "0.25", "--conns", "2,4", "--size", "16"])
         .arg("--json")
         .arg(&json)
         .arg("--svg")

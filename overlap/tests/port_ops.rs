@@ -353,7 +353,8 @@ fn timeout_op_is_not_early(b: PortBackend) {
 
 fn timeouts_fire_in_deadline_order(b: PortBackend) {
     let port = port(b);
-    for (ms, tag) in [(60u64, 3usize), (20, 1), (40, 2)] {
+    // 200 ms apart: a submitting thread stalled for less than that keeps the order.
+    for (ms, tag) in [(600u64, 3usize), (200, 1), (400, 2)] {
         port.submit(Timeout::new(Duration::from_millis(ms)), tag).unwrap();
     }
     let order: Vec<usize> = (0..3).map(|_| next(&port, "timeouts").user_data()).collect();
@@ -410,6 +411,46 @@ fn ops_on_one_socket_keep_their_order(b: PortBackend) {
     for (i, chunk) in all.chunks(100).enumerate() {
         assert!(chunk.iter().all(|&c| c == b'a' + i as u8), "[{b}] sends arrived out of order");
     }
+}
+
+/// A receive that took less than its buffer holds emptied a stream: the next one waits for
+/// new data, which wakes it; one that filled its buffer leaves the rest for the next; the end
+/// of the stream is reported to every receive after it, not once.
+fn short_reads_then_more_data_and_eof(b: PortBackend) {
+    let port = port(b);
+    let (h, mut peer) = unix_pair(&port);
+    port.submit(Recv::new(&h, Vec::with_capacity(64)), 1).unwrap();
+    port_quiet(&port, "nothing sent yet");
+    peer.write_all(b"abc").unwrap();
+    assert_eq!(recv_result(next(&port, "the first bytes")).1, b"abc");
+    port.submit(Recv::new(&h, Vec::with_capacity(64)), 2).unwrap();
+    port_quiet(&port, "a short read took everything");
+    peer.write_all(b"defg").unwrap();
+    assert_eq!(recv_result(next(&port, "bytes after a short read")).1, b"defg");
+    peer.write_all(b"0123456789").unwrap();
+    for want in [&b"0123"[..], b"4567", b"89"] {
+        port.submit(Recv::new(&h, Vec::with_capacity(4)), 3).unwrap();
+        assert_eq!(recv_result(next(&port, "the rest, a buffer at a time")).1, want);
+    }
+    drop(peer);
+    for _ in 0..2 {
+        port.submit(Recv::new(&h, Vec::with_capacity(64)), 4).unwrap();
+        assert_eq!(recv_result(next(&port, "end of stream")).0.unwrap(), 0);
+    }
+}
+
+/// A datagram shorter than the buffer says nothing about the next one: it is still queued.
+fn datagrams_queued_behind_a_short_one(b: PortBackend) {
+    let port = port(b);
+    let (a, peer) = datagram_pair().unwrap();
+    let h = port.associate(a, 0).unwrap();
+    port.submit(Recv::new(&h, Vec::with_capacity(64)), 1).unwrap();
+    port_quiet(&port, "nothing sent yet");
+    peer.send(b"one").unwrap();
+    peer.send(b"two").unwrap();
+    assert_eq!(recv_result(next(&port, "the first datagram")).1, b"one");
+    port.submit(Recv::new(&h, Vec::with_capacity(64)), 2).unwrap();
+    assert_eq!(recv_result(next(&port, "the second datagram, already queued")).1, b"two");
 }
 
 fn half_close_then_recv(b: PortBackend) {
@@ -522,6 +563,8 @@ fn main() {
         post_carries_key_data_and_value,
         ops_on_one_socket_keep_their_order,
         half_close_then_recv,
+        short_reads_then_more_data_and_eof,
+        datagrams_queued_behind_a_short_one,
         foreign_handle_is_refused_with_the_op,
         bad_wait_and_backend_inputs,
     ];

@@ -36,7 +36,8 @@ pub(crate) mod windows;
 
 #[cfg(unix)]
 pub(crate) use unix::{
-    file_id, is_regular_file, set_nonblocking, FileId, OwnedSocket, OwnedSource, RawSource, SockAddrBuf,
+    drains_on_short_read, file_id, is_regular_file, set_nonblocking, FileId, OwnedSocket, OwnedSource, RawSource,
+    SockAddrBuf,
 };
 #[cfg(windows)]
 pub(crate) use windows::{file_id, FileId, OwnedSocket, OwnedSource, RawSource, SockAddrBuf};
@@ -120,6 +121,16 @@ impl AnySelector {
     }
     pub(crate) fn notify(&self) -> io::Result<()> {
         dispatch!(self, s => s.notify())
+    }
+    /// Whether the selector supports [`Trigger::Edge`] (epoll, kqueue).
+    #[cfg(unix)]
+    pub(crate) fn edge_triggers(&self) -> bool {
+        match self {
+            #[cfg(poll_backend)]
+            AnySelector::Poll(_) => false,
+            #[allow(unreachable_patterns)]
+            _ => true,
+        }
     }
 }
 

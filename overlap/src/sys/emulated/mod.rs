@@ -3,11 +3,25 @@
 //!
 //! An op is first tried at once as a non-blocking system call. Only if that would block is it
 //! *parked* on its descriptor — in the read queue (accept, recv, read, readiness waits) or the
-//! write queue (connect, send, write) — and the descriptor armed for readiness, oneshot. When
-//! the selector reports the descriptor, the parked ops of both queues are retried in submission
+//! write queue (connect, send, write) — and the descriptor watched for readiness. When the
+//! selector reports the descriptor, the parked ops of both queues are retried in submission
 //! order, each queue stopping at the first that would block; what completed is pushed to the
-//! port's queue, and the descriptor is re-armed if anything is still parked. An op is never
-//! tried while an older one waits in its queue, so ops on one socket complete in order.
+//! port's queue. An op is never tried while an older one waits in its queue, so ops on one
+//! socket complete in order.
+//!
+//! **Watching.** Where the selector has edge triggering (epoll, kqueue), a descriptor is
+//! registered once, edge-triggered, when an op first parks on it, and stays registered until
+//! its handle is dropped (its interest only grows): no system call to re-arm it per op.
+//! Otherwise (poll) it is armed oneshot for what its parked ops wait for, and re-armed after
+//! each event while ops are still parked.
+//!
+//! **What is known ready.** Each descriptor keeps the directions it may be ready for. An
+//! attempt that would block removes its direction; so does a read of a stream socket or pipe
+//! that returned fewer bytes than asked (it took everything queued); an event adds what it
+//! reports. An op whose direction is not known ready parks without trying (the system call
+//! would only say "would block"). This is safe because whatever arrives after the attempt that
+//! removed the direction raises a new event: an edge (new data, new room, a peer's close), or
+//! the level the oneshot arming finds.
 //!
 //! Timeouts sit in a heap whose earliest deadline bounds the selector wait. Regular files
 //! (which epoll cannot watch, and which never "would block") run on a small thread pool.
@@ -38,14 +52,23 @@ enum Place {
     Timer,
 }
 
-#[derive(Default)]
 struct Parked {
     read: VecDeque<Pending>,
     write: VecDeque<Pending>,
     /// Registered with the selector (possibly disarmed).
     registered: bool,
-    /// The interest it is armed for, if armed.
+    /// The interest it is armed for, if armed (edge: registered for; it stays armed).
     armed: Option<Interest>,
+    /// The directions it may be ready for (see "What is known ready" in the module docs).
+    ready: Interest,
+    /// A short read leaves nothing to read (stream sockets, pipes).
+    drains: bool,
+}
+
+impl Default for Parked {
+    fn default() -> Parked {
+        Parked::new(false)
+    }
 }
 
 /// What the op at the head of a queue waits for: its direction, or a readiness wait's own
@@ -58,7 +81,49 @@ fn need(head: Option<&mut Pending>, direction: Interest) -> Interest {
     }
 }
 
+/// The directions an event reports ready: errors and closes wake both queues, as their ops
+/// then complete with what the system call says.
+fn ready_from(ev: &Event) -> Interest {
+    let mut ready = Interest::NONE;
+    if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+        ready |= Interest::READABLE;
+    }
+    if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
+        ready |= Interest::WRITABLE;
+    }
+    if ev.is_priority() || ev.is_error() {
+        ready |= Interest::PRIORITY;
+    }
+    ready
+}
+
+/// One non-blocking attempt at `p` (from the read queue if `read`), unless `ready` says it
+/// would block; updates `ready` with what the attempt showed.
+fn try_op(p: &mut Pending, read: bool, ready: &mut Interest, drains: bool) -> io::Result<usize> {
+    let direction = need(Some(p), if read { Interest::READABLE } else { Interest::WRITABLE });
+    if (*ready & direction).is_empty() {
+        return Err(ErrorKind::WouldBlock.into());
+    }
+    let asked = match p.op.describe() {
+        Desc::Recv { buf, .. } | Desc::Read { buf, .. } => buf.buf_capacity() - buf.buf_len(),
+        _ => 0,
+    };
+    let res = ops::attempt(&mut *p.op);
+    match &res {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => *ready = ready.remove(direction),
+        // Not 0: end of stream stays readable, and no edge would come for it.
+        Ok(n) if drains && *n > 0 && *n < asked => *ready = ready.remove(Interest::READABLE),
+        _ => {}
+    }
+    res
+}
+
 impl Parked {
+    fn new(drains: bool) -> Parked {
+        let ready = Interest::READABLE | Interest::WRITABLE | Interest::PRIORITY;
+        Parked { read: VecDeque::new(), write: VecDeque::new(), registered: false, armed: None, ready, drains }
+    }
+
     fn wanted(&mut self) -> Option<Interest> {
         let want = need(self.read.front_mut(), Interest::READABLE) | need(self.write.front_mut(), Interest::WRITABLE);
         (!want.is_empty()).then_some(want)
@@ -75,6 +140,8 @@ struct State {
 /// The emulated completion driver.
 pub(crate) struct Driver {
     sel: Arc<AnySelector>,
+    /// Edge-triggered, registered once (else oneshot, re-armed per wait).
+    edge: bool,
     queue: Arc<Queue>,
     state: Mutex<State>,
     pool: pool::Pool,
@@ -111,9 +178,10 @@ fn route(p: &mut Pending) -> Route {
 
 impl Driver {
     pub(crate) fn new(sel: AnySelector, queue: Arc<Queue>) -> Driver {
+        let edge = sel.edge_triggers();
         let sel = Arc::new(sel);
         let pool = pool::Pool::new(queue.clone(), sel.clone());
-        Driver { sel, queue, state: Mutex::default(), pool, events: Mutex::default() }
+        Driver { sel, edge, queue, state: Mutex::default(), pool, events: Mutex::default() }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -127,17 +195,22 @@ impl Driver {
         }
     }
 
-    /// Arms `fd` for what its parked ops wait for (oneshot), if it is not armed for it yet.
+    /// Arms `fd` for what its parked ops wait for, if it is not armed for it yet: oneshot for
+    /// just that, or edge-triggered for that and whatever it was registered for before.
     fn arm(&self, fd: RawSource, parked: &mut Parked) -> io::Result<()> {
         let Some(want) = parked.wanted() else { return Ok(()) };
         if parked.armed.is_some_and(|armed| armed.add(want) == armed) {
             return Ok(()); // already armed for all of it
         }
+        let (want, trigger) = match self.edge {
+            true => (parked.armed.unwrap_or(Interest::NONE).add(want), Trigger::Edge),
+            false => (want, Trigger::Oneshot),
+        };
         let token = Token(fd as usize);
         if parked.registered {
-            self.sel.reregister(fd, token, want, Trigger::Oneshot)?;
+            self.sel.reregister(fd, token, want, trigger)?;
         } else {
-            self.sel.register(fd, token, want, Trigger::Oneshot)?;
+            self.sel.register(fd, token, want, trigger)?;
             parked.registered = true;
         }
         parked.armed = Some(want);
@@ -161,10 +234,17 @@ impl Driver {
         }
     }
 
-    /// Retries the parked ops of one queue in order, up to the first that would block.
-    fn run_queue(q: &mut VecDeque<Pending>, places: &mut HashMap<OpId, Place>, done: &mut Vec<crate::Completion>) {
+    /// Retries the parked ops of one queue (the read queue if `read`) in order, up to the first
+    /// that would block.
+    fn run_queue(
+        parked: &mut Parked,
+        read: bool,
+        places: &mut HashMap<OpId, Place>,
+        done: &mut Vec<crate::Completion>,
+    ) {
+        let q = if read { &mut parked.read } else { &mut parked.write };
         while let Some(front) = q.front_mut() {
-            match ops::attempt(&mut *front.op) {
+            match try_op(front, read, &mut parked.ready, parked.drains) {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 res => {
                     let p = q.pop_front().expect("front exists");
@@ -179,7 +259,9 @@ impl Driver {
 impl super::Driver for Driver {
     fn attach(&self, source: &super::OwnedSource, regular_file: bool) -> io::Result<()> {
         if !regular_file {
-            super::set_nonblocking(std::os::fd::AsRawFd::as_raw_fd(source))?;
+            let fd = std::os::fd::AsRawFd::as_raw_fd(source);
+            super::set_nonblocking(fd)?;
+            self.lock().fds.insert(fd, Parked::new(super::drains_on_short_read(fd)));
         }
         Ok(())
     }
@@ -212,12 +294,19 @@ impl super::Driver for Driver {
                 let mut st = self.lock();
                 let st = &mut *st;
                 let parked = st.fds.entry(fd).or_default();
-                let q = if read { &mut parked.read } else { &mut parked.write };
-                let res = if q.is_empty() { ops::attempt(&mut *p.op) } else { Err(ErrorKind::WouldBlock.into()) };
+                let behind = if read { !parked.read.is_empty() } else { !parked.write.is_empty() };
+                let res = match behind {
+                    true => Err(ErrorKind::WouldBlock.into()),
+                    false => try_op(&mut p, read, &mut parked.ready, parked.drains),
+                };
                 match res {
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {
                         st.places.insert(p.id, if read { Place::Read(fd) } else { Place::Write(fd) });
-                        q.push_back(p);
+                        if read {
+                            parked.read.push_back(p)
+                        } else {
+                            parked.write.push_back(p)
+                        }
                         self.arm_or_fail(fd, parked, &mut st.places, &mut done);
                     }
                     res => done.push(p.complete(res)),
@@ -259,9 +348,12 @@ impl super::Driver for Driver {
             for ev in events.iter() {
                 let fd = ev.token().0 as RawSource;
                 let Some(parked) = st.fds.get_mut(&fd) else { continue };
-                parked.armed = None; // oneshot: the event disarmed it
-                Self::run_queue(&mut parked.read, &mut st.places, &mut done);
-                Self::run_queue(&mut parked.write, &mut st.places, &mut done);
+                if !self.edge {
+                    parked.armed = None; // oneshot: the event disarmed it
+                }
+                parked.ready |= ready_from(ev);
+                Self::run_queue(parked, true, &mut st.places, &mut done);
+                Self::run_queue(parked, false, &mut st.places, &mut done);
                 self.arm_or_fail(fd, parked, &mut st.places, &mut done);
             }
             let places = &mut st.places;

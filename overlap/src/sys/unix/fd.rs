@@ -40,6 +40,29 @@ pub(crate) fn is_regular_file(fd: RawFd) -> io::Result<bool> {
     Ok(st.st_mode & libc::S_IFMT == libc::S_IFREG)
 }
 
+/// Whether a read of `fd` that returns fewer bytes than asked (but more than none) leaves
+/// nothing to read: true of stream sockets and pipes, whose reads take all that is queued up to
+/// the buffer's size; false of datagram sockets (one datagram a read) and anything unknown.
+pub(crate) fn drains_on_short_read(fd: RawFd) -> bool {
+    let mut ty: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `ty` and `len` are live locals of the sizes the call is told.
+    let ret = unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&mut ty as *mut libc::c_int).cast(), &mut len)
+    };
+    if ret == 0 {
+        return ty == libc::SOCK_STREAM;
+    }
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: as in `file_id`.
+    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } != 0 {
+        return false;
+    }
+    // SAFETY: fstat returned 0, so it filled the whole buffer.
+    let st = unsafe { st.assume_init() };
+    st.st_mode & libc::S_IFMT == libc::S_IFIFO
+}
+
 /// Puts `fd` in non-blocking mode.
 pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
     // SAFETY: F_GETFL/F_SETFL take and return plain integers.
@@ -95,5 +118,19 @@ mod tests {
         assert_eq!(ia, file_id(a.as_raw_fd()).unwrap());
         assert_ne!(ia, file_id(b.as_raw_fd()).unwrap());
         assert_eq!(file_id(-1).unwrap_err().raw_os_error(), Some(libc::EBADF));
+    }
+
+    #[test]
+    fn short_reads_drain_streams_and_pipes_only() {
+        use std::os::fd::AsRawFd;
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert!(drains_on_short_read(a.as_raw_fd()));
+        let (r, _w) = std::io::pipe().unwrap();
+        assert!(drains_on_short_read(r.as_raw_fd()));
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert!(!drains_on_short_read(udp.as_raw_fd()));
+        let (d, _e) = std::os::unix::net::UnixDatagram::pair().unwrap();
+        assert!(!drains_on_short_read(d.as_raw_fd()));
+        assert!(!drains_on_short_read(-1));
     }
 }

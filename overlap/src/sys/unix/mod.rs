@@ -12,7 +12,7 @@ pub(crate) mod ops;
 pub(crate) mod poll;
 
 pub(crate) use addr::SockAddrBuf;
-pub(crate) use fd::{file_id, is_regular_file, set_nonblocking, FileId, RawSource};
+pub(crate) use fd::{drains_on_short_read, file_id, is_regular_file, set_nonblocking, FileId, RawSource};
 
 /// What a [`Handle`](crate::Handle) owns: a file descriptor.
 pub(crate) type OwnedSource = std::os::fd::OwnedFd;
