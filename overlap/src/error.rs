@@ -109,6 +109,13 @@ pub(crate) fn zero_max() -> Error {
     Error::new(ErrorKind::InvalidInput, "wait_many with max = 0 can return no completion")
 }
 
+pub(crate) fn wrong_thread() -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        "this completion port was built single_thread: only the thread that built it may use it",
+    )
+}
+
 pub(crate) fn op_not_found() -> Error {
     Error::new(ErrorKind::NotFound, "no such op in flight: it completed already, or was never submitted here")
 }

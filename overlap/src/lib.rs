@@ -80,6 +80,7 @@
 mod backend;
 mod error;
 mod event;
+mod int_map;
 mod interest;
 pub mod op;
 mod port;

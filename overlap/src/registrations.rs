@@ -15,7 +15,7 @@
 //! Files without their own inode (eventfd, timerfd, …) share one identity, so for those a
 //! closed-and-reused descriptor on poll/kqueue reads as still registered: deregister it first.
 
-use std::collections::HashMap;
+use crate::int_map::IntMap;
 use std::io::{self, ErrorKind};
 
 use crate::error;
@@ -31,8 +31,8 @@ struct Entry {
 /// Token ↔ source bookkeeping for one reactor.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
-    by_fd: HashMap<RawSource, Entry>,
-    by_token: HashMap<Token, RawSource>,
+    by_fd: IntMap<RawSource, Entry>,
+    by_token: IntMap<Token, RawSource>,
     waker: Option<Token>,
 }
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use overlap::op::{Recv, Send as SendOp};
+use overlap::op::{Recv, Send as SendOp, Timeout};
 use overlap::{CompletionPort, Handle, OpId, PortBackend};
 use util::*;
 
@@ -238,6 +238,49 @@ fn deferred_op_of_a_follower_starts(b: PortBackend) {
     assert_eq!(&got, b"ping");
 }
 
+/// A single-thread port refuses every call from another thread, with the op back, and goes
+/// on working on its own.
+fn single_thread_port_refuses_other_threads(b: PortBackend) {
+    let port = CompletionPort::builder().backend(b).single_thread(true).build().unwrap();
+    assert!(port.is_single_thread());
+    let (a, mut peer) = stream_pair().unwrap();
+    let h = port.associate(a, 3).unwrap();
+    let timer = port.submit(Timeout::new(Duration::from_secs(3600)), 9).unwrap();
+    let (p2, h2) = (port.clone(), h.clone());
+    let refused = std::thread::spawn(move || {
+        let (extra, _) = stream_pair().unwrap();
+        let kinds = [
+            p2.submit(Recv::new(&h2, Vec::with_capacity(8)), 1).map(drop).unwrap_err().error.kind(),
+            p2.submit_deferred(Recv::new(&h2, Vec::with_capacity(8)), 1).map(drop).unwrap_err().error.kind(),
+            p2.post(0, 1, 2).unwrap_err().kind(),
+            p2.wait(Some(Duration::ZERO)).unwrap_err().kind(),
+            p2.cancel(timer).unwrap_err().kind(),
+            p2.flush().unwrap_err().kind(),
+            p2.associate(extra, 0).map(drop).unwrap_err().kind(),
+        ];
+        let back = p2.submit(SendOp::new(&h2, b"kept".to_vec()), 1).map(drop).unwrap_err().op.into_buf();
+        (kinds, back)
+    })
+    .join()
+    .unwrap();
+    assert_eq!(refused.0, [std::io::ErrorKind::InvalidInput; 7], "[{b}]");
+    assert_eq!(refused.1, b"kept", "[{b}] the refused op comes back with its buffer");
+    port_quiet(&port, "nothing refused was queued");
+    port.submit_deferred(SendOp::new(&h, b"ping".to_vec()), 5).unwrap();
+    port.submit(Recv::new(&h, Vec::with_capacity(8)), 6).unwrap();
+    assert_eq!(next(&port, "the send").user_data(), 5);
+    let mut got = [0u8; 4];
+    std::io::Read::read_exact(&mut peer, &mut got).unwrap();
+    std::io::Write::write_all(&mut peer, b"pong").unwrap();
+    let c = next(&port, "the recv");
+    assert_eq!((c.key(), c.user_data()), (3, 6));
+    port.post(1, 2, 3).unwrap();
+    assert_eq!(next(&port, "the post").user_data(), 2);
+    port.cancel(timer).unwrap();
+    let c = next(&port, "the cancelled timer");
+    assert!(c.is_cancelled() && c.user_data() == 9, "[{b}] {c:?}");
+}
+
 fn main() {
     let cases = cases![
         deferred_op_of_a_follower_starts,
@@ -247,6 +290,7 @@ fn main() {
         wait_many_takes_a_batch,
         many_waiters_time_out_empty,
         post_wakes_a_blocked_leader,
+        single_thread_port_refuses_other_threads,
     ];
     run_port_suite("port_threads", cases, vec![], false);
 }

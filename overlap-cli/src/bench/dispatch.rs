@@ -102,7 +102,7 @@ mod unix {
                 measure(ReactorLoop { reactor, events: Events::with_capacity(1024), readers }, chain, secs)
             }
             Path::Port(backend) => {
-                let port = CompletionPort::builder().backend(backend).concurrency(1).build()?;
+                let port = CompletionPort::builder().backend(backend).single_thread(true).build()?;
                 let mut handles = Vec::with_capacity(readers.len());
                 for (i, r) in readers.into_iter().enumerate() {
                     let h = port.associate(r, i)?;

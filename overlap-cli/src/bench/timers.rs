@@ -27,7 +27,7 @@ fn count(secs: Duration) -> usize {
 
 fn run(cell: &Cell, secs: Duration) -> io::Result<Sample> {
     let Path::Port(backend) = cell.path else { return Err(io::ErrorKind::Unsupported.into()) };
-    let port = CompletionPort::builder().backend(backend).concurrency(1).build()?;
+    let port = CompletionPort::builder().backend(backend).single_thread(true).build()?;
     let n = count(secs);
     let mut out = Vec::with_capacity(1024);
 

@@ -1,9 +1,9 @@
 //! The echo server on the completion model: the seed-2 program. One port; a listener with
 //! several accepts outstanding; a pool of threads in `wait`; each completion posts the next op
-//! (accept → recv → send → recv …).
+//! (accept → recv → send → recv …). With one thread, the port is a single-thread one.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,17 +27,16 @@ pub(super) fn start(
     backend: Option<PortBackend>,
     threads: usize,
 ) -> io::Result<(SocketAddr, Stop, std::thread::JoinHandle<io::Result<()>>)> {
-    let port = match backend {
-        Some(b) => CompletionPort::builder().backend(b).build()?,
-        None => CompletionPort::new()?,
-    };
     let listener = super::listener(addr)?;
     let addr = listener.local_addr()?;
+    if threads <= 1 {
+        return start_single(listener, addr, backend);
+    }
+    let port = builder(backend).build()?;
     let lh = port.associate(listener, 0)?;
     for _ in 0..ACCEPTS {
         port.submit(Accept::new(&lh), ACCEPT)?;
     }
-    let threads = threads.max(1);
     let p2 = port.clone();
     // One QUIT, relayed by each worker as it leaves: a worker taking a batch could otherwise
     // swallow several QUITs and leave others waiting for ever.
@@ -56,6 +55,55 @@ pub(super) fn start(
             res = res.and(w.join().map_err(|_| io::Error::other("a worker panicked"))?);
         }
         res
+    });
+    Ok((addr, stop, server))
+}
+
+fn builder(backend: Option<PortBackend>) -> overlap::PortBuilder {
+    let b = CompletionPort::builder();
+    match backend {
+        Some(backend) => b.backend(backend),
+        None => b,
+    }
+}
+
+/// One worker on a single-thread port, built on the worker's own thread (on io_uring the
+/// kernel then runs completion work only inside that thread's waits). Only that thread may
+/// post, so `stop` wakes it with a loopback datagram, for which a `Recv` is kept outstanding.
+fn start_single(
+    listener: std::net::TcpListener,
+    addr: SocketAddr,
+    backend: Option<PortBackend>,
+) -> io::Result<(SocketAddr, Stop, std::thread::JoinHandle<io::Result<()>>)> {
+    let wake_rx = UdpSocket::bind("127.0.0.1:0")?;
+    let wake_tx = UdpSocket::bind("127.0.0.1:0")?;
+    wake_tx.connect(wake_rx.local_addr()?)?;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        let setup = || -> io::Result<_> {
+            let port = builder(backend).single_thread(true).build()?;
+            let lh = port.associate(listener, 0)?;
+            for _ in 0..ACCEPTS {
+                port.submit(Accept::new(&lh), ACCEPT)?;
+            }
+            let wake = port.associate(wake_rx, 0)?;
+            port.submit(Recv::new(&wake, Vec::with_capacity(1)), QUIT)?;
+            Ok((port, lh))
+        };
+        match setup() {
+            Ok((port, lh)) => {
+                let _ = ready_tx.send(Ok(()));
+                worker(&port, &lh)
+            }
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+                Ok(()) // reported by `start`
+            }
+        }
+    });
+    ready_rx.recv().map_err(|_| io::Error::other("the server thread panicked while starting"))??;
+    let stop: Stop = Arc::new(move || {
+        let _ = wake_tx.send(&[1]);
     });
     Ok((addr, stop, server))
 }

@@ -17,6 +17,7 @@ pub use handle::{Associate, Handle};
 pub(crate) use queue::Queue;
 
 use crate::op::{Nop, Op};
+use crate::sync::{current_thread, ThreadId};
 use crate::sys::{AnyDriver, Driver};
 use crate::{error, Backend};
 
@@ -82,15 +83,16 @@ impl PortBackend {
         PortBackend::ALL.into_iter().filter(|b| b.check().is_ok()).collect()
     }
 
-    fn open(self, queue: Arc<Queue>, concurrency: usize) -> io::Result<AnyDriver> {
+    fn open(self, queue: Arc<Queue>, concurrency: usize, single_thread: bool) -> io::Result<AnyDriver> {
         let _ = concurrency; // only IOCP takes it (the queue enforces it for every driver)
+        let _ = single_thread; // only io_uring takes it (the port enforces it for every driver)
         match self {
             #[cfg(windows)]
             PortBackend::Iocp => Ok(AnyDriver::Iocp(crate::sys::windows::iocp::Driver::new(queue, concurrency)?)),
             #[cfg(not(windows))]
             PortBackend::Iocp => Err(error::backend_unavailable_port(self, "IOCP exists only on Windows")),
             #[cfg(uring)]
-            PortBackend::Uring => Ok(AnyDriver::Uring(crate::sys::uring::Driver::new(queue)?)),
+            PortBackend::Uring => Ok(AnyDriver::Uring(crate::sys::uring::Driver::new(queue, single_thread)?)),
             #[cfg(not(uring))]
             PortBackend::Uring => Err(error::backend_unavailable_port(self, "io_uring exists only on Linux")),
             #[cfg(unix)]
@@ -163,6 +165,8 @@ pub(crate) struct PortShared {
     queue: Arc<Queue>,
     pub(crate) driver: AnyDriver,
     next_op: AtomicU64,
+    /// The only thread that may use a single-thread port.
+    owner: Option<ThreadId>,
 }
 
 impl Drop for PortShared {
@@ -214,6 +218,7 @@ impl fmt::Debug for CompletionPort {
 pub struct PortBuilder {
     backend: Option<PortBackend>,
     concurrency: Option<usize>,
+    single_thread: bool,
 }
 
 impl PortBuilder {
@@ -231,6 +236,20 @@ impl PortBuilder {
         self
     }
 
+    /// Promises that only the thread calling [`build`](PortBuilder::build) uses the port:
+    /// associates, submits, flushes, waits, posts and cancels from any other thread fail with
+    /// an error of kind `InvalidInput`, on every backend. In return, on io_uring, the kernel
+    /// runs completion work only inside that thread's own wait, never interrupting it
+    /// (`IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN`, Linux 6.1; older kernels get
+    /// an ordinary ring): the setup of the fastest raw io_uring servers, for a thread-per-core
+    /// design with one port per thread. Drop the port on that thread too: dropped elsewhere, an
+    /// io_uring port cannot cancel the ops still in flight, and leaks them (their buffers)
+    /// rather than free memory the kernel may write.
+    pub fn single_thread(mut self, yes: bool) -> Self {
+        self.single_thread = yes;
+        self
+    }
+
     /// Opens the port.
     pub fn build(self) -> io::Result<CompletionPort> {
         static NEXT_PORT: AtomicU64 = AtomicU64::new(1);
@@ -239,9 +258,10 @@ impl PortBuilder {
             Some(n) => n,
         };
         let queue = Arc::new(Queue::new(concurrency));
+        let single = self.single_thread;
         let (driver, backend) = match self.backend {
-            Some(b) => (b.open(queue.clone(), concurrency)?, b),
-            None => open_best(&queue, concurrency)?,
+            Some(b) => (b.open(queue.clone(), concurrency, single)?, b),
+            None => open_best(&queue, concurrency, single)?,
         };
         let shared = PortShared {
             id: NEXT_PORT.fetch_add(1, Ordering::Relaxed),
@@ -250,6 +270,7 @@ impl PortBuilder {
             queue,
             driver,
             next_op: AtomicU64::new(1),
+            owner: single.then(current_thread),
         };
         let shared = Arc::new(shared);
         let weak = Arc::downgrade(&shared);
@@ -262,10 +283,10 @@ impl PortBuilder {
     }
 }
 
-fn open_best(queue: &Arc<Queue>, concurrency: usize) -> io::Result<(AnyDriver, PortBackend)> {
+fn open_best(queue: &Arc<Queue>, concurrency: usize, single: bool) -> io::Result<(AnyDriver, PortBackend)> {
     let mut last = None;
     for b in PortBackend::ALL {
-        match b.open(queue.clone(), concurrency) {
+        match b.open(queue.clone(), concurrency, single) {
             Ok(d) => return Ok((d, b)),
             Err(e) => last = Some(e),
         }
@@ -294,12 +315,26 @@ impl CompletionPort {
         self.shared.concurrency
     }
 
+    /// Whether the port was built [`single_thread`](PortBuilder::single_thread).
+    pub fn is_single_thread(&self) -> bool {
+        self.shared.owner.is_some()
+    }
+
+    /// Refuses a call from another thread than a single-thread port's own.
+    fn check_thread(&self) -> io::Result<()> {
+        match self.shared.owner {
+            Some(owner) if owner != current_thread() => Err(error::wrong_thread()),
+            _ => Ok(()),
+        }
+    }
+
     /// Makes `file` (a socket, pipe or file) a handle of this port under the completion `key`,
     /// which every completion of its ops carries. The port puts sockets and pipes in
     /// non-blocking mode. The port owns the descriptor from here on, also when this fails
     /// (`fstat` or `fcntl` refused it), in which case it is closed.
     pub fn associate(&self, file: impl Associate, key: usize) -> io::Result<Handle> {
         let fd = handle::private::Sealed::into_source(file);
+        self.check_thread()?;
         #[cfg(unix)]
         let regular_file = crate::sys::is_regular_file(handle::raw_of(&fd))?;
         #[cfg(windows)]
@@ -330,11 +365,16 @@ impl CompletionPort {
 
     /// Starts every op deferred by [`submit_deferred`](CompletionPort::submit_deferred) that
     /// has not started yet (no system call if there is none).
-    pub fn flush(&self) {
+    pub fn flush(&self) -> io::Result<()> {
+        self.check_thread()?;
         self.shared.driver.flush();
+        Ok(())
     }
 
     fn submit_inner<O: Op>(&self, mut op: O, user_data: usize, defer: bool) -> Result<OpId, SubmitError<O>> {
+        if let Err(error) = self.check_thread() {
+            return Err(SubmitError { error, op });
+        }
         if op.handle().is_some_and(|h| h.inner.port != self.shared.id) {
             return Err(SubmitError { error: error::foreign_handle(), op });
         }
@@ -369,6 +409,7 @@ impl CompletionPort {
     /// An error means the completion *was* queued but a waiter blocked in the kernel could not
     /// be woken (do not post it again).
     pub fn post(&self, key: usize, user_data: usize, value: usize) -> io::Result<OpId> {
+        self.check_thread()?;
         let id = self.next_id();
         let c = Pending { id, key, user_data, op: Box::new(Nop) }.complete(Ok(value));
         if self.shared.queue.push([c]) {
@@ -392,6 +433,7 @@ impl CompletionPort {
         if max == 0 {
             return Err(error::zero_max());
         }
+        self.check_thread()?;
         let driver = &self.shared.driver;
         self.shared.queue.wait(out, max, timeout, |t| driver.poll(t), || driver.notify(), || driver.flush())
     }
@@ -401,6 +443,7 @@ impl CompletionPort {
     /// first. `NotFound` if it already completed. A regular-file op of the emulation runs on a
     /// thread pool at once and cannot be cancelled there (`NotFound`; it completes normally).
     pub fn cancel(&self, id: OpId) -> io::Result<()> {
+        self.check_thread()?;
         self.shared.driver.cancel(id)
     }
 

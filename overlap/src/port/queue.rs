@@ -167,8 +167,7 @@ impl Queue {
         flush: impl Fn(),
     ) -> io::Result<usize> {
         let me = current_thread();
-        let start = Instant::now();
-        let deadline = timeout.and_then(|t| start.checked_add(t));
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t)); // no clock for `None`
         let forever = timeout.is_some() && deadline.is_none(); // too large for an Instant
         let mut st = self.lock();
         if let Some(i) = st.active.iter().position(|t| *t == me) {

@@ -1,8 +1,9 @@
 //! Timeouts for the drivers without a timer op of their own (the emulation, IOCP): a heap of
 //! deadlines whose earliest bounds the leader's wait in the kernel.
 
+use crate::int_map::IntMap;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
 use crate::port::Pending;
@@ -13,7 +14,7 @@ use crate::OpId;
 #[derive(Default)]
 pub(crate) struct Timers {
     heap: BinaryHeap<Reverse<(Instant, OpId)>>,
-    ops: HashMap<OpId, Pending>,
+    ops: IntMap<OpId, Pending>,
 }
 
 impl Timers {

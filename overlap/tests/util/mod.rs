@@ -140,18 +140,39 @@ fn run_one(label: String, f: impl FnOnce()) -> Result<(), Failed> {
 /// Runs `cases` on every backend of `Backend::available()`, plus `plain` cases once each, then
 /// prints how many passed per backend and exits with libtest's status.
 pub fn run_suite(suite: &str, cases: Vec<Case<Backend>>, plain: Vec<(&'static str, fn())>, sequential: bool) {
-    run_on(suite, Backend::available(), cases, plain, sequential)
+    run_on(suite, Backend::available(), cases, plain, sequential, &[false])
 }
 
 /// Runs `cases` on every backend of `PortBackend::available()` (see `run_suite`).
 pub fn run_port_suite(suite: &str, cases: Vec<Case<PortBackend>>, plain: Vec<(&'static str, fn())>, sequential: bool) {
+    run_ports(suite, cases, plain, sequential, &[false])
+}
+
+/// Like `run_port_suite`, and every case once more on single-thread ports (counted as
+/// `<backend>-single`): for cases that use their port from one thread only.
+pub fn run_port_suite_also_single(
+    suite: &str,
+    cases: Vec<Case<PortBackend>>,
+    plain: Vec<(&'static str, fn())>,
+    sequential: bool,
+) {
+    run_ports(suite, cases, plain, sequential, &[false, true])
+}
+
+fn run_ports(
+    suite: &str,
+    cases: Vec<Case<PortBackend>>,
+    plain: Vec<(&'static str, fn())>,
+    sequential: bool,
+    variants: &[bool],
+) {
     let backends = PortBackend::available();
     if !backends.contains(&PortBackend::Uring) {
         // Said out loud, never counted: the suite runs on the emulated backends only.
         let why = PortBackend::Uring.check().err().map(|e| e.to_string()).unwrap_or_default();
         println!("{suite}: io_uring skipped, the kernel refused it: {why}");
     }
-    run_on(suite, backends, cases, plain, sequential)
+    run_on(suite, backends, cases, plain, sequential, variants)
 }
 
 fn run_on<B: Copy + std::fmt::Display + Send + 'static>(
@@ -160,6 +181,7 @@ fn run_on<B: Copy + std::fmt::Display + Send + 'static>(
     cases: Vec<Case<B>>,
     plain: Vec<(&'static str, fn())>,
     sequential: bool,
+    variants: &[bool],
 ) {
     let mut args = Arguments::from_args();
     if sequential {
@@ -168,9 +190,15 @@ fn run_on<B: Copy + std::fmt::Display + Send + 'static>(
     assert!(!backends.is_empty(), "no backend available on this machine");
     let mut trials = Vec::new();
     for &b in &backends {
-        for c in &cases {
-            let run = c.run;
-            trials.push(Trial::test(format!("{b}::{}", c.name), move || run_one(b.to_string(), || run(b))));
+        for &single in variants {
+            let label = if single { format!("{b}-single") } else { b.to_string() };
+            for c in &cases {
+                let (run, label) = (c.run, label.clone());
+                trials.push(Trial::test(format!("{label}::{}", c.name), move || {
+                    SINGLE.with(|s| s.set(single));
+                    run_one(label, || run(b))
+                }));
+            }
         }
     }
     for (name, f) in plain {
@@ -335,10 +363,17 @@ pub fn open_fds() -> usize {
     std::fs::read_dir(dir).expect("list open descriptors").count()
 }
 
-/// A completion port on `b`.
+std::thread_local! {
+    /// Whether [`port`] builds single-thread ports: set for the `-single` variants of a suite.
+    static SINGLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A completion port on `b` (single-thread in a suite's `-single` variants).
 pub fn port(b: PortBackend) -> CompletionPort {
-    let p = CompletionPort::builder().backend(b).build().unwrap_or_else(|e| panic!("open {b}: {e}"));
-    assert_eq!(p.backend(), b);
+    let single = SINGLE.with(|s| s.get());
+    let p =
+        CompletionPort::builder().backend(b).single_thread(single).build().unwrap_or_else(|e| panic!("open {b}: {e}"));
+    assert_eq!((p.backend(), p.is_single_thread()), (b, single));
     p
 }
 

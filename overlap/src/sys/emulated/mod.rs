@@ -33,7 +33,8 @@
 
 mod pool;
 
-use std::collections::{HashMap, VecDeque};
+use crate::int_map::IntMap;
+use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -132,9 +133,9 @@ impl Parked {
 
 #[derive(Default)]
 struct State {
-    fds: HashMap<RawSource, Parked>,
+    fds: IntMap<RawSource, Parked>,
     timers: Timers,
-    places: HashMap<OpId, Place>,
+    places: IntMap<OpId, Place>,
 }
 
 /// The emulated completion driver.
@@ -223,7 +224,7 @@ impl Driver {
         &self,
         fd: RawSource,
         parked: &mut Parked,
-        places: &mut HashMap<OpId, Place>,
+        places: &mut IntMap<OpId, Place>,
         done: &mut Vec<crate::Completion>,
     ) {
         if let Err(e) = self.arm(fd, parked) {
@@ -236,12 +237,7 @@ impl Driver {
 
     /// Retries the parked ops of one queue (the read queue if `read`) in order, up to the first
     /// that would block.
-    fn run_queue(
-        parked: &mut Parked,
-        read: bool,
-        places: &mut HashMap<OpId, Place>,
-        done: &mut Vec<crate::Completion>,
-    ) {
+    fn run_queue(parked: &mut Parked, read: bool, places: &mut IntMap<OpId, Place>, done: &mut Vec<crate::Completion>) {
         let q = if read { &mut parked.read } else { &mut parked.write };
         while let Some(front) = q.front_mut() {
             match try_op(front, read, &mut parked.ready, parked.drains) {

@@ -18,7 +18,7 @@
 //! registered again).
 #![allow(unsafe_code)]
 
-use std::collections::HashSet;
+use crate::int_map::IntSet;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
@@ -56,7 +56,7 @@ const MAX_WAIT_SECS: u64 = 100_000_000;
 pub(crate) struct Selector {
     kq: OwnedFd,
     /// The descriptors registered here (see the module docs).
-    registered: Mutex<HashSet<RawFd>>,
+    registered: Mutex<IntSet<RawFd>>,
     /// What kevent fills; locked only by the one thread that polls.
     scratch: Mutex<Scratch>,
 }
@@ -111,7 +111,7 @@ fn timespec(t: Duration) -> libc::timespec {
 }
 
 impl Selector {
-    fn registered(&self) -> MutexGuard<'_, HashSet<RawFd>> {
+    fn registered(&self) -> MutexGuard<'_, IntSet<RawFd>> {
         // Every update is a single insert or remove: no half-done state to protect.
         self.registered.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -12,7 +12,7 @@
 //! `POLLNVAL`: reported once as an error, then the entry is disarmed.
 #![allow(unsafe_code)]
 
-use std::collections::HashMap;
+use crate::int_map::IntMap;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::{Mutex, MutexGuard};
@@ -34,7 +34,7 @@ struct Entry {
 
 #[derive(Debug, Default)]
 struct State {
-    entries: HashMap<RawFd, Entry>,
+    entries: IntMap<RawFd, Entry>,
     /// Whether a `select` is blocked on a snapshot of `entries`.
     polling: bool,
     next_serial: u64,

@@ -57,7 +57,8 @@ mod sqe;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, VecDeque};
+use crate::int_map::IntMap;
+use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -120,12 +121,12 @@ impl InFlight {
 #[derive(Default)]
 struct State {
     /// Ops in flight, by id (their SQE's user data).
-    inflight: HashMap<u64, InFlight>,
+    inflight: IntMap<u64, InFlight>,
     /// The ops waiting behind the one in flight, per lane; a lane exists while one of its ops
     /// is in flight.
-    lanes: HashMap<Lane, VecDeque<Pending>>,
+    lanes: IntMap<Lane, VecDeque<Pending>>,
     /// The lane of each waiting op.
-    waiting: HashMap<u64, Lane>,
+    waiting: IntMap<u64, Lane>,
 }
 
 /// The io_uring completion driver.
@@ -144,10 +145,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Driver {
     /// Opens a ring, or says (`Unsupported`) why the kernel refuses io_uring here.
-    pub(crate) fn new(queue: Arc<Queue>) -> io::Result<Driver> {
+    /// A driver over a new ring; `single_issuer`: only the calling thread will use it (see
+    /// [`PortBuilder::single_thread`](crate::PortBuilder::single_thread)).
+    pub(crate) fn new(queue: Arc<Queue>, single_issuer: bool) -> io::Result<Driver> {
         probe()?;
         Ok(Driver {
-            ring: ring::Ring::new(ENTRIES)?,
+            ring: ring::Ring::new(ENTRIES, single_issuer)?,
             state: Mutex::default(),
             queue,
             wake_pending: AtomicBool::new(false),
@@ -159,8 +162,10 @@ impl Driver {
         let mut cqes = Vec::new();
         self.ring.drain(&mut cqes);
         let mut finished = Vec::with_capacity(cqes.len());
+        let mut next_in_lane = Vec::new();
         {
-            let mut st = lock(&self.state);
+            let mut guard = lock(&self.state);
+            let st = &mut *guard;
             for (user_data, res) in cqes {
                 match user_data {
                     WAKE => self.wake_pending.store(false, Ordering::Release),
@@ -168,18 +173,24 @@ impl Driver {
                     id => {
                         let op = st.inflight.remove(&id);
                         debug_assert!(op.is_some(), "a CQE for op {id}, which is not in flight");
-                        finished.extend(op.map(|op| (op, res)));
+                        let Some(op) = op else { continue };
+                        if let Some(lane) = op.lane {
+                            // A lane with nothing waiting ends here, without the submission
+                            // queue; one with ops waiting starts the next below.
+                            if st.lanes.get(&lane).is_some_and(|w| !w.is_empty()) {
+                                next_in_lane.push(lane);
+                            } else {
+                                st.lanes.remove(&lane);
+                            }
+                        }
+                        finished.push((op, res));
                     }
                 }
             }
         }
-        let mut done = Vec::with_capacity(finished.len());
-        for (op, res) in finished {
-            let lane = op.lane;
-            done.push(op.complete(res));
-            if let Some(lane) = lane {
-                self.advance(lane);
-            }
+        let done = finished.into_iter().map(|(op, res)| op.complete(res)).collect();
+        for lane in next_in_lane {
+            self.advance(lane);
         }
         done
     }

@@ -48,7 +48,7 @@ fn check() -> io::Result<()> {
              (an administrator can set it to 0)"
         )));
     }
-    let ring = build(4).map_err(|e| match e.kind() {
+    let ring = build(4, false).map_err(|e| match e.kind() {
         ErrorKind::Unsupported => e,
         _ => refused(format!("io_uring_setup failed: {e}")),
     })?;
@@ -79,15 +79,30 @@ fn check() -> io::Result<()> {
 
 /// Opens a ring of `entries` submission slots (completion queue 4× that). A refusal whose cause
 /// is known comes back `Unsupported` with the explanation; other errors pass through.
-pub(super) fn build(entries: u32) -> io::Result<IoUring> {
-    let mut builder = IoUring::builder();
-    builder.setup_cqsize(entries * 4);
+///
+/// `single_issuer`: only the calling thread will submit and wait, so completion work may wait
+/// for its `io_uring_enter` instead of interrupting it (`SINGLE_ISSUER | DEFER_TASKRUN`, 6.1).
+/// Each flag the kernel does not know (`EINVAL`) is dropped, newest first.
+pub(super) fn build(entries: u32, single_issuer: bool) -> io::Result<IoUring> {
+    let mut plain = IoUring::builder();
+    plain.setup_cqsize(entries * 4);
     // SUBMIT_ALL (5.18): an SQE the kernel rejects does not hold back the ones queued after it.
-    let ring = match builder.clone().setup_submit_all().build(entries) {
-        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => builder.build(entries),
-        res => res,
-    };
-    ring.map_err(setup_refused)
+    let mut submit_all = plain.clone();
+    submit_all.setup_submit_all();
+    let mut tries = vec![submit_all, plain];
+    if single_issuer {
+        let mut deferred = tries[0].clone();
+        deferred.setup_single_issuer().setup_defer_taskrun();
+        tries.insert(0, deferred);
+    }
+    let last = tries.len() - 1;
+    for (i, builder) in tries.into_iter().enumerate() {
+        match builder.build(entries) {
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) && i < last => continue,
+            res => return res.map_err(setup_refused),
+        }
+    }
+    unreachable!("the last builder returns")
 }
 
 /// Why `io_uring_setup` failed, in words, if the cause is one of the known refusals.

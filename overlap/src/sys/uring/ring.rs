@@ -59,15 +59,15 @@ fn transient(e: &io::Error) -> bool {
 }
 
 impl Ring {
-    /// A ring of `entries` submission slots.
-    pub(super) fn new(entries: u32) -> io::Result<Ring> {
-        Ok(Ring { ring: super::probe::build(entries)?, sq: Mutex::new(()), cq: Mutex::new(()) })
+    /// A ring of `entries` submission slots (for one thread only if `single_issuer`).
+    pub(super) fn new(entries: u32, single_issuer: bool) -> io::Result<Ring> {
+        Ok(Ring { ring: super::probe::build(entries, single_issuer)?, sq: Mutex::new(()), cq: Mutex::new(()) })
     }
 
     /// Reserves a free submission queue entry, submitting what is queued to make room; fails
     /// if the queue stays full for [`SQ_PATIENCE`].
     pub(super) fn reserve(&self) -> io::Result<Slot<'_>> {
-        let start = Instant::now();
+        let mut start = None; // the clock is read only if the queue is full
         loop {
             let guard = lock(&self.sq);
             // SAFETY: submission queue views are made only here, under `self.sq`, which the
@@ -83,7 +83,7 @@ impl Ring {
                 Err(e) if !transient(&e) => return Err(e),
                 _ => {}
             }
-            if start.elapsed() >= SQ_PATIENCE {
+            if start.get_or_insert_with(Instant::now).elapsed() >= SQ_PATIENCE {
                 return Err(error::uring_queue_full());
             }
             std::thread::sleep(Duration::from_millis(1));
@@ -98,6 +98,12 @@ impl Ring {
                 break;
             }
         }
+    }
+
+    /// Whether the kernel took `IORING_SETUP_SINGLE_ISSUER` (and with it `DEFER_TASKRUN`).
+    #[cfg(test)]
+    pub(super) fn single_issuer(&self) -> bool {
+        self.ring.params().is_setup_single_issuer()
     }
 
     /// Hands the kernel what is queued, if anything is (no system call otherwise).

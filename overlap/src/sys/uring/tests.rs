@@ -142,7 +142,7 @@ fn notify_wakes_poll_and_coalesces() {
     if PortBackend::Uring.check().is_err() {
         return;
     }
-    let driver = Arc::new(super::Driver::new(Arc::new(Queue::new(1))).unwrap());
+    let driver = Arc::new(super::Driver::new(Arc::new(Queue::new(1)), false).unwrap());
     for _ in 0..10_000 {
         driver.notify().unwrap(); // one NOP in the ring, not 10 000
     }
@@ -180,4 +180,24 @@ fn refusals_say_why() {
     }
     let other = super::probe::setup_refused(std::io::Error::from_raw_os_error(libc::EMFILE));
     assert_eq!(other.raw_os_error(), Some(libc::EMFILE), "other errors pass through");
+}
+
+/// A single-thread port gets the deferred-completion ring wherever the kernel has it (6.1+);
+/// a shared port never does (its submitters and waiters are any threads).
+#[test]
+fn single_thread_ports_get_single_issuer_rings() {
+    if port().is_none() {
+        return;
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse::<u32>().ok());
+    let version = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    let shared = super::ring::Ring::new(8, false).unwrap();
+    assert!(!shared.single_issuer());
+    let single = super::ring::Ring::new(8, true).unwrap();
+    if version >= (6, 1) {
+        assert!(single.single_issuer(), "kernel {version:?} has SINGLE_ISSUER and DEFER_TASKRUN");
+    } else {
+        eprintln!("kernel {version:?}: before 6.1, a single-thread port gets an ordinary ring");
+    }
 }

@@ -35,8 +35,8 @@
 //!   kernel still holds after that is leaked, never freed under it.
 #![allow(unsafe_code)]
 
+use crate::int_map::{IntMap, IntSet};
 use std::cell::UnsafeCell;
-use std::collections::{HashMap, HashSet};
 use std::io;
 use std::ptr;
 use std::sync::{Mutex, MutexGuard};
@@ -139,11 +139,11 @@ struct Group {
 #[derive(Default)]
 struct Inner {
     groups: Vec<Group>,
-    socks: HashMap<RawSource, StatePtr>,
+    socks: IntMap<RawSource, StatePtr>,
     /// Level-triggered sockets reported by the last select: polled again by the next.
     rearm: Vec<StatePtr>,
     /// Deregistered states whose poll the kernel has not given back yet.
-    zombies: HashSet<StatePtr>,
+    zombies: IntSet<StatePtr>,
 }
 
 /// The AFD selector.

@@ -33,7 +33,7 @@
 //! are leaked, never freed under it.
 #![allow(unsafe_code)]
 
-use std::collections::HashMap;
+use crate::int_map::IntMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -82,8 +82,8 @@ struct Info {
 
 #[derive(Default)]
 struct State {
-    inflight: HashMap<OpId, BoxPtr>,
-    handles: HashMap<RawSource, Info>,
+    inflight: IntMap<OpId, BoxPtr>,
+    handles: IntMap<RawSource, Info>,
     timers: Timers,
 }
 
