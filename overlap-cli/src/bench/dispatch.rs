@@ -94,6 +94,7 @@ mod unix {
             }
             #[cfg(not(target_os = "linux"))]
             Path::Floor => Err(ErrorKind::Unsupported.into()),
+            Path::FloorUring => Err(ErrorKind::Unsupported.into()),
             Path::Reactor(backend) => {
                 let reactor = Reactor::builder().backend(backend).build()?;
                 for (i, r) in readers.iter().enumerate() {

@@ -44,6 +44,17 @@ pub(crate) fn start(path: Path) -> io::Result<Server> {
         }
         #[cfg(not(target_os = "linux"))]
         Path::Floor => Err(io::ErrorKind::Unsupported.into()),
+        #[cfg(target_os = "linux")]
+        Path::FloorUring => {
+            let (addr, stop, thread) = sys::raw_uring::echo_server()?;
+            let stop = Box::new(move || {
+                stop.signal();
+                thread.join().map_err(|_| io::Error::other("the io_uring floor panicked"))?
+            });
+            Ok(Server { addr, stop })
+        }
+        #[cfg(not(target_os = "linux"))]
+        Path::FloorUring => Err(io::ErrorKind::Unsupported.into()),
         Path::Reactor(b) => overlap_server(Model::Readiness, b.name()),
         Path::Port(b) => overlap_server(Model::Completion, b.name()),
         Path::Peer(name) => super::peers::echo_server(name),

@@ -75,6 +75,8 @@ pub struct Settings {
 pub(crate) enum Path {
     /// The raw epoll/eventfd code in `sys/raw_epoll.rs`.
     Floor,
+    /// The raw io_uring echo server in `sys/raw_uring.rs` (echo and accept only).
+    FloorUring,
     /// A `Reactor` on a readiness backend.
     Reactor(Backend),
     /// A `CompletionPort` on a completion backend.
@@ -87,6 +89,7 @@ impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Path::Floor => f.write_str("raw-epoll"),
+            Path::FloorUring => f.write_str("raw-uring"),
             Path::Reactor(b) => write!(f, "reactor/{b}"),
             Path::Port(b) => write!(f, "port/{b}"),
             Path::Peer(name) => f.write_str(name),
@@ -99,6 +102,9 @@ fn paths(only: Option<&[String]>) -> Vec<Path> {
     let mut all = Vec::new();
     if cfg!(target_os = "linux") {
         all.push(Path::Floor);
+    }
+    if cfg!(target_os = "linux") && PortBackend::Uring.check().is_ok() {
+        all.push(Path::FloorUring);
     }
     all.extend(Backend::available().into_iter().map(Path::Reactor));
     all.extend(PortBackend::available().into_iter().map(Path::Port));

@@ -73,6 +73,8 @@ pub(crate) struct Row {
     /// The main figure against the floor's in the same workload and setting: above 1 is better
     /// than the floor (for costs too: floor cost / this cost).
     pub(crate) vs_floor: Option<f64>,
+    /// For `port/uring`: the main figure against the raw io_uring floor's, likewise.
+    pub(crate) vs_uring_floor: Option<f64>,
     pub(crate) error: Option<String>,
 }
 
@@ -113,22 +115,27 @@ pub(crate) fn summarize(cells: &[Cell], samples: &[Vec<Result<Sample, String>>])
                 path: cell.path,
                 stats,
                 vs_floor: None,
+                vs_uring_floor: None,
                 error,
             }
         })
         .collect();
-    let floors: Vec<(&'static str, String, f64)> = rows
-        .iter()
-        .filter(|r| r.path == Path::Floor)
-        .filter_map(|r| r.stats.first().map(|s| (r.workload, r.setting.clone(), s.median)))
-        .collect();
+    let floors_of = |floor: Path| -> Vec<(&'static str, String, f64)> {
+        rows.iter()
+            .filter(|r| r.path == floor)
+            .filter_map(|r| r.stats.first().map(|s| (r.workload, r.setting.clone(), s.median)))
+            .collect()
+    };
+    let (floors, uring_floors) = (floors_of(Path::Floor), floors_of(Path::FloorUring));
+    let ratio = |floors: &[(&'static str, String, f64)], row: &Row| -> Option<f64> {
+        let main = row.stats.first()?;
+        let &(_, _, f) = floors.iter().find(|(w, s, _)| *w == row.workload && *s == row.setting)?;
+        (f > 0.0 && main.median > 0.0).then(|| if main.higher_is_better { main.median / f } else { f / main.median })
+    };
     for row in &mut rows {
-        let Some(main) = row.stats.first() else { continue };
-        let floor = floors.iter().find(|(w, s, _)| *w == row.workload && *s == row.setting);
-        if let Some(&(_, _, f)) = floor {
-            if f > 0.0 && main.median > 0.0 {
-                row.vs_floor = Some(if main.higher_is_better { main.median / f } else { f / main.median });
-            }
+        row.vs_floor = ratio(&floors, row);
+        if row.path == Path::Port(overlap::PortBackend::Uring) {
+            row.vs_uring_floor = ratio(&uring_floors, row);
         }
     }
     rows
@@ -166,7 +173,10 @@ pub(crate) fn print_table(out: &mut impl Write, rows: &[Row], rounds: usize, sec
         let figure = format!("{} {}", human(main.median), main.name);
         let spread = format!("±{:.0}%", main.spread * 100.0);
         let ratio = r.vs_floor.map_or("-".to_string(), |x| format!("{x:.2}×"));
-        let more: Vec<String> = r.stats[1..].iter().map(|s| format!("{} {}", human(s.median), s.name)).collect();
+        let mut more: Vec<String> = r.stats[1..].iter().map(|s| format!("{} {}", human(s.median), s.name)).collect();
+        if let Some(x) = r.vs_uring_floor {
+            more.push(format!("{x:.2}× raw-uring"));
+        }
         let line = format!(
             "{:<8} {:<22} {:<15} {:>24} {:>9} {:>9}  {}",
             r.workload,
@@ -223,12 +233,13 @@ pub(crate) fn json(machine: &str, rows: &[Row], rounds: usize, secs: Duration) -
             })
             .collect();
         s.push_str(&format!(
-            "{{\"workload\":{},\"setting\":{},\"path\":{},\"figures\":[{}],\"vs_floor\":{},\"error\":{}}}",
+            "{{\"workload\":{},\"setting\":{},\"path\":{},\"figures\":[{}],\"vs_floor\":{},\"vs_raw_uring\":{},\"error\":{}}}",
             quote(r.workload),
             quote(&r.setting),
             quote(&r.path.to_string()),
             stats.join(","),
             r.vs_floor.map_or("null".into(), |x| x.to_string()),
+            r.vs_uring_floor.map_or("null".into(), |x| x.to_string()),
             r.error.as_deref().map_or("null".into(), quote),
         ));
     }

@@ -15,6 +15,7 @@ use super::{sys, Cell, Path};
 pub(crate) fn cells(paths: &[Path]) -> Vec<Cell> {
     paths
         .iter()
+        .filter(|&&p| p != Path::FloorUring) // an echo server only
         .map(|&path| Cell { workload: "wakeup", setting: "2 threads".into(), path, run, conns: 0, size: 0 })
         .collect()
 }
@@ -86,6 +87,7 @@ fn pair(path: Path) -> io::Result<(Box<dyn Side>, Box<dyn Side>)> {
         }
         #[cfg(not(target_os = "linux"))]
         Path::Floor => Err(io::ErrorKind::Unsupported.into()),
+        Path::FloorUring => Err(io::ErrorKind::Unsupported.into()),
         Path::Reactor(backend) => {
             struct R {
                 reactor: Reactor,

@@ -67,6 +67,11 @@ impl EventFd {
         unsafe { libc::write(self.0.as_raw_fd(), (&one as *const u64).cast(), 8) };
     }
 
+    /// The descriptor, for a reader outside this file.
+    pub(crate) fn raw(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+
     fn clear(&self) {
         let mut n = 0u64;
         // SAFETY: reads 8 bytes into a live local.

@@ -1,0 +1,273 @@
+//! The io_uring floor: the shared bench's `echo_uring.c` written directly on io_uring (the
+//! `io-uring` crate's bindings), nothing of overlap in between. One thread, one ring with
+//! `SINGLE_ISSUER | DEFER_TASKRUN` where the kernel has them, a multishot accept, and per
+//! connection one receive, then one send, then the next receive; one `io_uring_enter` per
+//! loop. `port/uring` is reported against this as well as against raw epoll.
+#![allow(unsafe_code)]
+
+use std::io::{self, ErrorKind};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+
+use super::raw_epoll::EventFd;
+
+/// Receive buffer per connection.
+const BUF: usize = 16 * 1024;
+/// The low bits of the user data: what the op is; the rest is the connection's slot.
+const ACCEPT: u64 = 0;
+const RECV: u64 = 1;
+const SEND: u64 = 2;
+const STOP: u64 = 3;
+const CANCEL: u64 = 4;
+const KIND: u64 = 7;
+
+/// One connection; boxed, so the buffer the kernel writes stays put while the table grows.
+struct Conn {
+    stream: TcpStream,
+    buf: Box<[u8]>,
+    len: usize,
+    off: usize,
+    /// The user data of its op in flight (each connection has exactly one).
+    op: u64,
+}
+
+/// The server's state, owned by its thread.
+struct Server {
+    ring: IoUring,
+    listener: TcpListener,
+    stop: Arc<EventFd>,
+    /// Where the stop read lands.
+    stop_buf: Box<u64>,
+    conns: Vec<Option<Box<Conn>>>,
+    free: Vec<usize>,
+    /// Ops the kernel holds (the multishot accept counts once).
+    inflight: usize,
+    accepting: bool,
+}
+
+fn ring() -> io::Result<IoUring> {
+    let mut plain = IoUring::builder();
+    plain.setup_cqsize(8192);
+    let mut fast = plain.clone();
+    fast.setup_single_issuer().setup_defer_taskrun();
+    match fast.build(2048) {
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => plain.build(2048),
+        res => res,
+    }
+}
+
+/// A single-threaded io_uring echo server on 127.0.0.1; returns its address, a stop signal and
+/// its thread. `Unsupported` where the kernel refuses io_uring or lacks multishot accept.
+pub(crate) fn echo_server() -> io::Result<(SocketAddr, Arc<EventFd>, JoinHandle<io::Result<()>>)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let stop = Arc::new(EventFd::new()?);
+    let stop2 = stop.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        // The ring is made on the thread that uses it: a single-issuer ring belongs to it.
+        let server = match ring() {
+            Ok(ring) => Server {
+                ring,
+                listener,
+                stop: stop2,
+                stop_buf: Box::new(0),
+                conns: Vec::new(),
+                free: Vec::new(),
+                inflight: 0,
+                accepting: false,
+            },
+            Err(e) => {
+                let _ = ready_tx.send(Err(io::Error::new(ErrorKind::Unsupported, format!("io_uring: {e}"))));
+                return Ok(());
+            }
+        };
+        let _ = ready_tx.send(Ok(()));
+        server.run()
+    });
+    ready_rx.recv().map_err(|_| io::Error::other("the io_uring floor panicked while starting"))??;
+    Ok((addr, stop, thread))
+}
+
+impl Server {
+    /// Queues `entry`, submitting what is queued to make room if the queue is full.
+    fn push(&mut self, entry: squeue::Entry) -> io::Result<()> {
+        loop {
+            // SAFETY: every entry points only into memory that outlives its CQE: a `Conn` box
+            // (its buffer), which is dropped only after its op's CQE, or `stop_buf`; and
+            // `drain` waits for every op's CQE before the server (and its boxes) goes.
+            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+                return Ok(());
+            }
+            self.ring.submit()?;
+        }
+    }
+
+    fn arm_accept(&mut self) -> io::Result<()> {
+        let entry = opcode::AcceptMulti::new(types::Fd(self.listener.as_raw_fd())).build().user_data(ACCEPT);
+        self.push(entry)?;
+        self.inflight += 1;
+        self.accepting = true;
+        Ok(())
+    }
+
+    fn recv(&mut self, slot: usize) -> io::Result<()> {
+        let Some(c) = self.conns[slot].as_mut() else { return Ok(()) };
+        c.op = (slot as u64) << 3 | RECV;
+        let entry =
+            opcode::Recv::new(types::Fd(c.stream.as_raw_fd()), c.buf.as_mut_ptr(), BUF as u32).build().user_data(c.op);
+        self.push(entry)?;
+        self.inflight += 1;
+        Ok(())
+    }
+
+    fn send(&mut self, slot: usize) -> io::Result<()> {
+        let Some(c) = self.conns[slot].as_mut() else { return Ok(()) };
+        c.op = (slot as u64) << 3 | SEND;
+        let rest = &c.buf[c.off..c.len];
+        let entry = opcode::Send::new(types::Fd(c.stream.as_raw_fd()), rest.as_ptr(), rest.len() as u32)
+            .flags(libc::MSG_NOSIGNAL)
+            .build()
+            .user_data(c.op);
+        self.push(entry)?;
+        self.inflight += 1;
+        Ok(())
+    }
+
+    fn close(&mut self, slot: usize) {
+        self.conns[slot] = None;
+        self.free.push(slot);
+    }
+
+    fn adopt(&mut self, fd: RawFd) -> io::Result<()> {
+        // SAFETY: a successful accept CQE carries a new descriptor that nothing else owns.
+        let stream = unsafe { TcpStream::from_raw_fd(fd) };
+        stream.set_nodelay(true)?;
+        let conn = Box::new(Conn { stream, buf: vec![0; BUF].into_boxed_slice(), len: 0, off: 0, op: 0 });
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.conns[slot] = Some(conn);
+                slot
+            }
+            None => {
+                self.conns.push(Some(conn));
+                self.conns.len() - 1
+            }
+        };
+        self.recv(slot)
+    }
+
+    /// Waits for at least one CQE, then takes them all as (user data, result, flags).
+    fn reap(&mut self, out: &mut Vec<(u64, i32, u32)>) -> io::Result<()> {
+        match self.ring.submit_and_wait(1) {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR | libc::EAGAIN | libc::EBUSY)) => {}
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+        out.clear();
+        out.extend(self.ring.completion().map(|e| (e.user_data(), e.result(), e.flags())));
+        Ok(())
+    }
+
+    fn run(mut self) -> io::Result<()> {
+        let entry = opcode::Read::new(types::Fd(self.stop.raw()), (&mut *self.stop_buf as *mut u64).cast(), 8)
+            .build()
+            .user_data(STOP);
+        self.push(entry)?;
+        self.inflight += 1;
+        self.arm_accept()?;
+        let mut cqes = Vec::with_capacity(1024);
+        let res = self.serve(&mut cqes);
+        self.drain(&mut cqes)?;
+        res
+    }
+
+    fn serve(&mut self, cqes: &mut Vec<(u64, i32, u32)>) -> io::Result<()> {
+        let mut stopping = false;
+        while !stopping {
+            self.reap(cqes)?;
+            for &(user_data, res, flags) in cqes.iter() {
+                let slot = (user_data >> 3) as usize;
+                match user_data & KIND {
+                    ACCEPT => {
+                        if !cqueue::more(flags) {
+                            self.inflight -= 1;
+                            self.arm_accept()?;
+                        }
+                        if res >= 0 {
+                            self.adopt(res)?;
+                        }
+                    }
+                    RECV => {
+                        self.inflight -= 1;
+                        match res {
+                            n if n > 0 => {
+                                if let Some(c) = self.conns[slot].as_mut() {
+                                    (c.len, c.off) = (n as usize, 0);
+                                }
+                                self.send(slot)?;
+                            }
+                            _ => self.close(slot), // end of stream or error
+                        }
+                    }
+                    SEND => {
+                        self.inflight -= 1;
+                        let Some(c) = self.conns[slot].as_mut() else { continue };
+                        if res < 0 {
+                            self.close(slot);
+                            continue;
+                        }
+                        c.off += res as usize;
+                        if c.off < c.len {
+                            self.send(slot)?;
+                        } else {
+                            self.recv(slot)?;
+                        }
+                    }
+                    STOP => {
+                        // The rest of the batch still counts (`drain` waits for what is left).
+                        self.inflight -= 1;
+                        stopping = true;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels every op in flight and waits for all their CQEs, so no buffer goes while the
+    /// kernel may still write into it.
+    fn drain(&mut self, cqes: &mut Vec<(u64, i32, u32)>) -> io::Result<()> {
+        let mut targets: Vec<u64> = self.conns.iter().flatten().map(|c| c.op).collect();
+        if self.accepting {
+            targets.push(ACCEPT);
+        }
+        for target in targets {
+            self.push(opcode::AsyncCancel::new(target).build().user_data(CANCEL))?;
+        }
+        while self.inflight > 0 {
+            self.reap(cqes)?;
+            for &(user_data, res, flags) in cqes.iter() {
+                match user_data & KIND {
+                    ACCEPT => {
+                        if res >= 0 {
+                            // SAFETY: a new descriptor nothing else owns: closed at once.
+                            drop(unsafe { TcpStream::from_raw_fd(res) });
+                        }
+                        if !cqueue::more(flags) {
+                            self.inflight -= 1;
+                        }
+                    }
+                    CANCEL => {}
+                    _ => self.inflight -= 1,
+                }
+            }
+        }
+        Ok(())
+    }
+}
