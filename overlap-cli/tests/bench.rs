@@ -26,7 +26,10 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
     if cfg!(target_os = "linux") {
         paths.push("raw-epoll".into());
     }
-    for p in &paths {
+    // The raw io_uring floor is an echo server only: echo and accept rows, no wake-ups.
+    let uring_floor = cfg!(target_os = "linux") && overlap::PortBackend::Uring.check().is_ok();
+    let echo_paths: Vec<String> = paths.iter().cloned().chain(uring_floor.then(|| "raw-uring".to_string())).collect();
+    for p in &echo_paths {
         for setting in ["2 conns × 16 B", "4 conns × 16 B"] {
             let line = stdout
                 .lines()
@@ -34,9 +37,14 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
                 .unwrap_or_else(|| panic!("no echo row for {p} at {setting}: {stdout}"));
             assert!(!line.contains(" 0.0 msgs/s"), "the echo moved messages: {line}");
         }
-        for w in ["wakeup", "accept"] {
+        let workloads: &[&str] = if p == "raw-uring" { &["accept"] } else { &["wakeup", "accept"] };
+        for w in workloads {
             assert!(stdout.lines().any(|l| l.starts_with(w) && l.contains(p.as_str())), "no {w} row for {p}: {stdout}");
         }
+    }
+    if uring_floor {
+        let row = stdout.lines().find(|l| l.starts_with("echo") && l.contains("port/uring")).expect("a port/uring row");
+        assert!(row.contains("× raw-uring"), "port/uring is also measured against raw io_uring: {row}");
     }
     if cfg!(unix) {
         for p in &paths {
@@ -51,12 +59,12 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
     }
     let json = std::fs::read_to_string(&json).expect("the JSON file");
     assert!(json.starts_with("{\"machine\":") && json.trim_end().ends_with("]}"), "{json}");
-    assert_eq!(json.matches("\"workload\":\"echo\"").count(), 2 * paths.len(), "{json}");
+    assert_eq!(json.matches("\"workload\":\"echo\"").count(), 2 * echo_paths.len(), "{json}");
     let svg = std::fs::read_to_string(&svg).expect("the SVG file");
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
     assert_eq!(
-        svg.matches("<rect x=").count() - paths.len(),
-        2 * paths.len(),
+        svg.matches("<rect x=").count() - echo_paths.len(),
+        2 * echo_paths.len(),
         "a bar per echo row, a legend box per path"
     );
 }
