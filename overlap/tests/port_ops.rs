@@ -439,6 +439,20 @@ fn short_reads_then_more_data_and_eof(b: PortBackend) {
     }
 }
 
+/// Data and the end of the stream arriving together, while a receive waits: the short read
+/// takes the data, and the end of the stream still reaches the next receive.
+fn eof_right_behind_the_last_data(b: PortBackend) {
+    let port = port(b);
+    let (h, mut peer) = unix_pair(&port);
+    port.submit(Recv::new(&h, Vec::with_capacity(64)), 1).unwrap();
+    port_quiet(&port, "nothing sent yet");
+    peer.write_all(b"xyz").unwrap();
+    drop(peer);
+    assert_eq!(recv_result(next(&port, "the last data")).1, b"xyz");
+    port.submit(Recv::new(&h, Vec::with_capacity(64)), 2).unwrap();
+    assert_eq!(recv_result(next(&port, "the end of stream behind it")).0.unwrap(), 0);
+}
+
 /// A datagram shorter than the buffer says nothing about the next one: it is still queued.
 fn datagrams_queued_behind_a_short_one(b: PortBackend) {
     let port = port(b);
@@ -585,6 +599,7 @@ fn main() {
         zero_timeout_waits_find_completions,
         short_reads_then_more_data_and_eof,
         datagrams_queued_behind_a_short_one,
+        eof_right_behind_the_last_data,
         foreign_handle_is_refused_with_the_op,
         bad_wait_and_backend_inputs,
     ];

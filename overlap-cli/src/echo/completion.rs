@@ -78,6 +78,7 @@ fn start_single(
     let wake_rx = UdpSocket::bind("127.0.0.1:0")?;
     let wake_tx = UdpSocket::bind("127.0.0.1:0")?;
     wake_tx.connect(wake_rx.local_addr()?)?;
+    wake_rx.connect(wake_tx.local_addr()?)?; // only our own datagram stops it
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let server = std::thread::spawn(move || {
         let setup = || -> io::Result<_> {

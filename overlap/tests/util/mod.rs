@@ -1,8 +1,8 @@
 //! Shared helpers for the conformance suites: run every case on every available backend, and
 //! the waits and socket plumbing the cases share.
-#![allow(dead_code)] // each suite uses a different subset
-// Clippy 1.96 (the Windows job's) asks for a `const` initializer that `SINGLE` already has.
-#![allow(clippy::missing_const_for_thread_local)]
+// Each suite uses a different subset; and clippy 1.96 (the Windows job's) asks for a `const`
+// initializer that `SINGLE` already has.
+#![allow(dead_code, clippy::missing_const_for_thread_local)]
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};

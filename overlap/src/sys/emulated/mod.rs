@@ -19,7 +19,9 @@
 //! attempt that would block removes its direction; so does a read of a stream socket or pipe
 //! that returned fewer bytes than asked (it took everything queued); an event adds what it
 //! reports. An op whose direction is not known ready parks without trying (the system call
-//! would only say "would block"). This is safe because whatever arrives after the attempt that
+//! would only say "would block"). Once an event has reported the read side closed (or an
+//! error), short reads no longer count: the end of the stream can sit behind the data, with no
+//! edge to come for it. This is safe because whatever arrives after the attempt that
 //! removed the direction raises a new event: an edge (new data, new room, a peer's close), or
 //! the level the oneshot arming finds.
 //!
@@ -64,6 +66,10 @@ struct Parked {
     ready: Interest,
     /// A short read leaves nothing to read (stream sockets, pipes).
     drains: bool,
+    /// An event reported the read side closed or an error: the end of the stream may be queued
+    /// behind the data a short read took, and no edge will announce it, so short reads no
+    /// longer clear readable (permanent: a stream does not reopen).
+    closed: bool,
 }
 
 impl Default for Parked {
@@ -122,7 +128,15 @@ fn try_op(p: &mut Pending, read: bool, ready: &mut Interest, drains: bool) -> io
 impl Parked {
     fn new(drains: bool) -> Parked {
         let ready = Interest::READABLE | Interest::WRITABLE | Interest::PRIORITY;
-        Parked { read: VecDeque::new(), write: VecDeque::new(), registered: false, armed: None, ready, drains }
+        Parked {
+            read: VecDeque::new(),
+            write: VecDeque::new(),
+            registered: false,
+            armed: None,
+            ready,
+            drains,
+            closed: false,
+        }
     }
 
     fn wanted(&mut self) -> Option<Interest> {
@@ -240,7 +254,7 @@ impl Driver {
     fn run_queue(parked: &mut Parked, read: bool, places: &mut IntMap<OpId, Place>, done: &mut Vec<crate::Completion>) {
         let q = if read { &mut parked.read } else { &mut parked.write };
         while let Some(front) = q.front_mut() {
-            match try_op(front, read, &mut parked.ready, parked.drains) {
+            match try_op(front, read, &mut parked.ready, parked.drains && !parked.closed) {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 res => {
                     let p = q.pop_front().expect("front exists");
@@ -293,7 +307,7 @@ impl super::Driver for Driver {
                 let behind = if read { !parked.read.is_empty() } else { !parked.write.is_empty() };
                 let res = match behind {
                     true => Err(ErrorKind::WouldBlock.into()),
-                    false => try_op(&mut p, read, &mut parked.ready, parked.drains),
+                    false => try_op(&mut p, read, &mut parked.ready, parked.drains && !parked.closed),
                 };
                 match res {
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {
@@ -348,6 +362,7 @@ impl super::Driver for Driver {
                     parked.armed = None; // oneshot: the event disarmed it
                 }
                 parked.ready |= ready_from(ev);
+                parked.closed |= ev.is_read_closed() || ev.is_error();
                 Self::run_queue(parked, true, &mut st.places, &mut done);
                 Self::run_queue(parked, false, &mut st.places, &mut done);
                 self.arm_or_fail(fd, parked, &mut st.places, &mut done);
