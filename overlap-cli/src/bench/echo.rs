@@ -34,31 +34,31 @@ pub(crate) struct Server {
 pub(crate) fn start(path: Path) -> io::Result<Server> {
     match path {
         #[cfg(target_os = "linux")]
-        Path::Floor => {
-            let (addr, stop, thread) = sys::raw_epoll::echo_server()?;
-            let stop = Box::new(move || {
-                stop.signal();
-                thread.join().map_err(|_| io::Error::other("the floor server panicked"))?
-            });
-            Ok(Server { addr, stop })
-        }
-        #[cfg(not(target_os = "linux"))]
-        Path::Floor => Err(io::ErrorKind::Unsupported.into()),
+        Path::Floor => floor_server(sys::raw_epoll::echo_server()?),
         #[cfg(target_os = "linux")]
-        Path::FloorUring => {
-            let (addr, stop, thread) = sys::raw_uring::echo_server()?;
-            let stop = Box::new(move || {
-                stop.signal();
-                thread.join().map_err(|_| io::Error::other("the io_uring floor panicked"))?
-            });
-            Ok(Server { addr, stop })
-        }
+        Path::FloorUring => floor_server(sys::raw_uring::echo_server()?),
         #[cfg(not(target_os = "linux"))]
-        Path::FloorUring => Err(io::ErrorKind::Unsupported.into()),
+        Path::Floor | Path::FloorUring => Err(io::ErrorKind::Unsupported.into()),
         Path::Reactor(b) => overlap_server(Model::Readiness, b.name()),
         Path::Port(b) => overlap_server(Model::Completion, b.name()),
         Path::Peer(name) => super::peers::echo_server(name),
     }
+}
+
+/// A raw floor server (its address, the eventfd that stops it, its thread) as a `Server`.
+#[cfg(target_os = "linux")]
+fn floor_server(
+    (addr, stop, thread): (
+        SocketAddr,
+        std::sync::Arc<sys::raw_epoll::EventFd>,
+        std::thread::JoinHandle<io::Result<()>>,
+    ),
+) -> io::Result<Server> {
+    let stop = Box::new(move || {
+        stop.signal();
+        thread.join().map_err(|_| io::Error::other("a floor server panicked"))?
+    });
+    Ok(Server { addr, stop })
 }
 
 fn overlap_server(model: Model, backend: &str) -> io::Result<Server> {

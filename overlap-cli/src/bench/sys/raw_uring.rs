@@ -46,7 +46,6 @@ struct Server {
     free: Vec<usize>,
     /// Ops the kernel holds (the multishot accept counts once).
     inflight: usize,
-    accepting: bool,
 }
 
 fn ring() -> io::Result<IoUring> {
@@ -79,7 +78,6 @@ pub(crate) fn echo_server() -> io::Result<(SocketAddr, Arc<EventFd>, JoinHandle<
                 conns: Vec::new(),
                 free: Vec::new(),
                 inflight: 0,
-                accepting: false,
             },
             Err(e) => {
                 let _ = ready_tx.send(Err(io::Error::new(ErrorKind::Unsupported, format!("io_uring: {e}"))));
@@ -111,7 +109,6 @@ impl Server {
         let entry = opcode::AcceptMulti::new(types::Fd(self.listener.as_raw_fd())).build().user_data(ACCEPT);
         self.push(entry)?;
         self.inflight += 1;
-        self.accepting = true;
         Ok(())
     }
 
@@ -243,10 +240,9 @@ impl Server {
     /// Cancels every op in flight and waits for all their CQEs, so no buffer goes while the
     /// kernel may still write into it.
     fn drain(&mut self, cqes: &mut Vec<(u64, i32, u32)>) -> io::Result<()> {
+        // The multishot accept is always armed while serving (`serve` re-arms it at once).
         let mut targets: Vec<u64> = self.conns.iter().flatten().map(|c| c.op).collect();
-        if self.accepting {
-            targets.push(ACCEPT);
-        }
+        targets.push(ACCEPT);
         for target in targets {
             self.push(opcode::AsyncCancel::new(target).build().user_data(CANCEL))?;
         }

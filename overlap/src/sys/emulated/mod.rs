@@ -64,12 +64,10 @@ struct Parked {
     armed: Option<Interest>,
     /// The directions it may be ready for (see "What is known ready" in the module docs).
     ready: Interest,
-    /// A short read leaves nothing to read (stream sockets, pipes).
+    /// A short read leaves nothing to read (stream sockets, pipes). Turned off for good once
+    /// an event reports the read side closed or an error: the end of the stream may then sit
+    /// behind the data a short read took, and no edge would announce it.
     drains: bool,
-    /// An event reported the read side closed or an error: the end of the stream may be queued
-    /// behind the data a short read took, and no edge will announce it, so short reads no
-    /// longer clear readable (permanent: a stream does not reopen).
-    closed: bool,
 }
 
 impl Default for Parked {
@@ -128,15 +126,7 @@ fn try_op(p: &mut Pending, read: bool, ready: &mut Interest, drains: bool) -> io
 impl Parked {
     fn new(drains: bool) -> Parked {
         let ready = Interest::READABLE | Interest::WRITABLE | Interest::PRIORITY;
-        Parked {
-            read: VecDeque::new(),
-            write: VecDeque::new(),
-            registered: false,
-            armed: None,
-            ready,
-            drains,
-            closed: false,
-        }
+        Parked { read: VecDeque::new(), write: VecDeque::new(), registered: false, armed: None, ready, drains }
     }
 
     fn wanted(&mut self) -> Option<Interest> {
@@ -254,7 +244,7 @@ impl Driver {
     fn run_queue(parked: &mut Parked, read: bool, places: &mut IntMap<OpId, Place>, done: &mut Vec<crate::Completion>) {
         let q = if read { &mut parked.read } else { &mut parked.write };
         while let Some(front) = q.front_mut() {
-            match try_op(front, read, &mut parked.ready, parked.drains && !parked.closed) {
+            match try_op(front, read, &mut parked.ready, parked.drains) {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 res => {
                     let p = q.pop_front().expect("front exists");
@@ -307,7 +297,7 @@ impl super::Driver for Driver {
                 let behind = if read { !parked.read.is_empty() } else { !parked.write.is_empty() };
                 let res = match behind {
                     true => Err(ErrorKind::WouldBlock.into()),
-                    false => try_op(&mut p, read, &mut parked.ready, parked.drains && !parked.closed),
+                    false => try_op(&mut p, read, &mut parked.ready, parked.drains),
                 };
                 match res {
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {
@@ -362,7 +352,9 @@ impl super::Driver for Driver {
                     parked.armed = None; // oneshot: the event disarmed it
                 }
                 parked.ready |= ready_from(ev);
-                parked.closed |= ev.is_read_closed() || ev.is_error();
+                if ev.is_read_closed() || ev.is_error() {
+                    parked.drains = false;
+                }
                 Self::run_queue(parked, true, &mut st.places, &mut done);
                 Self::run_queue(parked, false, &mut st.places, &mut done);
                 self.arm_or_fail(fd, parked, &mut st.places, &mut done);
