@@ -1,8 +1,9 @@
 //! The io_uring floor: the shared bench's `echo_uring.c` written directly on io_uring (the
 //! `io-uring` crate's bindings), nothing of overlap in between. One thread, one ring with
-//! `SINGLE_ISSUER | DEFER_TASKRUN` where the kernel has them, a multishot accept, and per
-//! connection one receive, then one send, then the next receive; one `io_uring_enter` per
-//! loop. `port/uring` is reported against this as well as against raw epoll.
+//! `SINGLE_ISSUER | DEFER_TASKRUN` where the kernel has them, a multishot accept (one accept
+//! per SQE before Linux 5.19), and per connection one receive, then one send, then the next
+//! receive; one `io_uring_enter` per loop. `port/uring` is reported against this as well as
+//! against raw epoll.
 #![allow(unsafe_code)]
 
 use std::io::{self, ErrorKind};
@@ -46,6 +47,8 @@ struct Server {
     free: Vec<usize>,
     /// Ops the kernel holds (the multishot accept counts once).
     inflight: usize,
+    /// Multishot accept (Linux 5.19); off after the kernel refuses it.
+    multishot: bool,
 }
 
 fn ring() -> io::Result<IoUring> {
@@ -60,8 +63,13 @@ fn ring() -> io::Result<IoUring> {
 }
 
 /// A single-threaded io_uring echo server on 127.0.0.1; returns its address, a stop signal and
-/// its thread. `Unsupported` where the kernel refuses io_uring or lacks multishot accept.
+/// its thread. `Unsupported` where the kernel refuses io_uring.
 pub(crate) fn echo_server() -> io::Result<(SocketAddr, Arc<EventFd>, JoinHandle<io::Result<()>>)> {
+    start(true)
+}
+
+/// [`echo_server`], with multishot accept or one accept per SQE from the start.
+fn start(multishot: bool) -> io::Result<(SocketAddr, Arc<EventFd>, JoinHandle<io::Result<()>>)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let stop = Arc::new(EventFd::new()?);
@@ -78,6 +86,7 @@ pub(crate) fn echo_server() -> io::Result<(SocketAddr, Arc<EventFd>, JoinHandle<
                 conns: Vec::new(),
                 free: Vec::new(),
                 inflight: 0,
+                multishot,
             },
             Err(e) => {
                 let _ = ready_tx.send(Err(io::Error::new(ErrorKind::Unsupported, format!("io_uring: {e}"))));
@@ -106,7 +115,13 @@ impl Server {
     }
 
     fn arm_accept(&mut self) -> io::Result<()> {
-        let entry = opcode::AcceptMulti::new(types::Fd(self.listener.as_raw_fd())).build().user_data(ACCEPT);
+        let fd = types::Fd(self.listener.as_raw_fd());
+        let entry = if self.multishot {
+            opcode::AcceptMulti::new(fd).build()
+        } else {
+            opcode::Accept::new(fd, std::ptr::null_mut(), std::ptr::null_mut()).build()
+        };
+        let entry = entry.user_data(ACCEPT);
         self.push(entry)?;
         self.inflight += 1;
         Ok(())
@@ -179,60 +194,100 @@ impl Server {
         self.arm_accept()?;
         let mut cqes = Vec::with_capacity(1024);
         let res = self.serve(&mut cqes);
-        self.drain(&mut cqes)?;
+        if let Err(e) = self.drain(&mut cqes) {
+            // Ops may still be in flight: leak what the kernel may write rather than free it.
+            std::mem::forget(std::mem::take(&mut self.conns));
+            std::mem::forget(std::mem::replace(&mut self.stop_buf, Box::new(0)));
+            return Err(e);
+        }
         res
     }
 
+    /// Serves until the stop signal or the first error. A batch is always accounted whole (every
+    /// CQE taken off the ring settles its op), so `drain` never waits for a CQE already taken.
     fn serve(&mut self, cqes: &mut Vec<(u64, i32, u32)>) -> io::Result<()> {
         let mut stopping = false;
+        let mut failed = None;
         while !stopping {
             self.reap(cqes)?;
             for &(user_data, res, flags) in cqes.iter() {
-                let slot = (user_data >> 3) as usize;
-                match user_data & KIND {
-                    ACCEPT => {
-                        if !cqueue::more(flags) {
-                            self.inflight -= 1;
-                            self.arm_accept()?;
-                        }
-                        if res >= 0 {
-                            self.adopt(res)?;
-                        }
-                    }
-                    RECV => {
-                        self.inflight -= 1;
-                        match res {
-                            n if n > 0 => {
-                                if let Some(c) = self.conns[slot].as_mut() {
-                                    (c.len, c.off) = (n as usize, 0);
-                                }
-                                self.send(slot)?;
-                            }
-                            _ => self.close(slot), // end of stream or error
-                        }
-                    }
-                    SEND => {
-                        self.inflight -= 1;
-                        let Some(c) = self.conns[slot].as_mut() else { continue };
-                        if res < 0 {
-                            self.close(slot);
-                            continue;
-                        }
-                        c.off += res as usize;
-                        if c.off < c.len {
-                            self.send(slot)?;
-                        } else {
-                            self.recv(slot)?;
-                        }
-                    }
-                    STOP => {
-                        // The rest of the batch still counts (`drain` waits for what is left).
-                        self.inflight -= 1;
-                        stopping = true;
-                    }
-                    _ => {}
+                if failed.is_some() {
+                    self.discard(user_data, res, flags);
+                    continue;
+                }
+                self.settle(user_data, flags);
+                if user_data & KIND == STOP {
+                    stopping = true; // the rest of the batch still counts
+                } else if let Err(e) = self.complete(user_data, res, flags) {
+                    failed = Some(e);
+                    stopping = true;
                 }
             }
+        }
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// One op's CQE is in: it no longer counts as held by the kernel (a multishot accept
+    /// that goes on still does).
+    fn settle(&mut self, user_data: u64, flags: u32) {
+        match user_data & KIND {
+            ACCEPT if cqueue::more(flags) => {}
+            CANCEL => {}
+            _ => self.inflight -= 1,
+        }
+    }
+
+    /// Settles a CQE without acting on it; a connection it accepted is closed at once.
+    fn discard(&mut self, user_data: u64, res: i32, flags: u32) {
+        self.settle(user_data, flags);
+        if user_data & KIND == ACCEPT && res >= 0 {
+            // SAFETY: a new descriptor nothing else owns: closed at once.
+            drop(unsafe { TcpStream::from_raw_fd(res) });
+        }
+    }
+
+    /// Acts on a settled CQE: adopts a connection, sends what was received, receives again.
+    fn complete(&mut self, user_data: u64, res: i32, flags: u32) -> io::Result<()> {
+        let slot = (user_data >> 3) as usize;
+        match user_data & KIND {
+            ACCEPT => {
+                if res >= 0 {
+                    self.adopt(res)?;
+                }
+                if !cqueue::more(flags) {
+                    if res == -libc::EINVAL {
+                        if !self.multishot {
+                            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+                        }
+                        // Multishot accept came with Linux 5.19; before, one accept per SQE.
+                        self.multishot = false;
+                    }
+                    self.arm_accept()?;
+                }
+            }
+            RECV => match res {
+                n if n > 0 => {
+                    if let Some(c) = self.conns[slot].as_mut() {
+                        (c.len, c.off) = (n as usize, 0);
+                    }
+                    self.send(slot)?;
+                }
+                _ => self.close(slot), // end of stream or error
+            },
+            SEND => {
+                let Some(c) = self.conns[slot].as_mut() else { return Ok(()) };
+                if res < 0 {
+                    self.close(slot);
+                    return Ok(());
+                }
+                c.off += res as usize;
+                if c.off < c.len {
+                    self.send(slot)?;
+                } else {
+                    self.recv(slot)?;
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -240,7 +295,8 @@ impl Server {
     /// Cancels every op in flight and waits for all their CQEs, so no buffer goes while the
     /// kernel may still write into it.
     fn drain(&mut self, cqes: &mut Vec<(u64, i32, u32)>) -> io::Result<()> {
-        // The multishot accept is always armed while serving (`serve` re-arms it at once).
+        // Cancelling an op that is not in flight (ENOENT) is harmless; the accept is armed
+        // unless serving failed while re-arming it.
         let mut targets: Vec<u64> = self.conns.iter().flatten().map(|c| c.op).collect();
         targets.push(ACCEPT);
         for target in targets {
@@ -249,21 +305,42 @@ impl Server {
         while self.inflight > 0 {
             self.reap(cqes)?;
             for &(user_data, res, flags) in cqes.iter() {
-                match user_data & KIND {
-                    ACCEPT => {
-                        if res >= 0 {
-                            // SAFETY: a new descriptor nothing else owns: closed at once.
-                            drop(unsafe { TcpStream::from_raw_fd(res) });
-                        }
-                        if !cqueue::more(flags) {
-                            self.inflight -= 1;
-                        }
-                    }
-                    CANCEL => {}
-                    _ => self.inflight -= 1,
-                }
+                self.discard(user_data, res, flags);
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+
+    /// Both accept paths adopt every connection and echo on it; stopping drains and joins.
+    #[test]
+    fn echoes_with_multishot_and_single_accepts() {
+        for multishot in [true, false] {
+            let (addr, stop, thread) = match start(multishot) {
+                Err(e) if e.kind() == ErrorKind::Unsupported => {
+                    eprintln!("skipped: the kernel refuses io_uring ({e})");
+                    return;
+                }
+                res => res.unwrap(),
+            };
+            let mut clients: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(addr).unwrap()).collect();
+            for (i, c) in clients.iter_mut().enumerate() {
+                c.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+                let msg = [i as u8; 100];
+                c.write_all(&msg).unwrap();
+                let mut back = [0; 100];
+                c.read_exact(&mut back).unwrap();
+                assert_eq!(back, msg, "multishot {multishot}: connection {i} echoes");
+            }
+            drop(clients.pop()); // one ends before the server does
+            stop.signal();
+            thread.join().unwrap().unwrap();
+        }
     }
 }
