@@ -2,7 +2,7 @@
 //! raw-epoll floor written in the bench itself, round-robin over several rounds so that drift
 //! of the machine cancels; the median and spread of the rounds, as a table on stdout, with
 //! progress bars on stderr, and optionally JSON and an SVG chart. Built with `--features peers`,
-//! tokio and mio are columns too (`peers.rs`).
+//! tokio, mio and (on Linux) compio are columns too (`peers.rs`).
 //!
 //! | workload | what | figure |
 //! |---|---|---|
@@ -81,7 +81,7 @@ pub(crate) enum Path {
     Reactor(Backend),
     /// A `CompletionPort` on a completion backend.
     Port(PortBackend),
-    /// Another library, in process (`--features peers`): tokio or mio.
+    /// Another library, in process (`--features peers`): tokio, mio or compio.
     Peer(&'static str),
 }
 

@@ -16,6 +16,7 @@ pub(crate) fn cells(paths: &[Path]) -> Vec<Cell> {
     paths
         .iter()
         .filter(|&&p| p != Path::FloorUring) // an echo server only
+        .filter(|&&p| !matches!(p, Path::Peer(name) if !super::peers::has_wakeup(name)))
         .map(|&path| Cell { workload: "wakeup", setting: "2 threads".into(), path, run, conns: 0, size: 0 })
         .collect()
 }
