@@ -209,6 +209,29 @@ fn post_wakes_a_blocked_leader(b: PortBackend) {
     assert_eq!(got, Some(99));
 }
 
+/// A leader blocked with no timeout behind a far timer wakes for an earlier one submitted from
+/// another thread (the timer heap bounds the wait by the earliest deadline it saw), over several
+/// rounds so that some submissions land while the leader is in the kernel.
+fn earlier_timeout_wakes_a_blocked_leader(b: PortBackend) {
+    let port = port(b);
+    let far = port.submit(Timeout::new(Duration::from_secs(3600)), 1).unwrap();
+    for round in 0..20usize {
+        let started = Arc::new(AtomicBool::new(false));
+        let (p2, s2) = (port.clone(), started.clone());
+        let waiter = std::thread::spawn(move || {
+            s2.store(true, Ordering::SeqCst);
+            p2.wait(None).unwrap().map(|c| (c.user_data(), c.is_cancelled()))
+        });
+        until(b, "the waiter started", || started.load(Ordering::SeqCst));
+        port.submit(Timeout::new(Duration::from_millis(1)), 100 + round).unwrap();
+        let got = within_patience("a leader blocked behind a far timer", move || waiter.join().unwrap());
+        assert_eq!(got, Some((100 + round, false)), "[{b}] round {round}: the near timer fires first");
+    }
+    port.cancel(far).unwrap();
+    let c = next(&port, "the cancelled far timer");
+    assert!(c.is_cancelled() && c.user_data() == 1, "[{b}] {c:?}");
+}
+
 /// A thread defers an op while another thread leads, blocked in the kernel: the follower's own
 /// wait hands the op over, so it does not wait for the leader to wake.
 fn deferred_op_of_a_follower_starts(b: PortBackend) {
@@ -290,6 +313,7 @@ fn main() {
         wait_many_takes_a_batch,
         many_waiters_time_out_empty,
         post_wakes_a_blocked_leader,
+        earlier_timeout_wakes_a_blocked_leader,
         single_thread_port_refuses_other_threads,
     ];
     run_port_suite("port_threads", cases, vec![], false);

@@ -1,5 +1,6 @@
-//! Timeouts for the drivers without a timer op of their own (the emulation, IOCP): a heap of
-//! deadlines whose earliest bounds the leader's wait in the kernel.
+//! Timeouts for every completion driver: a heap of deadlines whose earliest bounds the leader's
+//! wait in the kernel. The emulation and IOCP have no timer op; io_uring has one, but a kernel
+//! timeout costs a timer interrupt to fire and a system call to cancel (see `uring`).
 
 use crate::int_map::IntMap;
 use std::cmp::Reverse;

@@ -10,7 +10,13 @@
 //! one socket in submission order, as IOCP does. So ops on a socket or pipe go through a
 //! *lane* per descriptor and direction — reads (accept, receives, readiness waits) and writes
 //! (connect, sends) — and only the oldest op of a lane is in the kernel; its CQE starts the
-//! next. Regular files, timeouts and no-ops have no lane.
+//! next. Regular files and no-ops have no lane.
+//!
+//! **Timeouts** are not the kernel's `IORING_OP_TIMEOUT`: they sit in the same user-space heap
+//! as the emulation's and IOCP's ([`Timers`]), whose earliest deadline bounds the leader's
+//! wait. A kernel timeout costs an SQE, a timer interrupt when it fires and an `ASYNC_CANCEL`
+//! (a system call) to cancel; measured here, 17 µs per zero-length timeout fired and 2 µs per
+//! cancel, against well under 1 µs for the heap (as tokio, monoio and compio keep theirs).
 //!
 //! Threads: any thread submits, cancels and posts. The submission queue is behind a lock; a
 //! submitter pushes its entry and enters the kernel right away (`io_uring_enter` from several
@@ -68,6 +74,7 @@ use io_uring::{opcode, squeue};
 
 pub(crate) use probe::probe;
 
+use super::timers::Timers;
 use super::RawSource;
 use crate::op::Desc;
 use crate::port::{Pending, Queue};
@@ -127,6 +134,11 @@ struct State {
     lanes: IntMap<Lane, VecDeque<Pending>>,
     /// The lane of each waiting op.
     waiting: IntMap<u64, Lane>,
+    /// Pending timeouts.
+    timers: Timers,
+    /// The leader may be in `io_uring_enter`, waiting no longer than the earliest deadline it
+    /// saw: a timeout that comes earlier must wake it.
+    leader_waiting: bool,
 }
 
 /// The io_uring completion driver.
@@ -273,6 +285,15 @@ impl super::Driver for Driver {
     }
 
     fn submit(&self, mut p: Pending, defer: bool) {
+        if let Desc::Timeout { after } = p.op.describe() {
+            let mut st = lock(&self.state);
+            let wake = st.timers.add(p, after) && st.leader_waiting;
+            drop(st);
+            if wake {
+                let _ = super::Driver::notify(self); // the leader may wait past the new deadline
+            }
+            return;
+        }
         let lane = lane(&mut p);
         let slot = match self.ring.reserve() {
             Ok(slot) => slot,
@@ -304,6 +325,11 @@ impl super::Driver for Driver {
     fn cancel(&self, id: OpId) -> io::Result<()> {
         let mut guard = lock(&self.state);
         let st = &mut *guard;
+        if let Some(p) = st.timers.cancel(id) {
+            drop(guard);
+            self.deliver(vec![p.cancelled()]);
+            return Ok(());
+        }
         if st.inflight.contains_key(&id.0) {
             drop(guard);
             // If the op completes meanwhile, the cancel's CQE says ENOENT and the op's says how
@@ -320,12 +346,26 @@ impl super::Driver for Driver {
     }
 
     fn poll(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.ring.wait(timeout)?;
-        let done = self.reap();
+        let bound = {
+            // Under the lock that `submit` adds timeouts under: a timeout added after this
+            // sees `leader_waiting` and wakes the wait; one added before bounds it.
+            let mut st = lock(&self.state);
+            st.leader_waiting = true;
+            st.timers.bound(timeout)
+        };
+        let waited = self.ring.wait(bound);
+        let mut fired = Vec::new();
+        {
+            let mut st = lock(&self.state);
+            st.leader_waiting = false;
+            st.timers.expire(|p| fired.push(p.complete(Ok(0))));
+        }
+        let mut done = self.reap();
+        done.append(&mut fired);
         if !done.is_empty() {
             self.deliver(done);
         }
-        Ok(())
+        waited
     }
 
     fn notify(&self) -> io::Result<()> {

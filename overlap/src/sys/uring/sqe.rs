@@ -2,14 +2,13 @@
 //! outcome.
 //!
 //! Most entries point only into the op (its buffer, its address). The rest — the iovec and
-//! `msghdr` of `SENDMSG`/`RECVMSG`, the `__kernel_timespec` of `TIMEOUT` — is boxed in a
-//! [`Side`] that the driver keeps beside the op until the completion is reaped.
+//! `msghdr` of `SENDMSG`/`RECVMSG` — is boxed in a [`Side`] that the driver keeps beside the op
+//! until the completion is reaped.
 #![allow(unsafe_code)]
 
 use std::io;
-use std::time::Duration;
 
-use io_uring::types::{Fd, Timespec};
+use io_uring::types::Fd;
 use io_uring::{opcode, squeue};
 use overlap_buf::IoBufMut;
 
@@ -22,8 +21,6 @@ use crate::sys::SockAddrBuf;
 pub(super) enum Side {
     None,
     Msg(Box<Msg>),
-    /// A `TIMEOUT`'s delay: only kept alive for the kernel, never read back.
-    Time(#[allow(dead_code)] Box<Timespec>),
 }
 
 /// A `msghdr` and the iovec array it points at.
@@ -75,18 +72,14 @@ fn len32(len: usize) -> u32 {
 /// A send to a closed peer fails with EPIPE instead of raising SIGPIPE.
 const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 
-/// A delay as the kernel's timespec (seconds past `i64::MAX` wait as long as that).
-fn timespec(after: Duration) -> Timespec {
-    Timespec::new().sec(after.as_secs().min(i64::MAX as u64)).nsec(after.subsec_nanos())
-}
-
 /// The entry for `op` (without its user data) and what it points at besides the op.
 ///
 /// Resets the addresses the kernel fills. The entry's pointers stay valid while the op stays
 /// boxed and untouched and the `Side` lives.
 pub(super) fn prepare(op: &mut dyn OpCode) -> (squeue::Entry, Side) {
     match op.describe() {
-        Desc::Nop => (opcode::Nop::new().build(), Side::None),
+        // Timeouts never get here: the driver keeps them in its heap.
+        Desc::Nop | Desc::Timeout { .. } => (opcode::Nop::new().build(), Side::None),
         Desc::Accept { fd, addr } => {
             addr.reset();
             let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
@@ -134,10 +127,6 @@ pub(super) fn prepare(op: &mut dyn OpCode) -> (squeue::Entry, Side) {
                 .build();
             (entry, Side::None)
         }
-        Desc::Timeout { after } => {
-            let ts = Box::new(timespec(after));
-            (opcode::Timeout::new(&*ts).build(), Side::Time(ts))
-        }
         Desc::PollReady { fd, interest } => {
             let events = ops::poll_events(interest) as u16 as u32;
             (opcode::PollAdd::new(Fd(fd), events).build(), Side::None)
@@ -163,12 +152,7 @@ pub(super) fn outcome(op: &mut dyn OpCode, side: &Side, res: i32) -> io::Result<
             other => other,
         };
     }
-    let raw = match (res, side) {
-        (0.., _) => Ok(res as usize),
-        // A timeout that expired (rather than being cancelled, `-ECANCELED`) did its job.
-        (_, Side::Time(_)) if res == -libc::ETIME => Ok(0),
-        _ => Err(io::Error::from_raw_os_error(-res)),
-    };
+    let raw = if res >= 0 { Ok(res as usize) } else { Err(io::Error::from_raw_os_error(-res)) };
     if let Side::Msg(msg) = side {
         if msg.recv {
             if let Desc::RecvFrom { addr, .. } = op.describe() {
