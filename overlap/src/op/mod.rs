@@ -11,7 +11,7 @@
 //! | [`RecvFrom`] | receive a datagram and its sender | `recvfrom` | `RECVMSG` | `WSARecvFrom` |
 //! | [`SendTo`] | send a datagram | `sendto` | `SENDMSG` | `WSASendTo` |
 //! | [`Read`] / [`Write`] | file or pipe I/O, at an offset or not | `pread`/`read` (a thread pool for regular files) | `READ`/`WRITE` | `ReadFile`/`WriteFile` |
-//! | [`Timeout`] | complete after a delay | a timer heap | `TIMEOUT` | a timer |
+//! | [`Timeout`] | complete after a delay | a timer heap | the same heap (bounds `io_uring_enter`) | the same heap (bounds `GetQueuedCompletionStatusEx`) |
 //! | [`PollReady`] | wait for readiness, as an op | `poll` | `POLL_ADD` | AFD poll |
 //!
 //! A [`Recv`] whose buffer has no spare capacity is a **readiness probe** (the seed-1 trick of

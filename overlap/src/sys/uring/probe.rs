@@ -14,7 +14,7 @@ use io_uring::{opcode, IoUring, Probe};
 use crate::{error, PortBackend};
 
 /// Every opcode the driver submits, by name (what a refusal lists).
-const OPCODES: [(u8, &str); 12] = [
+const OPCODES: [(u8, &str); 11] = [
     (opcode::Nop::CODE, "NOP"),
     (opcode::Accept::CODE, "ACCEPT"),
     (opcode::Connect::CODE, "CONNECT"),
@@ -24,7 +24,6 @@ const OPCODES: [(u8, &str); 12] = [
     (opcode::RecvMsg::CODE, "RECVMSG"),
     (opcode::Read::CODE, "READ"),
     (opcode::Write::CODE, "WRITE"),
-    (opcode::Timeout::CODE, "TIMEOUT"),
     (opcode::PollAdd::CODE, "POLL_ADD"),
     (opcode::AsyncCancel::CODE, "ASYNC_CANCEL"),
 ];
