@@ -17,10 +17,18 @@ pub(crate) use std::thread::ThreadId;
 #[cfg(not(loom))]
 pub(crate) use std::thread_local;
 
-/// The id of the calling thread (a loom model thread's own id under `cfg(loom)`).
+/// The id of the calling thread (a loom model thread's own id under `cfg(loom)`). Kept in a
+/// thread-local: `std::thread::current()` clones the thread's handle (two atomic operations),
+/// and a port asks on every submit and wait.
 pub(crate) fn current_thread() -> ThreadId {
     #[cfg(loom)]
     return loom::thread::current().id();
     #[cfg(not(loom))]
-    return std::thread::current().id();
+    {
+        std::thread_local! {
+            static ID: ThreadId = std::thread::current().id();
+        }
+        // While the thread-locals are being torn down, ask the slow way.
+        ID.try_with(|id| *id).unwrap_or_else(|_| std::thread::current().id())
+    }
 }

@@ -194,7 +194,7 @@ impl Driver {
     }
 
     /// Queues completions, waking the leader if no follower can take them.
-    fn deliver(&self, done: Vec<crate::Completion>) {
+    fn deliver(&self, done: impl IntoIterator<Item = crate::Completion>) {
         if self.queue.push(done) {
             let _ = self.sel.notify();
         }
@@ -277,9 +277,9 @@ impl super::Driver for Driver {
     }
 
     fn submit(&self, mut p: Pending, _defer: bool) {
-        let mut done = Vec::new();
+        let mut done = Vec::new(); // only for ops failed with their descriptor (no allocation else)
         match route(&mut p) {
-            Route::Now => done.push(p.complete(Ok(0))),
+            Route::Now => return self.deliver(Some(p.complete(Ok(0)))),
             Route::Pool => self.pool.run(p), // running at once: not cancellable
             Route::Timer(after) => {
                 let mut st = self.lock();
@@ -291,8 +291,8 @@ impl super::Driver for Driver {
                 }
             }
             Route::Fd(fd, read) => {
-                let mut st = self.lock();
-                let st = &mut *st;
+                let mut guard = self.lock();
+                let st = &mut *guard;
                 let parked = st.fds.entry(fd).or_default();
                 let behind = if read { !parked.read.is_empty() } else { !parked.write.is_empty() };
                 let res = match behind {
@@ -309,7 +309,10 @@ impl super::Driver for Driver {
                         }
                         self.arm_or_fail(fd, parked, &mut st.places, &mut done);
                     }
-                    res => done.push(p.complete(res)),
+                    res => {
+                        drop(guard);
+                        return self.deliver(Some(p.complete(res)));
+                    }
                 }
             }
         }
