@@ -265,7 +265,10 @@ pub(crate) fn svg(rows: &[Row]) -> String {
     let (w, h, left, bottom, plot_h) = (860.0, 420.0, 70.0, 60.0, 300.0);
     let group_w = (w - left - 180.0) / settings.len().max(1) as f64;
     let bar_w = group_w * 0.8 / paths.len().max(1) as f64;
-    const COLORS: [&str; 8] = ["#555555", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"];
+    const COLORS: [&str; 12] = [
+        "#555555", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
+        "#aec7e8", "#98df8a",
+    ];
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\

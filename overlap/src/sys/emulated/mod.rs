@@ -30,8 +30,10 @@
 //!
 //! State of one op: `submitted → completed` (at once), or `submitted → parked → completed`
 //! (readiness), or `parked → cancelled` (`cancel` takes it out of its queue or the heap and
-//! completes it with the cancelled error). Every op completes exactly once: it is removed from
-//! where it waits, under the driver's lock, by whichever of readiness and cancel comes first.
+//! completes it with the cancelled error; cancelling the head of a queue tries the new head at
+//! once, since the readiness it waited for may have been spent on the cancelled op). Every op
+//! completes exactly once: it is removed from where it waits, under the driver's lock, by
+//! whichever of readiness and cancel comes first.
 
 mod pool;
 
@@ -324,18 +326,35 @@ impl super::Driver for Driver {
     fn cancel(&self, id: OpId) -> io::Result<()> {
         let mut guard = self.lock();
         let st = &mut *guard;
-        let p = match st.places.get(&id).copied() {
+        let mut done = Vec::new();
+        let p = match st.places.remove(&id) {
             None => return Err(error::op_not_found()),
             Some(Place::Timer) => st.timers.cancel(id),
-            Some(Place::Read(fd)) | Some(Place::Write(fd)) => st.fds.get_mut(&fd).and_then(|parked| {
-                let q = if st.places[&id] == Place::Read(fd) { &mut parked.read } else { &mut parked.write };
-                q.iter().position(|p| p.id == id).and_then(|i| q.remove(i))
+            Some(place @ (Place::Read(fd) | Place::Write(fd))) => st.fds.get_mut(&fd).and_then(|parked| {
+                let read = place == Place::Read(fd);
+                let q = if read { &mut parked.read } else { &mut parked.write };
+                let at = q.iter().position(|p| p.id == id)?;
+                let p = q.remove(at)?;
+                if at == 0 {
+                    // The ops behind it waited for it, not for readiness: the event that
+                    // would run them may have come and gone (spent on the cancelled op, under
+                    // edge triggering), so try the new head once now and re-arm for it.
+                    parked.ready |= if read { Interest::READABLE | Interest::PRIORITY } else { Interest::WRITABLE };
+                    done.push(p.cancelled());
+                    Self::run_queue(parked, read, &mut st.places, &mut done);
+                    self.arm_or_fail(fd, parked, &mut st.places, &mut done);
+                    return None;
+                }
+                Some(p)
             }),
         };
-        st.places.remove(&id);
         drop(guard);
-        let p = p.ok_or_else(error::op_not_found)?;
-        self.deliver(vec![p.cancelled()]);
+        if let Some(p) = p {
+            done.push(p.cancelled());
+        } else if done.is_empty() {
+            return Err(error::op_not_found());
+        }
+        self.deliver(done);
         Ok(())
     }
 
