@@ -215,7 +215,12 @@ impl Driver {
         };
         let token = Token(fd as usize);
         if parked.registered {
-            self.sel.reregister(fd, token, want, trigger)?;
+            if let Err(e) = self.sel.reregister(fd, token, want, trigger) {
+                // What is armed now is unknown (kqueue may have deleted a filter before the add
+                // failed): the next arm must not take it as done.
+                parked.armed = None;
+                return Err(e);
+            }
         } else {
             self.sel.register(fd, token, want, trigger)?;
             parked.registered = true;
