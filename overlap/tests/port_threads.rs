@@ -248,6 +248,11 @@ fn deferred_op_of_a_follower_starts(b: PortBackend) {
     port.submit_deferred(SendOp::new(&h, b"ping".to_vec()), 7).unwrap();
     // The other thread may take the send's completion while this one waits: not for long then.
     let me = port.wait(Some(Duration::from_secs(2))).unwrap().map(|c| c.user_data());
+    // The bytes are out before anything else touches the port (a post would flush the send).
+    peer.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut got = [0u8; 4];
+    std::io::Read::read_exact(&mut peer, &mut got).expect("the deferred send started without a post");
+    assert_eq!(&got, b"ping");
     port.post(0, 99, 0).unwrap(); // releases whichever thread still waits
     let other = leader.join().unwrap().unwrap();
     let mut seen = vec![me, other];
@@ -255,10 +260,6 @@ fn deferred_op_of_a_follower_starts(b: PortBackend) {
         seen.push(Some(next(&port, "the deferred send").user_data()));
     }
     assert!(seen.contains(&Some(7)), "[{b}] the deferred send completed: {seen:?}");
-    peer.set_read_timeout(Some(PATIENCE)).unwrap();
-    let mut got = [0u8; 4];
-    std::io::Read::read_exact(&mut peer, &mut got).unwrap();
-    assert_eq!(&got, b"ping");
 }
 
 /// A single-thread port refuses every call from another thread, with the op back, and goes
