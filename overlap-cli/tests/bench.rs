@@ -20,6 +20,21 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "exit {}: {stdout}\n{stderr}", out.status);
     assert!(stdout.starts_with("machine: "), "{stdout}");
+    // The machine line names every backend: as available, or as not here with a reason.
+    let machine = stdout.lines().next().unwrap_or_default();
+    let listed = |model: &str, name: &str| {
+        let part = machine.split(';').map(str::trim).find(|p| p.starts_with(model));
+        part.is_some_and(|p| p.split_whitespace().skip(1).any(|w| w == name))
+    };
+    let not_here = |name: &str| {
+        machine.split([';', ',']).any(|p| p.trim().trim_start_matches("not here: ").starts_with(&format!("{name} (")))
+    };
+    for b in overlap::Backend::ALL {
+        assert!(listed("readiness:", b.name()) || not_here(b.name()), "{b} in {machine}");
+    }
+    for b in [overlap::PortBackend::Iocp, overlap::PortBackend::Uring] {
+        assert!(listed("completion:", b.name()) || not_here(b.name()), "{} in {machine}", b.name());
+    }
     assert!(!stdout.contains("failed:"), "every cell ran: {stdout}");
     let mut paths: Vec<String> = overlap::Backend::available().iter().map(|b| format!("reactor/{b}")).collect();
     paths.extend(overlap::PortBackend::available().iter().map(|b| format!("port/{b}")));

@@ -13,15 +13,31 @@ pub(crate) fn describe() -> String {
     };
     let readiness: Vec<&str> = Backend::available().iter().map(|b| b.name()).collect();
     let completion: Vec<&str> = PortBackend::available().iter().map(|b| b.name()).collect();
-    let line = format!(
+    // Why the others are not here: another OS, or the kernel refused (io_uring).
+    let mut missing: Vec<String> = Vec::new();
+    let why = |e: std::io::Error| {
+        let e = e.to_string();
+        e.split_once("here: ").map_or(e.clone(), |(_, why)| why.to_string())
+    };
+    for b in Backend::ALL {
+        if let Err(e) = b.check() {
+            missing.push(format!("{} ({})", b.name(), why(e)));
+        }
+    }
+    for b in PortBackend::ALL {
+        // An emulation over a missing readiness backend is said above already.
+        if let (PortBackend::Iocp | PortBackend::Uring, Err(e)) = (b, b.check()) {
+            missing.push(format!("{} ({})", b.name(), why(e)));
+        }
+    }
+    let mut line = format!(
         "{cores} cores, {os} {}; readiness: {}; completion: {}",
         std::env::consts::ARCH,
         readiness.join(" "),
         completion.join(" ")
     );
-    // Why a native backend is missing, when the OS has it (io_uring refused by the kernel).
-    match PortBackend::Uring.check() {
-        Err(e) if cfg!(target_os = "linux") => format!("{line} (uring: {e})"),
-        _ => line,
+    if !missing.is_empty() {
+        line = format!("{line}; not here: {}", missing.join(", "));
     }
+    line
 }
