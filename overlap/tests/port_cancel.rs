@@ -211,10 +211,10 @@ fn ports_open_and_close(b: PortBackend) {
 }
 
 /// Cancelling the op at the head of a socket's queue lets the op behind it run. A priority wait
-/// holds a receive back (the emulation runs a socket's reads in order) while ordinary data is
-/// already there; the data's readiness is seen, and spent on the priority wait, before the
-/// cancel, so no new readiness comes for the receive. (IOCP runs both at once: the receive
-/// completes first there.)
+/// holds a receive back (the emulation runs a socket's reads in order, and watches the
+/// descriptor for what its head waits for: priority data) while ordinary data arrives, which
+/// therefore wakes nothing; after the cancel no new readiness comes, so the receive must be
+/// tried (or watched for) at once. (IOCP runs both at once: the receive completes first there.)
 fn cancelled_head_lets_the_next_op_run(b: PortBackend) {
     let port = port(b);
     let (c, s) = tcp_pair();

@@ -246,13 +246,23 @@ fn deferred_op_of_a_follower_starts(b: PortBackend) {
     let (a, mut peer) = stream_pair().unwrap();
     let h = port.associate(a, 0).unwrap();
     port.submit_deferred(SendOp::new(&h, b"ping".to_vec()), 7).unwrap();
-    // The other thread may take the send's completion while this one waits: not for long then.
-    let me = port.wait(Some(Duration::from_secs(2))).unwrap().map(|c| c.user_data());
-    // The bytes are out before anything else touches the port (a post would flush the send).
-    peer.set_read_timeout(Some(PATIENCE)).unwrap();
-    let mut got = [0u8; 4];
-    std::io::Read::read_exact(&mut peer, &mut got).expect("the deferred send started without a post");
-    assert_eq!(&got, b"ping");
+    // Once the bytes are out, a post (98) ends this thread's wait if the other thread took the
+    // send's completion. If this thread went to sleep without handing the send over, its wait
+    // ends only by its timeout (shorter than the other thread's, whose own timeout would flush
+    // the send too): `None`.
+    let reader = {
+        let port = port.clone();
+        std::thread::spawn(move || {
+            peer.set_read_timeout(Some(PATIENCE)).unwrap();
+            let mut got = [0u8; 4];
+            std::io::Read::read_exact(&mut peer, &mut got).expect("the deferred send went out");
+            port.post(0, 98, 0).unwrap();
+            got
+        })
+    };
+    let me = port.wait(Some(PATIENCE / 2)).unwrap().map(|c| c.user_data());
+    assert!(me.is_some(), "[{b}] the deferred send started while this thread waited as a follower");
+    assert_eq!(&reader.join().unwrap(), b"ping");
     port.post(0, 99, 0).unwrap(); // releases whichever thread still waits
     let other = leader.join().unwrap().unwrap();
     let mut seen = vec![me, other];

@@ -108,7 +108,7 @@ fn paths(only: Option<&[String]>) -> Vec<Path> {
     }
     all.extend(Backend::available().into_iter().map(Path::Reactor));
     all.extend(PortBackend::available().into_iter().map(Path::Port));
-    all.extend(peers::PEERS.iter().map(|&p| Path::Peer(p)));
+    all.extend(peers::PEERS.iter().filter(|&&p| peers::works_here(p)).map(|&p| Path::Peer(p)));
     match only {
         Some(names) => {
             all.into_iter().filter(|p| names.iter().any(|n| n.eq_ignore_ascii_case(&p.to_string()))).collect()

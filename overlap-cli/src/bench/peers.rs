@@ -16,6 +16,12 @@ pub(crate) const PEERS: &[&str] = if cfg!(all(feature = "peers", target_os = "li
     &[]
 };
 
+/// Whether `peer` can run here: compio needs io_uring (where the kernel refuses it, the machine
+/// line says why, as for the raw io_uring floor).
+pub(crate) fn works_here(peer: &str) -> bool {
+    peer != "compio" || overlap::PortBackend::Uring.check().is_ok()
+}
+
 /// Whether `peer` has a wake-up pair (compio has no cross-thread wake-up of its own).
 pub(crate) fn has_wakeup(peer: &str) -> bool {
     peer != "compio"

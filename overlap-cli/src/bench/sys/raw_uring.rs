@@ -296,9 +296,10 @@ impl Server {
     /// kernel may still write into it.
     fn drain(&mut self, cqes: &mut Vec<(u64, i32, u32)>) -> io::Result<()> {
         // Cancelling an op that is not in flight (ENOENT) is harmless; the accept is armed
-        // unless serving failed while re-arming it.
+        // unless serving failed while re-arming it, and the stop read is still in flight when
+        // serving failed.
         let mut targets: Vec<u64> = self.conns.iter().flatten().map(|c| c.op).collect();
-        targets.push(ACCEPT);
+        targets.extend([ACCEPT, STOP]);
         for target in targets {
             self.push(opcode::AsyncCancel::new(target).build().user_data(CANCEL))?;
         }

@@ -30,8 +30,8 @@
 //!
 //! State of one op: `submitted → completed` (at once), or `submitted → parked → completed`
 //! (readiness), or `parked → cancelled` (`cancel` takes it out of its queue or the heap and
-//! completes it with the cancelled error; cancelling the head of a queue tries the new head at
-//! once, since the readiness it waited for may have been spent on the cancelled op). Every op
+//! completes it with the cancelled error; cancelling the head of a read queue tries the new
+//! head at once, since the descriptor was watched for the cancelled op's needs only). Every op
 //! completes exactly once: it is removed from where it waits, under the driver's lock, by
 //! whichever of readiness and cancel comes first.
 
@@ -341,13 +341,17 @@ impl super::Driver for Driver {
                 let at = q.iter().position(|p| p.id == id)?;
                 let p = q.remove(at)?;
                 if at == 0 {
-                    // The ops behind it waited for it, not for readiness: the event that
-                    // would run them may have come and gone (spent on the cancelled op, under
-                    // edge triggering), so try the new head once now and re-arm for it.
-                    parked.ready |= if read { Interest::READABLE | Interest::PRIORITY } else { Interest::WRITABLE };
                     done.push(p.cancelled());
-                    Self::run_queue(parked, read, &mut st.places, &mut done);
-                    self.arm_or_fail(fd, parked, &mut st.places, &mut done);
+                    if read {
+                        // The reads behind it waited for it, not for readiness: a head waiting
+                        // for priority data holds back a receive whose data is there, and the
+                        // descriptor was watched for the head's needs only. Try the new head
+                        // once now. (A write queue's ops all wait for writability, and a send
+                        // behind a cancelled connect must not run early.)
+                        parked.ready |= Interest::READABLE | Interest::PRIORITY;
+                        Self::run_queue(parked, read, &mut st.places, &mut done);
+                    }
+                    self.arm_or_fail(fd, parked, &mut st.places, &mut done); // for the new head
                     return None;
                 }
                 Some(p)

@@ -27,7 +27,7 @@
 //!
 //! While an op is in flight, the in-flight table owns it (boxed: the pointers its SQE holds into
 //! its buffer and address stay valid) and a [`sqe::Side`] with whatever else the SQE points at
-//! (iovecs, `msghdr`, timespec). The entry goes in the table *before* its SQE is visible to the
+//! (iovecs, `msghdr`). The entry goes in the table *before* its SQE is visible to the
 //! kernel, so its CQE always finds it, and both happen under the submission lock and the state
 //! lock, so a cancel that finds the op in flight queues its `ASYNC_CANCEL` behind the op's SQE,
 //! and an op is always either waiting in its lane or in flight, never between.

@@ -78,8 +78,11 @@ const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 /// boxed and untouched and the `Side` lives.
 pub(super) fn prepare(op: &mut dyn OpCode) -> (squeue::Entry, Side) {
     match op.describe() {
-        // Timeouts never get here: the driver keeps them in its heap.
-        Desc::Nop | Desc::Timeout { .. } => (opcode::Nop::new().build(), Side::None),
+        Desc::Nop => (opcode::Nop::new().build(), Side::None),
+        Desc::Timeout { .. } => {
+            debug_assert!(false, "timeouts stay in the driver's heap");
+            (opcode::Nop::new().build(), Side::None)
+        }
         Desc::Accept { fd, addr } => {
             addr.reset();
             let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
