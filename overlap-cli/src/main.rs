@@ -63,10 +63,11 @@ enum Command {
         /// Only these paths, e.g. raw-epoll,reactor/epoll,port/uring.
         #[arg(long, value_delimiter = ',')]
         backends: Option<Vec<String>>,
-        /// Also write every figure as JSON to this file.
+        /// Write every figure as JSON to this file (default: target/overlap-bench/bench.json).
         #[arg(long)]
         json: Option<std::path::PathBuf>,
-        /// Also draw the echo figures as an SVG chart in this file.
+        /// Draw the echo figures as an SVG chart in this file (default:
+        /// target/overlap-bench/bench.svg).
         #[arg(long)]
         svg: Option<std::path::PathBuf>,
     },

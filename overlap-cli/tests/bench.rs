@@ -84,6 +84,25 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
     );
 }
 
+/// Without `--json`/`--svg`, the figures and the chart go beside cargo's build output.
+#[test]
+fn files_default_to_the_target_dir() {
+    let dir = std::env::temp_dir().join(format!("overlap-bench-target-{}", std::process::id()));
+    let reactor = format!("reactor/{}", overlap::Backend::available()[0]);
+    let out = Command::new(env!("CARGO_BIN_EXE_overlap"))
+        .args(["bench", "echo", "--quick", "--secs", "0.1", "--conns", "1", "--backends", reactor.as_str()])
+        .env("CARGO_TARGET_DIR", &dir)
+        .output()
+        .expect("run overlap bench");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {}: {stderr}", out.status);
+    let json = std::fs::read_to_string(dir.join("overlap-bench").join("bench.json")).expect("the default JSON file");
+    assert!(json.contains(&format!("\"path\":\"{reactor}\"")), "{json}");
+    let svg = std::fs::read_to_string(dir.join("overlap-bench").join("bench.svg")).expect("the default chart");
+    assert!(svg.starts_with("<svg"), "{svg}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn bad_bench_input_is_a_clear_error() {
     for args in [&["bench", "echo", "--conns", "0"][..], &["bench", "--backends", "no-such-path"][..]] {

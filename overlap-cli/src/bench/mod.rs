@@ -1,8 +1,9 @@
 //! `overlap bench`: every overlap path measured side by side on this machine, against a
 //! raw-epoll floor written in the bench itself, round-robin over several rounds so that drift
 //! of the machine cancels; the median and spread of the rounds, as a table on stdout, with
-//! progress bars on stderr, and optionally JSON and an SVG chart. Built with `--features peers`,
-//! tokio, mio and (on Linux) compio are columns too (`peers.rs`).
+//! progress bars on stderr, and JSON and an SVG chart (in `target/overlap-bench/` unless told
+//! where). Built with `--features peers`, tokio, mio and (on Linux) compio are columns too
+//! (`peers.rs`).
 //!
 //! | workload | what | figure |
 //! |---|---|---|
@@ -64,9 +65,9 @@ pub struct Settings {
     pub sizes: Option<Vec<usize>>,
     /// Only these paths (names as in the table: `raw-epoll`, `reactor/epoll`, `port/uring`, …).
     pub backends: Option<Vec<String>>,
-    /// Write every figure as JSON here.
+    /// Write every figure as JSON here (default: `target/overlap-bench/bench.json`).
     pub json: Option<std::path::PathBuf>,
-    /// Draw the echo figures as an SVG chart here.
+    /// Draw the echo figures as an SVG chart here (default: `target/overlap-bench/bench.svg`).
     pub svg: Option<std::path::PathBuf>,
 }
 
@@ -129,6 +130,25 @@ pub(crate) struct Cell {
     pub(crate) size: usize,
 }
 
+/// Writes `body` to `path`, or, with no path given, to `name` beside cargo's build output
+/// (`target/overlap-bench/`, or under `CARGO_TARGET_DIR`), where failing is only a warning.
+fn write_out(path: Option<&std::path::Path>, name: &str, body: &str) -> io::Result<()> {
+    if let Some(path) = path {
+        std::fs::write(path, body)?;
+        eprintln!("wrote {}", path.display());
+        return Ok(());
+    }
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| std::path::PathBuf::from("target"), std::path::PathBuf::from)
+        .join("overlap-bench");
+    let path = dir.join(name);
+    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, body)) {
+        Ok(()) => eprintln!("wrote {} (--json/--svg FILE to choose)", path.display()),
+        Err(e) => eprintln!("overlap: could not write {}: {e}", path.display()),
+    }
+    Ok(())
+}
+
 /// Runs the benchmark and prints the table (progress on stderr).
 pub fn run(settings: &Settings) -> io::Result<()> {
     let quick = settings.quick;
@@ -165,13 +185,9 @@ pub fn run(settings: &Settings) -> io::Result<()> {
     let samples = report::measure(&cells, rounds, secs)?;
     let rows = report::summarize(&cells, &samples);
     report::print_table(&mut io::stdout().lock(), &rows, rounds, secs)?;
-    if let Some(path) = &settings.json {
-        std::fs::write(path, report::json(&machine, &rows, rounds, secs))?;
-        eprintln!("wrote {}", path.display());
-    }
-    if let Some(path) = &settings.svg {
-        std::fs::write(path, report::svg(&rows))?;
-        eprintln!("wrote {}", path.display());
+    write_out(settings.json.as_deref(), "bench.json", &report::json(&machine, &rows, rounds, secs))?;
+    if settings.svg.is_some() || want(Workload::Echo) {
+        write_out(settings.svg.as_deref(), "bench.svg", &report::svg(&rows))?;
     }
     let failed = rows.iter().filter(|r| r.stats.is_empty()).count();
     if failed > 0 {
