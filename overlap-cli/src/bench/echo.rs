@@ -92,7 +92,7 @@ struct Conn {
 
 /// Writes all of `msg` to a non-blocking socket (its buffer has room for one message; a short
 /// write only waits for the kernel to take the rest).
-fn send_all(mut s: &TcpStream, mut msg: &[u8]) -> io::Result<()> {
+pub(crate) fn send_all(mut s: impl Write, mut msg: &[u8]) -> io::Result<()> {
     while !msg.is_empty() {
         match s.write(msg) {
             Ok(n) => msg = &msg[n..],

@@ -139,7 +139,7 @@ mod tokio_peer {
 
 #[cfg(feature = "peers")]
 mod mio_peer {
-    use std::io::{self, ErrorKind, Read, Write};
+    use std::io::{self, ErrorKind, Read};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -194,7 +194,7 @@ mod mio_peer {
                                         break;
                                     }
                                     Ok(n) => {
-                                        if write_all(s, &buf[..n]).is_err() {
+                                        if super::super::echo::send_all(&mut *s, &buf[..n]).is_err() {
                                             done = true;
                                             break;
                                         }
@@ -221,18 +221,6 @@ mod mio_peer {
             thread.join().map_err(|_| io::Error::other("the mio server panicked"))?
         });
         Ok(Server { addr, stop })
-    }
-
-    /// Writes all of `data` (an echo of at most one message: the socket has room for it).
-    fn write_all(s: &mut TcpStream, mut data: &[u8]) -> io::Result<()> {
-        while !data.is_empty() {
-            match s.write(data) {
-                Ok(n) => data = &data[n..],
-                Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::yield_now(),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
     }
 
     struct MioSide {
