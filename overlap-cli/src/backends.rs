@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use overlap::{Backend, PortBackend};
+use overlap::{PortBackend, ReactorBackend};
 
 /// One row of the table.
 struct Row {
@@ -13,14 +13,14 @@ struct Row {
 }
 
 fn rows() -> Vec<Row> {
-    let default = Backend::default();
-    let readiness = Backend::ALL.into_iter().map(|b| Row {
+    let default = ReactorBackend::default();
+    let readiness = ReactorBackend::ALL.into_iter().map(|b| Row {
         model: "readiness (Reactor)",
         backend: b.name(),
         status: b.check().map_err(|e| e.to_string()),
         note: match (b, b == default) {
-            (Backend::Afd, true) => "emulated over IOCP, default",
-            (Backend::Afd, false) => "emulated over IOCP",
+            (ReactorBackend::Afd, true) => "emulated over IOCP, default",
+            (ReactorBackend::Afd, false) => "emulated over IOCP",
             (_, true) => "default",
             _ => "",
         },
@@ -63,7 +63,7 @@ mod tests {
         let mut out = Vec::new();
         run(&mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        for b in Backend::ALL {
+        for b in ReactorBackend::ALL {
             let line = text.lines().find(|l| l.starts_with("readiness") && l.split_whitespace().any(|w| w == b.name()));
             let line = line.unwrap_or_else(|| panic!("no row for {b}:\n{text}"));
             assert_eq!(line.contains(" yes "), b.check().is_ok(), "{b}: {line}");

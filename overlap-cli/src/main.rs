@@ -33,7 +33,7 @@ enum Command {
         /// The model that serves.
         #[arg(long, value_enum, default_value_t = echo::Model::Completion)]
         model: echo::Model,
-        /// Backend: epoll, poll or kqueue (readiness); uring, epoll, poll or kqueue (completion).
+        /// ReactorBackend: epoll, poll or kqueue (readiness); uring, epoll, poll or kqueue (completion).
         #[arg(long)]
         backend: Option<String>,
         /// Worker threads (default: one per CPU for readiness, two per CPU for completion).

@@ -29,14 +29,14 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
     let not_here = |name: &str| {
         machine.split([';', ',']).any(|p| p.trim().trim_start_matches("not here: ").starts_with(&format!("{name} (")))
     };
-    for b in overlap::Backend::ALL {
+    for b in overlap::ReactorBackend::ALL {
         assert!(listed("readiness:", b.name()) || not_here(b.name()), "{b} in {machine}");
     }
     for b in [overlap::PortBackend::Iocp, overlap::PortBackend::Uring] {
         assert!(listed("completion:", b.name()) || not_here(b.name()), "{} in {machine}", b.name());
     }
     assert!(!stdout.contains("failed:"), "every cell ran: {stdout}");
-    let mut paths: Vec<String> = overlap::Backend::available().iter().map(|b| format!("reactor/{b}")).collect();
+    let mut paths: Vec<String> = overlap::ReactorBackend::available().iter().map(|b| format!("reactor/{b}")).collect();
     paths.extend(overlap::PortBackend::available().iter().map(|b| format!("port/{b}")));
     if cfg!(target_os = "linux") {
         paths.push("raw-epoll".into());
@@ -88,7 +88,7 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
 #[test]
 fn files_default_to_the_target_dir() {
     let dir = std::env::temp_dir().join(format!("overlap-bench-target-{}", std::process::id()));
-    let reactor = format!("reactor/{}", overlap::Backend::available()[0]);
+    let reactor = format!("reactor/{}", overlap::ReactorBackend::available()[0]);
     let out = Command::new(env!("CARGO_BIN_EXE_overlap"))
         .args(["bench", "echo", "--quick", "--secs", "0.1", "--conns", "1", "--backends", reactor.as_str()])
         .env("CARGO_TARGET_DIR", &dir)

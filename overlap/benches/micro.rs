@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use overlap::op::{Recv, Send, Timeout};
-use overlap::{Backend, Completion, CompletionPort, Events, PortBackend, Reactor, Token, Waker};
+use overlap::{Completion, CompletionPort, PortBackend, Reactor, ReactorBackend, ReadyEvents, Token, Waker};
 
 /// How long a benchmark waits for a completion or an event that must come before it gives up.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -152,10 +152,10 @@ fn send_recv_64(c: &mut Criterion) {
 /// `Waker::wake`, then a `poll` that returns the wake event.
 fn waker_wake_poll(c: &mut Criterion) {
     let mut group = c.benchmark_group("waker_wake_poll");
-    for b in Backend::available() {
+    for b in ReactorBackend::available() {
         let mut reactor = Reactor::builder().backend(b).build().unwrap_or_else(|e| panic!("open reactor on {b}: {e}"));
         let waker = Waker::new(reactor.registry(), Token(0)).expect("waker");
-        let mut events = Events::with_capacity(8);
+        let mut events = ReadyEvents::with_capacity(8);
         group.bench_function(b.name(), |bench| {
             bench.iter(|| {
                 waker.wake().expect("wake");

@@ -12,7 +12,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use overlap::{Backend, Events, Interest, Reactor, Token, Trigger, Waker};
+use overlap::{Interest, Reactor, ReactorBackend, ReadyEvents, Token, Trigger, Waker};
 
 const LISTENER: Token = Token(0);
 const STOP: Token = Token(1);
@@ -20,15 +20,16 @@ const STOP: Token = Token(1);
 fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);
     let backend = match args.next() {
-        Some(name) => name.parse::<Backend>()?,
-        None => Backend::default(),
+        Some(name) => name.parse::<ReactorBackend>()?,
+        None => ReactorBackend::default(),
     };
     let clients: usize = args.next().map_or(Ok(16), |s| s.parse()).map_err(invalid)?;
     let trips: usize = args.next().map_or(Ok(1000), |s| s.parse()).map_err(invalid)?;
 
     let mut reactor = Reactor::builder().backend(backend).build()?;
     // poll(2) and AFD see levels only.
-    let trigger = if matches!(backend, Backend::Poll | Backend::Afd) { Trigger::Level } else { Trigger::Edge };
+    let trigger =
+        if matches!(backend, ReactorBackend::Poll | ReactorBackend::Afd) { Trigger::Level } else { Trigger::Edge };
     let listener = TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -45,7 +46,7 @@ fn main() -> io::Result<()> {
 
     let mut conns: HashMap<Token, TcpStream> = HashMap::new();
     let mut next = 2;
-    let mut events = Events::with_capacity(256);
+    let mut events = ReadyEvents::with_capacity(256);
     let mut buf = vec![0u8; 64 * 1024];
     'serve: loop {
         reactor.poll(&mut events, None)?;

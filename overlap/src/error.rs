@@ -6,7 +6,7 @@
 use std::io::{Error, ErrorKind};
 
 use crate::sys::RawSource;
-use crate::{Backend, Token, Trigger};
+use crate::{ReactorBackend, Token, Trigger};
 
 pub(crate) fn reserved_token() -> Error {
     Error::new(ErrorKind::InvalidInput, "Token(usize::MAX) is reserved by the reactor")
@@ -17,7 +17,7 @@ pub(crate) fn empty_interest() -> Error {
 }
 
 pub(crate) fn zero_capacity() -> Error {
-    Error::new(ErrorKind::InvalidInput, "Events::with_capacity(0) can hold no event")
+    Error::new(ErrorKind::InvalidInput, "ReadyEvents::with_capacity(0) can hold no event")
 }
 
 pub(crate) fn token_in_use(token: Token) -> Error {
@@ -45,7 +45,7 @@ pub(crate) fn not_open(fd: RawSource) -> Error {
 }
 
 #[cfg_attr(not(epoll), allow(dead_code))]
-pub(crate) fn not_pollable(backend: Backend, fd: RawSource) -> Error {
+pub(crate) fn not_pollable(backend: ReactorBackend, fd: RawSource) -> Error {
     Error::new(
         ErrorKind::Unsupported,
         format!(
@@ -55,7 +55,7 @@ pub(crate) fn not_pollable(backend: Backend, fd: RawSource) -> Error {
     )
 }
 
-pub(crate) fn trigger_unsupported(backend: Backend, trigger: Trigger) -> Error {
+pub(crate) fn trigger_unsupported(backend: ReactorBackend, trigger: Trigger) -> Error {
     Error::new(
         ErrorKind::Unsupported,
         format!(
@@ -66,16 +66,16 @@ pub(crate) fn trigger_unsupported(backend: Backend, trigger: Trigger) -> Error {
 }
 
 #[cfg_attr(not(kqueue), allow(dead_code))]
-pub(crate) fn priority_unsupported(backend: Backend) -> Error {
+pub(crate) fn priority_unsupported(backend: ReactorBackend) -> Error {
     Error::new(ErrorKind::Unsupported, format!("the {backend} backend cannot watch for priority data"))
 }
 
 pub(crate) fn unknown_backend(name: &str) -> Error {
-    let known: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+    let known: Vec<&str> = ReactorBackend::ALL.iter().map(|b| b.name()).collect();
     Error::new(ErrorKind::InvalidInput, format!("unknown backend {name:?}; known: {}", known.join(", ")))
 }
 
-pub(crate) fn backend_unavailable(backend: Backend, why: &str) -> Error {
+pub(crate) fn backend_unavailable(backend: ReactorBackend, why: &str) -> Error {
     Error::new(ErrorKind::Unsupported, format!("the {backend} backend is not available here: {why}"))
 }
 

@@ -1,8 +1,8 @@
-//! `Event` and `Events`: what `poll` reports.
+//! `ReadyEvent` and `ReadyEvents`: what `poll` reports.
 
 use crate::Token;
 
-/// Readiness flags carried by an [`Event`] (internal bit layout).
+/// Readiness flags carried by a [`ReadyEvent`] (internal bit layout).
 pub(crate) mod flags {
     pub const READABLE: u8 = 1;
     pub const WRITABLE: u8 = 2;
@@ -18,14 +18,14 @@ pub(crate) mod flags {
 /// read-closed and write-closed together). On kqueue the read and write sides of one source
 /// arrive as two events with the same token.
 #[derive(Copy, Clone, PartialEq, Eq)]
-pub struct Event {
+pub struct ReadyEvent {
     token: Token,
     flags: u8,
 }
 
-impl Event {
-    pub(crate) const fn new(token: Token, flags: u8) -> Event {
-        Event { token, flags }
+impl ReadyEvent {
+    pub(crate) const fn new(token: Token, flags: u8) -> ReadyEvent {
+        ReadyEvent { token, flags }
     }
 
     /// The token the source was registered with.
@@ -58,9 +58,9 @@ impl Event {
     }
 }
 
-impl std::fmt::Debug for Event {
+impl std::fmt::Debug for ReadyEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Event")
+        f.debug_struct("ReadyEvent")
             .field("token", &self.token)
             .field("readable", &self.is_readable())
             .field("writable", &self.is_writable())
@@ -74,16 +74,16 @@ impl std::fmt::Debug for Event {
 
 /// A batch of events filled by [`Reactor::poll`](crate::Reactor::poll).
 #[derive(Debug, Clone)]
-pub struct Events {
-    pub(crate) list: Vec<Event>,
+pub struct ReadyEvents {
+    pub(crate) list: Vec<ReadyEvent>,
     pub(crate) capacity: usize,
 }
 
-impl Events {
+impl ReadyEvents {
     /// A batch that holds at most `capacity` events per poll. A capacity of 0 makes `poll`
     /// return `InvalidInput`.
-    pub fn with_capacity(capacity: usize) -> Events {
-        Events { list: Vec::with_capacity(capacity.min(4096)), capacity }
+    pub fn with_capacity(capacity: usize) -> ReadyEvents {
+        ReadyEvents { list: Vec::with_capacity(capacity.min(4096)), capacity }
     }
     /// The most events one poll reports.
     pub fn capacity(&self) -> usize {
@@ -98,7 +98,7 @@ impl Events {
         self.list.len()
     }
     /// The events of the last poll.
-    pub fn iter(&self) -> std::slice::Iter<'_, Event> {
+    pub fn iter(&self) -> std::slice::Iter<'_, ReadyEvent> {
         self.list.iter()
     }
     /// Forgets the events (poll does this itself).
@@ -107,9 +107,9 @@ impl Events {
     }
 }
 
-impl<'a> IntoIterator for &'a Events {
-    type Item = &'a Event;
-    type IntoIter = std::slice::Iter<'a, Event>;
+impl<'a> IntoIterator for &'a ReadyEvents {
+    type Item = &'a ReadyEvent;
+    type IntoIter = std::slice::Iter<'a, ReadyEvent>;
     fn into_iter(self) -> Self::IntoIter {
         self.list.iter()
     }

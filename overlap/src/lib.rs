@@ -16,7 +16,7 @@
 //! | readiness ([`Reactor`]) | **epoll** (default), poll | **kqueue** (default, type-checked only), poll | **afd** (emulated over IOCP; tested under Wine) |
 //! | completion ([`CompletionPort`]) | **io_uring** (default, probed at run time), emulated over epoll or poll | emulated over kqueue or poll (type-checked only) | **iocp** (native; tested under Wine) |
 //!
-//! [`Backend::available`] and [`PortBackend::available`] list what works on this machine;
+//! [`ReactorBackend::available`] and [`PortBackend::available`] list what works on this machine;
 //! [`ReactorBuilder::backend`] and [`PortBuilder::backend`] force one; `overlap backends` (the
 //! CLI) prints the table with the reasons others are missing (io_uring refused by the kernel,
 //! say). The emulation is the seed-2 port of an IOCP server to epoll: try the call at once,
@@ -55,7 +55,7 @@
 //! use std::io::{Read, Write};
 //! use std::net::{TcpListener, TcpStream};
 //! use std::time::Duration;
-//! use overlap::{Events, Interest, Reactor, Token, Trigger};
+//! use overlap::{ReadyEvents, Interest, Reactor, Token, Trigger};
 //!
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
 //! listener.set_nonblocking(true)?;
@@ -65,7 +65,7 @@
 //! let mut client = TcpStream::connect(listener.local_addr()?)?;
 //! client.write_all(b"hello")?;
 //!
-//! let mut events = Events::with_capacity(16);
+//! let mut events = ReadyEvents::with_capacity(16);
 //! reactor.poll(&mut events, Some(Duration::from_secs(5)))?;
 //! assert!(events.iter().any(|e| e.token() == Token(0) && e.is_readable()));
 //! let (mut conn, _) = listener.accept()?;
@@ -92,8 +92,8 @@ mod sys;
 mod token;
 mod waker;
 
-pub use backend::Backend;
-pub use event::{Event, Events};
+pub use backend::ReactorBackend;
+pub use event::{ReadyEvent, ReadyEvents};
 pub use interest::{Interest, Trigger};
 pub use port::{Completion, CompletionPort, Handle, OpId, PortBackend, PortBuilder, SubmitError};
 pub use reactor::{Reactor, ReactorBuilder, Registry};

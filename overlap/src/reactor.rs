@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use crate::event::flags;
 use crate::registrations::Table;
 use crate::sys::AnySelector;
-use crate::{error, Backend, Event, Events, Interest, Source, Token, Trigger};
+use crate::{error, Interest, ReactorBackend, ReadyEvent, ReadyEvents, Source, Token, Trigger};
 
 /// State shared by a reactor, its registries and its waker.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) selector: AnySelector,
-    pub(crate) backend: Backend,
+    pub(crate) backend: ReactorBackend,
     pub(crate) table: Mutex<Table>,
     /// A wake not yet reported: 0 for none, else the waker's token + 1 (the reserved token
     /// `usize::MAX` is never a waker's, so this cannot overflow). Set by `Waker::wake`,
@@ -37,7 +37,7 @@ impl Shared {
 /// use std::io::Write;
 /// use std::net::{TcpListener, TcpStream};
 /// use std::time::Duration;
-/// use overlap::{Events, Interest, Reactor, Token, Trigger};
+/// use overlap::{ReadyEvents, Interest, Reactor, Token, Trigger};
 ///
 /// let mut reactor = Reactor::new()?;
 /// let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -45,7 +45,7 @@ impl Shared {
 /// let (a, _) = listener.accept()?;
 /// reactor.registry().register(&a, Token(7), Interest::READABLE, Trigger::Level)?;
 /// b.write_all(b"ping")?;
-/// let mut events = Events::with_capacity(64);
+/// let mut events = ReadyEvents::with_capacity(64);
 /// reactor.poll(&mut events, Some(Duration::from_secs(5)))?;
 /// let ev = events.iter().next().expect("an event");
 /// assert_eq!(ev.token(), Token(7));
@@ -64,13 +64,13 @@ pub struct Reactor {
 /// Chooses how a [`Reactor`] is built.
 #[derive(Debug, Default, Clone)]
 pub struct ReactorBuilder {
-    backend: Option<Backend>,
+    backend: Option<ReactorBackend>,
 }
 
 impl ReactorBuilder {
-    /// Forces a backend. An unknown name is caught by [`Backend::from_str`](std::str::FromStr);
+    /// Forces a backend. An unknown name is caught by [`ReactorBackend::from_str`](std::str::FromStr);
     /// a backend not available here makes [`build`](Self::build) fail with `Unsupported`.
-    pub fn backend(mut self, backend: Backend) -> Self {
+    pub fn backend(mut self, backend: ReactorBackend) -> Self {
         self.backend = Some(backend);
         self
     }
@@ -87,13 +87,13 @@ impl ReactorBuilder {
 }
 
 /// The default backend, else the next in order of preference that opens.
-fn open_best() -> io::Result<(AnySelector, Backend)> {
-    let first = Backend::default();
+fn open_best() -> io::Result<(AnySelector, ReactorBackend)> {
+    let first = ReactorBackend::default();
     let mut err = match AnySelector::open(first) {
         Ok(s) => return Ok((s, first)),
         Err(e) => e,
     };
-    for b in Backend::ALL.into_iter().filter(|b| *b != first && b.compiled()) {
+    for b in ReactorBackend::ALL.into_iter().filter(|b| *b != first && b.compiled()) {
         match AnySelector::open(b) {
             Ok(s) => return Ok((s, b)),
             Err(e) => err = e,
@@ -103,7 +103,7 @@ fn open_best() -> io::Result<(AnySelector, Backend)> {
 }
 
 impl Reactor {
-    /// Opens a reactor on the best backend available here (see [`Backend::default`]).
+    /// Opens a reactor on the best backend available here (see [`ReactorBackend::default`]).
     pub fn new() -> io::Result<Reactor> {
         ReactorBuilder::default().build()
     }
@@ -114,7 +114,7 @@ impl Reactor {
     }
 
     /// The backend this reactor runs on.
-    pub fn backend(&self) -> Backend {
+    pub fn backend(&self) -> ReactorBackend {
         self.registry.shared.backend
     }
 
@@ -133,8 +133,8 @@ impl Reactor {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for `Events::with_capacity(0)`; otherwise what the kernel reports.
-    pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+    /// `InvalidInput` for `ReadyEvents::with_capacity(0)`; otherwise what the kernel reports.
+    pub fn poll(&mut self, events: &mut ReadyEvents, timeout: Option<Duration>) -> io::Result<()> {
         events.list.clear();
         if events.capacity == 0 {
             return Err(error::zero_capacity());
@@ -162,14 +162,14 @@ impl Reactor {
     }
 
     /// Reports a pending wake as one event (many wakes coalesce into it).
-    fn take_wake(&self, events: &mut Events) {
+    fn take_wake(&self, events: &mut ReadyEvents) {
         let wake = &self.registry.shared.wake;
         if events.list.len() >= events.capacity || wake.load(Ordering::Acquire) == 0 {
             return;
         }
         let pending = wake.swap(0, Ordering::AcqRel);
         if pending != 0 {
-            events.list.push(Event::new(Token(pending - 1), flags::READABLE));
+            events.list.push(ReadyEvent::new(Token(pending - 1), flags::READABLE));
         }
     }
 }
@@ -232,7 +232,7 @@ impl Registry {
     }
 
     /// The backend of the reactor this registry belongs to.
-    pub fn backend(&self) -> Backend {
+    pub fn backend(&self) -> ReactorBackend {
         self.shared.backend
     }
 }

@@ -7,7 +7,7 @@ mod util;
 
 use std::io::{ErrorKind, Write};
 
-use overlap::{Backend, Events, Interest, Reactor, Token, Trigger, Waker};
+use overlap::{Interest, Reactor, ReactorBackend, ReadyEvents, Token, Trigger, Waker};
 use util::*;
 
 const R: Interest = Interest::READABLE;
@@ -20,7 +20,7 @@ fn kind_of(res: std::io::Result<()>, want: ErrorKind, what: &str) -> String {
     e.to_string()
 }
 
-fn register_token_twice(b: Backend) {
+fn register_token_twice(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, _pa) = stream_pair().unwrap();
     let (c, pc) = stream_pair().unwrap();
@@ -35,7 +35,7 @@ fn register_token_twice(b: Backend) {
     assert!(!e.is_readable(), "c's data must not show up under a's token: {e:?}");
 }
 
-fn register_source_twice(b: Backend) {
+fn register_source_twice(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, pa) = stream_pair().unwrap();
     r.registry().register(&a, Token(1), R, LEVEL).unwrap();
@@ -48,7 +48,7 @@ fn register_source_twice(b: Backend) {
     expect_quiet(&mut r, Token(2), "the failed registration's token");
 }
 
-fn duplicated_descriptors_register_separately(b: Backend) {
+fn duplicated_descriptors_register_separately(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, pa) = stream_pair().unwrap();
     let dup = a.try_clone().unwrap();
@@ -59,7 +59,7 @@ fn duplicated_descriptors_register_separately(b: Backend) {
     expect_token(&mut r, Token(2), "duplicate", |e| e.is_readable());
 }
 
-fn deregister_unknown_source(b: Backend) {
+fn deregister_unknown_source(b: ReactorBackend) {
     let r = reactor(b);
     let (a, _p) = stream_pair().unwrap();
     let msg = kind_of(r.registry().deregister(&a), ErrorKind::NotFound, "never registered");
@@ -69,13 +69,13 @@ fn deregister_unknown_source(b: Backend) {
     kind_of(r.registry().deregister(&a), ErrorKind::NotFound, "deregistered twice");
 }
 
-fn reregister_unknown_source(b: Backend) {
+fn reregister_unknown_source(b: ReactorBackend) {
     let r = reactor(b);
     let (a, _p) = stream_pair().unwrap();
     kind_of(r.registry().reregister(&a, Token(1), R, LEVEL), ErrorKind::NotFound, "never registered");
 }
 
-fn reregister_onto_a_taken_token(b: Backend) {
+fn reregister_onto_a_taken_token(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, _pa) = stream_pair().unwrap();
     let (c, _pc) = stream_pair().unwrap();
@@ -86,7 +86,7 @@ fn reregister_onto_a_taken_token(b: Backend) {
     expect_token(&mut r, Token(1), "a keeps its token", |e| e.is_writable());
 }
 
-fn empty_interest(b: Backend) {
+fn empty_interest(b: ReactorBackend) {
     let r = reactor(b);
     let (a, _p) = stream_pair().unwrap();
     let none = Interest::READABLE & Interest::WRITABLE;
@@ -97,7 +97,7 @@ fn empty_interest(b: Backend) {
     kind_of(r.registry().reregister(&a, Token(1), none, LEVEL), ErrorKind::InvalidInput, "empty on reregister");
 }
 
-fn reserved_token(b: Backend) {
+fn reserved_token(b: ReactorBackend) {
     let r = reactor(b);
     let (a, _p) = stream_pair().unwrap();
     let max = Token(usize::MAX);
@@ -108,9 +108,9 @@ fn reserved_token(b: Backend) {
     kind_of(r.registry().reregister(&a, max, R, LEVEL), ErrorKind::InvalidInput, "reserved on reregister");
 }
 
-fn zero_capacity_events(b: Backend) {
+fn zero_capacity_events(b: ReactorBackend) {
     let mut r = reactor(b);
-    let mut events = Events::with_capacity(0);
+    let mut events = ReadyEvents::with_capacity(0);
     let e = r.poll(&mut events, Some(std::time::Duration::ZERO)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
 }
@@ -119,7 +119,7 @@ fn zero_capacity_events(b: Backend) {
 const NOT_OPEN: i32 = 1_000_000;
 
 #[allow(unsafe_code)]
-fn closed_descriptor(b: Backend) {
+fn closed_descriptor(b: ReactorBackend) {
     let r = reactor(b);
     // SAFETY: deliberately breaks I/O safety's promise (the number is not open) to check that
     // the reactor answers EBADF (WSAENOTSOCK) with an error; nothing reads or writes through it.
@@ -137,13 +137,13 @@ fn closed_descriptor(b: Backend) {
 
 /// Windows: a `File` is no `Source` at all (AFD polls sockets only), which the compiler checks.
 #[cfg(unix)]
-fn regular_file(b: Backend) {
+fn regular_file(b: ReactorBackend) {
     let mut r = reactor(b);
     let path = std::env::temp_dir().join(format!("overlap-regular-{}-{b}", std::process::id()));
     let f = std::fs::File::create(&path).unwrap();
     let res = r.registry().register(&f, Token(1), R | W, LEVEL);
     std::fs::remove_file(&path).unwrap();
-    if b == Backend::Epoll {
+    if b == ReactorBackend::Epoll {
         let msg = kind_of(res, ErrorKind::Unsupported, "epoll refuses regular files");
         assert!(msg.contains("regular files"), "the error says why: {msg}");
         // Nothing was left behind: the same file can go to a backend that takes it.
@@ -155,13 +155,13 @@ fn regular_file(b: Backend) {
     }
 }
 
-fn failed_register_leaves_token_free(b: Backend) {
+fn failed_register_leaves_token_free(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, _p) = stream_pair().unwrap();
     // A call each backend refuses after the table's own checks passed.
     let res = match b {
-        Backend::Poll | Backend::Afd => r.registry().register(&a, Token(1), R, Trigger::Edge),
-        Backend::Kqueue => r.registry().register(&a, Token(1), Interest::PRIORITY, LEVEL),
+        ReactorBackend::Poll | ReactorBackend::Afd => r.registry().register(&a, Token(1), R, Trigger::Edge),
+        ReactorBackend::Kqueue => r.registry().register(&a, Token(1), Interest::PRIORITY, LEVEL),
         _ => refused_file(&r, b),
     };
     kind_of(res, ErrorKind::Unsupported, "a refused registration");
@@ -173,31 +173,31 @@ fn failed_register_leaves_token_free(b: Backend) {
 
 /// Epoll refuses a regular file.
 #[cfg(unix)]
-fn refused_file(r: &Reactor, b: Backend) -> std::io::Result<()> {
+fn refused_file(r: &Reactor, b: ReactorBackend) -> std::io::Result<()> {
     let path = std::env::temp_dir().join(format!("overlap-refused-{}-{b}", std::process::id()));
     let f = std::fs::File::create(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
     r.registry().register(&f, Token(1), R, LEVEL)
 }
 #[cfg(windows)]
-fn refused_file(_: &Reactor, b: Backend) -> std::io::Result<()> {
+fn refused_file(_: &Reactor, b: ReactorBackend) -> std::io::Result<()> {
     unreachable!("{b} is not a Windows backend")
 }
 
-fn closed_while_registered(b: Backend) {
+fn closed_while_registered(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, pa) = stream_pair().unwrap();
     r.registry().register(&a, Token(1), R, LEVEL).unwrap();
     drop(a);
     drop(pa);
-    if b == Backend::Poll {
+    if b == ReactorBackend::Poll {
         // poll(2) says POLLNVAL: one error event, then the entry is disarmed.
         expect_token(&mut r, Token(1), "the closed descriptor's error", |e| e.is_error());
     }
     expect_quiet(&mut r, Token(1), "closed descriptors go quiet");
 }
 
-fn closed_while_registered_token_is_reusable(b: Backend) {
+fn closed_while_registered_token_is_reusable(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, pa) = stream_pair().unwrap();
     r.registry().register(&a, Token(1), R, LEVEL).unwrap();
@@ -210,7 +210,7 @@ fn closed_while_registered_token_is_reusable(b: Backend) {
     r.registry().deregister(&c).unwrap();
 }
 
-fn closed_while_registered_number_is_reusable(b: Backend) {
+fn closed_while_registered_number_is_reusable(b: ReactorBackend) {
     let r = reactor(b);
     let (a, pa) = stream_pair().unwrap();
     let old = raw_name(&a);
@@ -228,14 +228,14 @@ fn closed_while_registered_number_is_reusable(b: Backend) {
 }
 
 fn unknown_backend_name() {
-    let e = "iouring-ish".parse::<Backend>().unwrap_err();
+    let e = "iouring-ish".parse::<ReactorBackend>().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(e.to_string().contains("epoll"), "{e}");
 }
 
 fn unavailable_backend() {
-    let available = Backend::available();
-    for b in Backend::ALL.into_iter().filter(|b| !available.contains(b)) {
+    let available = ReactorBackend::available();
+    for b in ReactorBackend::ALL.into_iter().filter(|b| !available.contains(b)) {
         let e = Reactor::builder().backend(b).build().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported, "{b}: {e}");
         assert!(e.to_string().contains(b.name()), "{e}");

@@ -9,10 +9,10 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use overlap::{Backend, Events, Interest, Token, Trigger, Waker};
+use overlap::{Interest, ReactorBackend, ReadyEvents, Token, Trigger, Waker};
 use util::*;
 
-fn thousand_connection_churn(b: Backend) {
+fn thousand_connection_churn(b: ReactorBackend) {
     let before = open_fds();
     {
         let mut r = reactor(b);
@@ -20,7 +20,7 @@ fn thousand_connection_churn(b: Backend) {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         r.registry().register(&l, Token(0), Interest::READABLE, Trigger::Level).unwrap();
-        let mut events = Events::with_capacity(64);
+        let mut events = ReadyEvents::with_capacity(64);
         for i in 0..1_000 {
             let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
             let deadline = Instant::now() + PATIENCE;
@@ -49,7 +49,7 @@ fn thousand_connection_churn(b: Backend) {
     assert_eq!(before, after, "[{b}] descriptors open before and after the churn");
 }
 
-fn reactors_open_and_close(b: Backend) {
+fn reactors_open_and_close(b: ReactorBackend) {
     let before = open_fds();
     for _ in 0..200 {
         let r = reactor(b);

@@ -6,14 +6,14 @@ mod util;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 
-use overlap::{Backend, Events, Interest, Token, Trigger};
+use overlap::{Interest, ReactorBackend, ReadyEvents, Token, Trigger};
 use util::*;
 
 const R: Interest = Interest::READABLE;
 const W: Interest = Interest::WRITABLE;
 const LEVEL: Trigger = Trigger::Level;
 
-fn tcp_writable_after_connect(b: Backend) {
+fn tcp_writable_after_connect(b: ReactorBackend) {
     let mut r = reactor(b);
     let (c, _s) = tcp_pair();
     r.registry().register(&c, Token(1), W, LEVEL).unwrap();
@@ -21,7 +21,7 @@ fn tcp_writable_after_connect(b: Backend) {
     assert!(!e.is_error() && !e.is_write_closed(), "{e:?}");
 }
 
-fn tcp_readable_after_peer_writes(b: Backend) {
+fn tcp_readable_after_peer_writes(b: ReactorBackend) {
     let mut r = reactor(b);
     let (c, s) = tcp_pair();
     r.registry().register(&s, Token(2), R, LEVEL).unwrap();
@@ -32,7 +32,7 @@ fn tcp_readable_after_peer_writes(b: Backend) {
     assert_eq!(drain(&s), b"hello");
 }
 
-fn socketpair_readable_and_writable(b: Backend) {
+fn socketpair_readable_and_writable(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, bb) = stream_pair().unwrap();
     a.set_nonblocking(true).unwrap();
@@ -46,7 +46,7 @@ fn socketpair_readable_and_writable(b: Backend) {
 }
 
 #[cfg(unix)] // AFD polls sockets only
-fn pipe_readable(b: Backend) {
+fn pipe_readable(b: ReactorBackend) {
     let mut r = reactor(b);
     let (rd, mut wr) = std::io::pipe().unwrap();
     r.registry().register(&rd, Token(4), R, LEVEL).unwrap();
@@ -59,7 +59,7 @@ fn pipe_readable(b: Backend) {
 }
 
 #[cfg(unix)] // AFD polls sockets only
-fn pipe_writable(b: Backend) {
+fn pipe_writable(b: ReactorBackend) {
     let mut r = reactor(b);
     let (_rd, wr) = std::io::pipe().unwrap();
     r.registry().register(&wr, Token(5), W, LEVEL).unwrap();
@@ -67,7 +67,7 @@ fn pipe_writable(b: Backend) {
 }
 
 #[cfg(unix)] // AFD polls sockets only
-fn pipe_writer_closed_is_read_closed(b: Backend) {
+fn pipe_writer_closed_is_read_closed(b: ReactorBackend) {
     let mut r = reactor(b);
     let (rd, wr) = std::io::pipe().unwrap();
     r.registry().register(&rd, Token(6), R, LEVEL).unwrap();
@@ -77,7 +77,7 @@ fn pipe_writer_closed_is_read_closed(b: Backend) {
 }
 
 #[cfg(unix)] // AFD polls sockets only
-fn pipe_reader_closed_is_write_closed(b: Backend) {
+fn pipe_reader_closed_is_write_closed(b: ReactorBackend) {
     let mut r = reactor(b);
     let (rd, wr) = std::io::pipe().unwrap();
     r.registry().register(&wr, Token(7), W, LEVEL).unwrap();
@@ -86,7 +86,7 @@ fn pipe_reader_closed_is_write_closed(b: Backend) {
     assert!(e.is_error(), "a pipe without reader reports an error (EPIPE): {e:?}");
 }
 
-fn udp_readable(b: Backend) {
+fn udp_readable(b: ReactorBackend) {
     let mut r = reactor(b);
     let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -100,7 +100,7 @@ fn udp_readable(b: Backend) {
     assert_eq!((&buf[..n], from), (&b"dgram"[..], tx.local_addr().unwrap()));
 }
 
-fn listener_readable_on_connect(b: Backend) {
+fn listener_readable_on_connect(b: ReactorBackend) {
     let mut r = reactor(b);
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     l.set_nonblocking(true).unwrap();
@@ -111,7 +111,7 @@ fn listener_readable_on_connect(b: Backend) {
     l.accept().expect("a connection is waiting");
 }
 
-fn events_carry_their_tokens(b: Backend) {
+fn events_carry_their_tokens(b: ReactorBackend) {
     let mut r = reactor(b);
     let pairs: Vec<_> = (0..4).map(|_| stream_pair().unwrap()).collect();
     for (i, (a, _)) in pairs.iter().enumerate() {
@@ -130,14 +130,14 @@ fn events_carry_their_tokens(b: Backend) {
     }
 }
 
-fn batch_respects_capacity(b: Backend) {
+fn batch_respects_capacity(b: ReactorBackend) {
     let mut r = reactor(b);
     let pairs: Vec<_> = (0..10).map(|_| stream_pair().unwrap()).collect();
     for (i, (a, peer)) in pairs.iter().enumerate() {
         r.registry().register(a, Token(i), R, LEVEL).unwrap();
         (&*peer).write_all(b"!").unwrap();
     }
-    let mut events = Events::with_capacity(3);
+    let mut events = ReadyEvents::with_capacity(3);
     let mut seen = std::collections::BTreeSet::new();
     let deadline = std::time::Instant::now() + PATIENCE;
     while seen.len() < 10 && std::time::Instant::now() < deadline {
@@ -152,7 +152,7 @@ fn batch_respects_capacity(b: Backend) {
     assert_eq!(seen.len(), 10, "every ready source reported across batches: {seen:?}");
 }
 
-fn reregister_changes_interest(b: Backend) {
+fn reregister_changes_interest(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, _peer) = stream_pair().unwrap();
     r.registry().register(&a, Token(11), R, LEVEL).unwrap();
@@ -163,7 +163,7 @@ fn reregister_changes_interest(b: Backend) {
     expect_quiet(&mut r, Token(11), "back to readable only");
 }
 
-fn reregister_changes_token(b: Backend) {
+fn reregister_changes_token(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, _peer) = stream_pair().unwrap();
     r.registry().register(&a, Token(12), W, LEVEL).unwrap();
@@ -175,7 +175,7 @@ fn reregister_changes_token(b: Backend) {
     r.registry().register(&c, Token(12), R, LEVEL).unwrap();
 }
 
-fn deregister_stops_events(b: Backend) {
+fn deregister_stops_events(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, peer) = stream_pair().unwrap();
     r.registry().register(&a, Token(14), R | W, LEVEL).unwrap();
@@ -185,7 +185,7 @@ fn deregister_stops_events(b: Backend) {
     expect_quiet(&mut r, Token(14), "deregistered");
 }
 
-fn deregister_then_register_again(b: Backend) {
+fn deregister_then_register_again(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, peer) = stream_pair().unwrap();
     r.registry().register(&a, Token(15), R, LEVEL).unwrap();
@@ -196,11 +196,11 @@ fn deregister_then_register_again(b: Backend) {
     assert_eq!(e.token(), Token(16));
 }
 
-fn priority_out_of_band(b: Backend) {
+fn priority_out_of_band(b: ReactorBackend) {
     let mut r = reactor(b);
     let (c, s) = tcp_pair();
     let res = r.registry().register(&s, Token(17), Interest::PRIORITY, LEVEL);
-    if b == Backend::Kqueue {
+    if b == ReactorBackend::Kqueue {
         assert_eq!(res.unwrap_err().kind(), std::io::ErrorKind::Unsupported);
         return;
     }
@@ -211,7 +211,7 @@ fn priority_out_of_band(b: Backend) {
     assert!(!e.is_error(), "{e:?}");
 }
 
-fn many_registries_from_one_reactor(b: Backend) {
+fn many_registries_from_one_reactor(b: ReactorBackend) {
     let mut r = reactor(b);
     let reg = r.registry().clone();
     assert_eq!(reg.backend(), b);

@@ -8,7 +8,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::Duration;
 
-use overlap::{Backend, Interest, Token, Trigger};
+use overlap::{Interest, ReactorBackend, Token, Trigger};
 use socket2::{Domain, SockRef, Socket, Type};
 use util::*;
 
@@ -21,7 +21,7 @@ fn closed_port() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
-fn peer_close_is_read_closed(b: Backend) {
+fn peer_close_is_read_closed(b: ReactorBackend) {
     let mut r = reactor(b);
     let (c, s) = tcp_pair();
     r.registry().register(&s, Token(1), R, LEVEL).unwrap();
@@ -32,7 +32,7 @@ fn peer_close_is_read_closed(b: Backend) {
     assert_eq!((&s).read(&mut [0; 8]).unwrap(), 0, "end of stream");
 }
 
-fn half_close_keeps_the_other_direction(b: Backend) {
+fn half_close_keeps_the_other_direction(b: ReactorBackend) {
     let mut r = reactor(b);
     let (c, s) = tcp_pair();
     r.registry().register(&s, Token(2), R, LEVEL).unwrap();
@@ -47,13 +47,13 @@ fn half_close_keeps_the_other_direction(b: Backend) {
     assert_eq!(recv_exact(&mut r, &c, 5), b"reply");
 }
 
-fn eof_with_data_pending(b: Backend) {
+fn eof_with_data_pending(b: ReactorBackend) {
     let mut r = reactor(b);
     let (c, s) = tcp_pair();
     r.registry().register(&s, Token(4), R, LEVEL).unwrap();
     send(&c, b"last words");
     drop(c);
-    if b == Backend::Afd {
+    if b == ReactorBackend::Afd {
         // Windows' AFD reports the FIN (AFD_POLL_DISCONNECT) with the data still unread; Wine's
         // was seen to report it only once the data is read. Both: readable first, the data
         // intact, and read-closed by the time it is drained.
@@ -66,7 +66,7 @@ fn eof_with_data_pending(b: Backend) {
     assert_eq!(drain(&s), b"last words", "data before the end of stream is not lost");
 }
 
-fn reset_is_error(b: Backend) {
+fn reset_is_error(b: ReactorBackend) {
     let mut r = reactor(b);
     let (c, s) = tcp_pair();
     r.registry().register(&s, Token(5), R, LEVEL).unwrap();
@@ -78,12 +78,12 @@ fn reset_is_error(b: Backend) {
         Err(err) => assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}"),
         // Windows fails the read with WSAECONNRESET; Wine 8 was seen to return the end of the
         // stream instead (the poll above did report the reset as an error).
-        Ok(0) if b == Backend::Afd => {}
+        Ok(0) if b == ReactorBackend::Afd => {}
         Ok(n) => panic!("[{b}] a read after a reset returned {n} bytes"),
     }
 }
 
-fn write_to_reset_peer(b: Backend) {
+fn write_to_reset_peer(b: ReactorBackend) {
     let mut r = reactor(b);
     let (c, s) = tcp_pair();
     r.registry().register(&s, Token(6), W, LEVEL).unwrap();
@@ -98,7 +98,7 @@ fn write_to_reset_peer(b: Backend) {
     );
 }
 
-fn connect_refused_is_error(b: Backend) {
+fn connect_refused_is_error(b: ReactorBackend) {
     let mut r = reactor(b);
     let sock = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     sock.set_nonblocking(true).unwrap();
@@ -113,7 +113,7 @@ fn connect_refused_is_error(b: Backend) {
     assert_eq!(so_error.kind(), ErrorKind::ConnectionRefused, "{so_error}");
 }
 
-fn connect_completes_writable(b: Backend) {
+fn connect_completes_writable(b: ReactorBackend) {
     let mut r = reactor(b);
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let sock = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
@@ -130,7 +130,7 @@ fn connect_completes_writable(b: Backend) {
     assert!(sock.peer_addr().is_ok(), "connected");
 }
 
-fn udp_port_unreachable_is_error(b: Backend) {
+fn udp_port_unreachable_is_error(b: ReactorBackend) {
     let mut r = reactor(b);
     let target = UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = target.local_addr().unwrap();
@@ -142,7 +142,7 @@ fn udp_port_unreachable_is_error(b: Backend) {
     s.send(b"anyone?").unwrap();
     let e = expect_token(&mut r, Token(9), "ICMP port unreachable", |e| e.is_error());
     let err = s.recv(&mut [0; 8]).unwrap_err();
-    if b == Backend::Afd {
+    if b == ReactorBackend::Afd {
         // Windows names the ICMP port unreachable WSAECONNRESET (ConnectionReset); Wine 8 was
         // seen to report the error event but then WSAEWOULDBLOCK on the read.
         assert!(matches!(err.kind(), ErrorKind::ConnectionReset | ErrorKind::WouldBlock), "{err} after {e:?}");
@@ -152,11 +152,11 @@ fn udp_port_unreachable_is_error(b: Backend) {
 }
 
 /// A reactor-driven echo server with `n` blocking clients; every client gets its bytes back.
-fn echo_with_clients(b: Backend, n: usize, edge: bool) {
+fn echo_with_clients(b: ReactorBackend, n: usize, edge: bool) {
     let mut r = reactor(b);
     // poll and AFD refuse Edge (asserted in reactor_trigger and reactor_errors), so there the
     // edge variant of this case is the level one again: counted, but not an edge test there.
-    let trigger = if edge && !matches!(b, Backend::Poll | Backend::Afd) { Trigger::Edge } else { LEVEL };
+    let trigger = if edge && !matches!(b, ReactorBackend::Poll | ReactorBackend::Afd) { Trigger::Edge } else { LEVEL };
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     l.set_nonblocking(true).unwrap();
     let addr = l.local_addr().unwrap();
@@ -177,7 +177,7 @@ fn echo_with_clients(b: Backend, n: usize, edge: bool) {
     let mut conns: Vec<Option<TcpStream>> = Vec::new();
     let mut finished = 0;
     let deadline = std::time::Instant::now() + PATIENCE;
-    let mut events = overlap::Events::with_capacity(256);
+    let mut events = overlap::ReadyEvents::with_capacity(256);
     while finished < n {
         assert!(std::time::Instant::now() < deadline, "[{b}] echo: {finished} of {n} clients done");
         r.poll(&mut events, Some(Duration::from_millis(200))).unwrap();
@@ -215,11 +215,11 @@ fn echo_with_clients(b: Backend, n: usize, edge: bool) {
     }
 }
 
-fn echo_64_clients_level(b: Backend) {
+fn echo_64_clients_level(b: ReactorBackend) {
     echo_with_clients(b, 64, false);
 }
 
-fn echo_64_clients_edge(b: Backend) {
+fn echo_64_clients_edge(b: ReactorBackend) {
     echo_with_clients(b, 64, true);
 }
 

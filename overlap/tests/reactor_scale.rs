@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use overlap::{Backend, Events, Interest, Token, Trigger};
+use overlap::{Interest, ReactorBackend, ReadyEvents, Token, Trigger};
 use util::*;
 
 fn pairs(n: usize) -> Vec<(Stream, Stream)> {
@@ -17,7 +17,7 @@ fn pairs(n: usize) -> Vec<(Stream, Stream)> {
     (0..n).map(|_| stream_pair().expect("socketpair")).collect()
 }
 
-fn ten_thousand_registered_sockets(b: Backend) {
+fn ten_thousand_registered_sockets(b: ReactorBackend) {
     let mut r = reactor(b);
     let ps = pairs(5_000);
     for (i, (a, c)) in ps.iter().enumerate() {
@@ -37,7 +37,7 @@ fn ten_thousand_registered_sockets(b: Backend) {
         }
     }
     let mut seen = BTreeSet::new();
-    let mut events = Events::with_capacity(1024);
+    let mut events = ReadyEvents::with_capacity(1024);
     let deadline = Instant::now() + PATIENCE;
     while seen.len() < want.len() {
         assert!(Instant::now() < deadline, "[{b}] saw {} of {} ready sockets", seen.len(), want.len());
@@ -56,7 +56,7 @@ fn ten_thousand_registered_sockets(b: Backend) {
     assert!(events.is_empty(), "[{b}] everything was deregistered: {events:?}");
 }
 
-fn a_thousand_ready_in_one_poll(b: Backend) {
+fn a_thousand_ready_in_one_poll(b: ReactorBackend) {
     let mut r = reactor(b);
     let ps = pairs(1_000);
     for (i, (a, c)) in ps.iter().enumerate() {
@@ -65,14 +65,14 @@ fn a_thousand_ready_in_one_poll(b: Backend) {
     }
     // All are ready before the poll: one poll with room for them all returns them all
     // (epoll fetches in batches of 256 and must keep going while there is room).
-    let mut events = Events::with_capacity(1024);
+    let mut events = ReadyEvents::with_capacity(1024);
     r.poll(&mut events, Some(PATIENCE)).unwrap();
     let tokens: BTreeSet<usize> = events.iter().map(|e| e.token().0).collect();
     assert_eq!(tokens.len(), 1_000, "[{b}] one poll returned {} distinct of 1000", tokens.len());
     assert_eq!(events.len(), 1_000, "no duplicates");
 }
 
-fn registration_churn(b: Backend) {
+fn registration_churn(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, c) = stream_pair().unwrap();
     for i in 0..10_000 {

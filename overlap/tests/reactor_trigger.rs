@@ -5,7 +5,7 @@ mod util;
 
 use std::io::{ErrorKind, Write};
 
-use overlap::{Backend, Interest, Reactor, Token, Trigger};
+use overlap::{Interest, Reactor, ReactorBackend, Token, Trigger};
 use util::*;
 
 const R: Interest = Interest::READABLE;
@@ -21,7 +21,7 @@ fn pair() -> (Stream, Stream) {
 /// Registers with `Edge`; returns false (after checking the refusal) where the backend cannot.
 fn register_edge(r: &Reactor, s: &Stream, t: Token, i: Interest) -> bool {
     let res = r.registry().register(s, t, i, Trigger::Edge);
-    if matches!(r.backend(), Backend::Poll | Backend::Afd) {
+    if matches!(r.backend(), ReactorBackend::Poll | ReactorBackend::Afd) {
         let e = res.expect_err("poll and AFD must refuse edge triggering");
         assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
         assert!(e.to_string().contains("Edge"), "the error names the trigger: {e}");
@@ -31,7 +31,7 @@ fn register_edge(r: &Reactor, s: &Stream, t: Token, i: Interest) -> bool {
     true
 }
 
-fn level_repeats_until_drained(b: Backend) {
+fn level_repeats_until_drained(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, peer) = pair();
     r.registry().register(&a, Token(1), R, Trigger::Level).unwrap();
@@ -44,7 +44,7 @@ fn level_repeats_until_drained(b: Backend) {
     expect_quiet(&mut r, Token(1), "drained");
 }
 
-fn level_writable_repeats(b: Backend) {
+fn level_writable_repeats(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, _peer) = pair();
     r.registry().register(&a, Token(2), W, Trigger::Level).unwrap();
@@ -53,7 +53,7 @@ fn level_writable_repeats(b: Backend) {
     }
 }
 
-fn edge_reports_once(b: Backend) {
+fn edge_reports_once(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, peer) = pair();
     if !register_edge(&r, &a, Token(3), R) {
@@ -64,7 +64,7 @@ fn edge_reports_once(b: Backend) {
     expect_quiet(&mut r, Token(3), "not drained, but no new edge");
 }
 
-fn edge_again_after_drain_and_new_data(b: Backend) {
+fn edge_again_after_drain_and_new_data(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, peer) = pair();
     if !register_edge(&r, &a, Token(4), R) {
@@ -78,7 +78,7 @@ fn edge_again_after_drain_and_new_data(b: Backend) {
     }
 }
 
-fn edge_writable_once(b: Backend) {
+fn edge_writable_once(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, _peer) = pair();
     if !register_edge(&r, &a, Token(5), W) {
@@ -88,7 +88,7 @@ fn edge_writable_once(b: Backend) {
     expect_quiet(&mut r, Token(5), "still writable, no new edge");
 }
 
-fn edge_writable_again_after_buffer_drains(b: Backend) {
+fn edge_writable_again_after_buffer_drains(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, peer) = pair();
     if !register_edge(&r, &a, Token(6), W) {
@@ -112,7 +112,7 @@ fn edge_writable_again_after_buffer_drains(b: Backend) {
     expect_token(&mut r, Token(6), "writable edge after the buffer drained", |e| e.is_writable());
 }
 
-fn oneshot_reports_once(b: Backend) {
+fn oneshot_reports_once(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, peer) = pair();
     r.registry().register(&a, Token(7), R, Trigger::Oneshot).unwrap();
@@ -123,7 +123,7 @@ fn oneshot_reports_once(b: Backend) {
     expect_quiet(&mut r, Token(7), "disarmed, even with new data");
 }
 
-fn oneshot_rearms_on_reregister(b: Backend) {
+fn oneshot_rearms_on_reregister(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, peer) = pair();
     r.registry().register(&a, Token(8), R, Trigger::Oneshot).unwrap();
@@ -135,7 +135,7 @@ fn oneshot_rearms_on_reregister(b: Backend) {
     }
 }
 
-fn oneshot_writable(b: Backend) {
+fn oneshot_writable(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, _peer) = pair();
     r.registry().register(&a, Token(9), W, Trigger::Oneshot).unwrap();
@@ -145,7 +145,7 @@ fn oneshot_writable(b: Backend) {
     expect_token(&mut r, Token(9), "writable after re-arm", |e| e.is_writable());
 }
 
-fn reregister_switches_trigger(b: Backend) {
+fn reregister_switches_trigger(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, peer) = pair();
     r.registry().register(&a, Token(10), R, Trigger::Oneshot).unwrap();
@@ -161,7 +161,7 @@ fn reregister_switches_trigger(b: Backend) {
     expect_quiet(&mut r, Token(10), "disarmed again");
 }
 
-fn triggers_mix_in_one_reactor(b: Backend) {
+fn triggers_mix_in_one_reactor(b: ReactorBackend) {
     let mut r = reactor(b);
     let (l, lp) = pair();
     let (o, op) = pair();
@@ -175,7 +175,7 @@ fn triggers_mix_in_one_reactor(b: Backend) {
     expect_quiet(&mut r, Token(12), "oneshot source disarmed");
 }
 
-fn oneshot_disarmed_source_can_be_deregistered(b: Backend) {
+fn oneshot_disarmed_source_can_be_deregistered(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, peer) = pair();
     r.registry().register(&a, Token(13), R, Trigger::Oneshot).unwrap();

@@ -8,12 +8,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use overlap::{Backend, Events, Interest, Token, Trigger, Waker};
+use overlap::{Interest, ReactorBackend, ReadyEvents, Token, Trigger, Waker};
 use util::*;
 
 const WAKE: Token = Token(1000);
 
-fn wake_before_poll_is_not_lost(b: Backend) {
+fn wake_before_poll_is_not_lost(b: ReactorBackend) {
     let mut r = reactor(b);
     let w = Waker::new(r.registry(), WAKE).unwrap();
     w.wake().unwrap();
@@ -21,7 +21,7 @@ fn wake_before_poll_is_not_lost(b: Backend) {
     assert!(!e.is_error());
 }
 
-fn wakes_coalesce(b: Backend) {
+fn wakes_coalesce(b: ReactorBackend) {
     let mut r = reactor(b);
     let w = Waker::new(r.registry(), WAKE).unwrap();
     for _ in 0..100 {
@@ -29,12 +29,12 @@ fn wakes_coalesce(b: Backend) {
     }
     let got = poll_once(&mut r, PATIENCE);
     assert_eq!(got.iter().filter(|e| e.token() == WAKE).count(), 1, "100 wakes, one event: {got:?}");
-    let mut events = Events::with_capacity(8);
+    let mut events = ReadyEvents::with_capacity(8);
     r.poll(&mut events, Some(Duration::ZERO)).unwrap();
     assert!(events.is_empty(), "nothing left after the coalesced wake: {events:?}");
 }
 
-fn wake_unblocks_infinite_poll(b: Backend) {
+fn wake_unblocks_infinite_poll(b: ReactorBackend) {
     let mut r = reactor(b);
     let w = Waker::new(r.registry(), WAKE).unwrap();
     let started = Arc::new(Barrier::new(2));
@@ -45,7 +45,7 @@ fn wake_unblocks_infinite_poll(b: Backend) {
     });
     started.wait();
     let got = within_patience("poll(None) with a wake", move || {
-        let mut events = Events::with_capacity(8);
+        let mut events = ReadyEvents::with_capacity(8);
         r.poll(&mut events, None).unwrap();
         events.iter().map(|e| e.token()).collect::<Vec<_>>()
     });
@@ -53,7 +53,7 @@ fn wake_unblocks_infinite_poll(b: Backend) {
     t.join().unwrap();
 }
 
-fn waker_from_8_threads_10k_each(b: Backend) {
+fn waker_from_8_threads_10k_each(b: ReactorBackend) {
     let mut r = reactor(b);
     let w = Waker::new(r.registry(), WAKE).unwrap();
     let done = Arc::new(AtomicBool::new(false));
@@ -75,7 +75,7 @@ fn waker_from_8_threads_10k_each(b: Backend) {
         d2.store(true, Ordering::Release);
     });
     let mut seen = 0usize;
-    let mut events = Events::with_capacity(16);
+    let mut events = ReadyEvents::with_capacity(16);
     let deadline = Instant::now() + PATIENCE;
     // Polls at least once after the wakers are done (they may all finish before the first poll).
     loop {
@@ -102,7 +102,7 @@ fn waker_from_8_threads_10k_each(b: Backend) {
     assert!(events.is_empty(), "no stray wake left: {events:?}");
 }
 
-fn waker_token_is_reserved(b: Backend) {
+fn waker_token_is_reserved(b: ReactorBackend) {
     let r = reactor(b);
     let w = Waker::new(r.registry(), WAKE).unwrap();
     let (a, _p) = stream_pair().unwrap();
@@ -117,7 +117,7 @@ fn waker_token_is_reserved(b: Backend) {
     Waker::new(r.registry(), Token(6)).unwrap();
 }
 
-fn waker_clone_keeps_token(b: Backend) {
+fn waker_clone_keeps_token(b: ReactorBackend) {
     let mut r = reactor(b);
     let w = Waker::new(r.registry(), WAKE).unwrap();
     let w2 = w.clone();
@@ -126,9 +126,9 @@ fn waker_clone_keeps_token(b: Backend) {
     expect_token(&mut r, WAKE, "wake through the clone", |_| true);
 }
 
-fn timeout_is_not_early(b: Backend) {
+fn timeout_is_not_early(b: ReactorBackend) {
     let mut r = reactor(b);
-    let mut events = Events::with_capacity(8);
+    let mut events = ReadyEvents::with_capacity(8);
     for t in [Duration::from_micros(1), Duration::from_micros(1500), Duration::from_millis(30)] {
         let start = Instant::now();
         r.poll(&mut events, Some(t)).unwrap();
@@ -138,36 +138,36 @@ fn timeout_is_not_early(b: Backend) {
     }
 }
 
-fn timeout_not_early_with_registered_idle_sources(b: Backend) {
+fn timeout_not_early_with_registered_idle_sources(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, _p) = stream_pair().unwrap();
     r.registry().register(&a, Token(1), Interest::READABLE, Trigger::Level).unwrap();
-    let mut events = Events::with_capacity(8);
+    let mut events = ReadyEvents::with_capacity(8);
     let t = Duration::from_millis(20);
     let start = Instant::now();
     r.poll(&mut events, Some(t)).unwrap();
     assert!(events.is_empty() && start.elapsed() >= t, "[{b}] early or spurious: {events:?}");
 }
 
-fn zero_timeout_does_not_block(b: Backend) {
+fn zero_timeout_does_not_block(b: ReactorBackend) {
     let r = reactor(b);
     let got = within_patience("poll(Some(ZERO))", move || {
         let mut r = r;
-        let mut events = Events::with_capacity(8);
+        let mut events = ReadyEvents::with_capacity(8);
         r.poll(&mut events, Some(Duration::ZERO)).unwrap();
         events.len()
     });
     assert_eq!(got, 0);
 }
 
-fn zero_timeout_reports_ready_sources(b: Backend) {
+fn zero_timeout_reports_ready_sources(b: ReactorBackend) {
     let mut r = reactor(b);
     let (a, _p) = stream_pair().unwrap();
     r.registry().register(&a, Token(2), Interest::WRITABLE, Trigger::Level).unwrap();
     // A ready source is reported by a non-blocking poll (the kernel may need a moment to
     // report a fresh registration, so retry a bounded number of times).
     let deadline = Instant::now() + PATIENCE;
-    let mut events = Events::with_capacity(8);
+    let mut events = ReadyEvents::with_capacity(8);
     loop {
         r.poll(&mut events, Some(Duration::ZERO)).unwrap();
         if events.iter().any(|e| e.token() == Token(2) && e.is_writable()) {
@@ -177,7 +177,7 @@ fn zero_timeout_reports_ready_sources(b: Backend) {
     }
 }
 
-fn huge_timeout_is_woken(b: Backend) {
+fn huge_timeout_is_woken(b: ReactorBackend) {
     let mut r = reactor(b);
     let w = Waker::new(r.registry(), WAKE).unwrap();
     let go = Arc::new(Barrier::new(2));
@@ -187,7 +187,7 @@ fn huge_timeout_is_woken(b: Backend) {
         w.wake().unwrap();
     });
     let got = within_patience("poll(Some(Duration::MAX))", move || {
-        let mut events = Events::with_capacity(8);
+        let mut events = ReadyEvents::with_capacity(8);
         go.wait();
         r.poll(&mut events, Some(Duration::MAX)).unwrap();
         events.iter().map(|e| e.token()).collect::<Vec<_>>()
@@ -196,7 +196,7 @@ fn huge_timeout_is_woken(b: Backend) {
     t.join().unwrap();
 }
 
-fn register_during_blocked_poll(b: Backend) {
+fn register_during_blocked_poll(b: ReactorBackend) {
     let mut r = reactor(b);
     let reg = r.registry().clone();
     let (a, peer) = stream_pair().unwrap();
@@ -211,7 +211,7 @@ fn register_during_blocked_poll(b: Backend) {
         (a, peer)
     });
     let got = within_patience("a poll blocked with no source", move || {
-        let mut events = Events::with_capacity(8);
+        let mut events = ReadyEvents::with_capacity(8);
         go.wait();
         r.poll(&mut events, None).unwrap();
         events.iter().map(|e| (e.token(), e.is_readable())).collect::<Vec<_>>()
@@ -220,7 +220,7 @@ fn register_during_blocked_poll(b: Backend) {
     drop(t.join().unwrap());
 }
 
-fn deregister_during_blocked_poll(b: Backend) {
+fn deregister_during_blocked_poll(b: ReactorBackend) {
     let mut r = reactor(b);
     let reg = r.registry().clone();
     let w = Waker::new(r.registry(), WAKE).unwrap();
@@ -236,7 +236,7 @@ fn deregister_during_blocked_poll(b: Backend) {
         (a, peer)
     });
     let got = within_patience("a poll blocked on a source deregistered meanwhile", move || {
-        let mut events = Events::with_capacity(8);
+        let mut events = ReadyEvents::with_capacity(8);
         go.wait();
         let mut tokens = Vec::new();
         while !tokens.contains(&WAKE) {
@@ -249,7 +249,7 @@ fn deregister_during_blocked_poll(b: Backend) {
     drop(t.join().unwrap());
 }
 
-fn registrations_from_many_threads(b: Backend) {
+fn registrations_from_many_threads(b: ReactorBackend) {
     let mut r = reactor(b);
     let pairs: Vec<_> = (0..64).map(|_| stream_pair().unwrap()).collect();
     let pairs = Arc::new(pairs);
@@ -267,7 +267,7 @@ fn registrations_from_many_threads(b: Backend) {
         .collect();
     let mut seen = std::collections::BTreeSet::new();
     let deadline = Instant::now() + PATIENCE;
-    let mut events = Events::with_capacity(64);
+    let mut events = ReadyEvents::with_capacity(64);
     while seen.len() < 64 {
         assert!(Instant::now() < deadline, "[{b}] saw only {} of 64", seen.len());
         r.poll(&mut events, Some(Duration::from_millis(100))).unwrap();

@@ -9,12 +9,12 @@ use std::collections::HashSet;
 use std::io::{ErrorKind, Write};
 use std::net::{TcpListener, TcpStream};
 
-use overlap::{Backend, Events, Interest, Token, Trigger};
+use overlap::{Interest, ReactorBackend, ReadyEvents, Token, Trigger};
 use util::*;
 
 #[test]
 fn a_hundred_listeners_and_a_thousand_sockets() {
-    let mut r = reactor(Backend::Afd);
+    let mut r = reactor(ReactorBackend::Afd);
     let mut listeners = Vec::new();
     for i in 0..100 {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -36,7 +36,7 @@ fn a_hundred_listeners_and_a_thousand_sockets() {
     }
     // Every listener and every `b` side reports readable, each under its own token.
     let mut want: HashSet<usize> = (0..100).chain(5000..5500).collect();
-    let mut events = Events::with_capacity(1024);
+    let mut events = ReadyEvents::with_capacity(1024);
     let deadline = std::time::Instant::now() + PATIENCE;
     while !want.is_empty() {
         assert!(std::time::Instant::now() < deadline, "still waiting for {} sources", want.len());
@@ -59,7 +59,7 @@ fn a_hundred_listeners_and_a_thousand_sockets() {
 
 #[test]
 fn edge_triggering_is_refused() {
-    let r = reactor(Backend::Afd);
+    let r = reactor(ReactorBackend::Afd);
     let (a, _b) = tcp_pair();
     let e = r.registry().register(&a, Token(1), Interest::READABLE, Trigger::Edge).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");

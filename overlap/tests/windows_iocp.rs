@@ -11,7 +11,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 
 use overlap::op::{Accept, Recv, RecvFrom, Send, SendTo};
-use overlap::{Backend, CompletionPort, PortBackend};
+use overlap::{CompletionPort, PortBackend, ReactorBackend};
 use util::*;
 
 fn iocp() -> CompletionPort {
@@ -22,9 +22,11 @@ fn iocp() -> CompletionPort {
 fn iocp_and_afd_are_the_windows_backends() {
     assert_eq!(PortBackend::available().first(), Some(&PortBackend::Iocp), "IOCP is the default port");
     assert_eq!(CompletionPort::new().unwrap().backend(), PortBackend::Iocp);
-    assert!(Backend::available().contains(&Backend::Afd));
-    assert_eq!(Backend::default(), Backend::Afd);
-    for b in [PortBackend::Uring, PortBackend::Emulated(Backend::Afd), PortBackend::Emulated(Backend::Epoll)] {
+    assert!(ReactorBackend::available().contains(&ReactorBackend::Afd));
+    assert_eq!(ReactorBackend::default(), ReactorBackend::Afd);
+    for b in
+        [PortBackend::Uring, PortBackend::Emulated(ReactorBackend::Afd), PortBackend::Emulated(ReactorBackend::Epoll)]
+    {
         let e = b.check().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported, "{b}: {e}");
     }

@@ -35,7 +35,7 @@ mod unix {
     use std::time::{Duration, Instant};
 
     use overlap::op::Recv;
-    use overlap::{CompletionPort, Events, Handle, Interest, Reactor, Token, Trigger};
+    use overlap::{CompletionPort, Handle, Interest, Reactor, ReadyEvents, Token, Trigger};
 
     use super::super::report::{Figure, Sample};
     use super::{Cell, Path};
@@ -100,7 +100,7 @@ mod unix {
                 for (i, r) in readers.iter().enumerate() {
                     reactor.registry().register(r, Token(i), Interest::READABLE, Trigger::Level)?;
                 }
-                measure(ReactorLoop { reactor, events: Events::with_capacity(1024), readers }, chain, secs)
+                measure(ReactorLoop { reactor, events: ReadyEvents::with_capacity(1024), readers }, chain, secs)
             }
             Path::Port(backend) => {
                 let port = CompletionPort::builder().backend(backend).single_thread(true).build()?;
@@ -214,7 +214,7 @@ mod unix {
     /// An overlap `Reactor`, level-triggered, one token per pipe.
     struct ReactorLoop {
         reactor: Reactor,
-        events: Events,
+        events: ReadyEvents,
         readers: Vec<UnixStream>,
     }
 

@@ -5,7 +5,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use overlap::{Events, Interest, Reactor, Token, Trigger};
+use overlap::{Interest, Reactor, ReadyEvents, Token, Trigger};
 
 use super::report::{Figure, Sample};
 use super::{sys, Cell, Path};
@@ -125,7 +125,7 @@ fn client(addr: SocketAddr, conns: usize, size: usize, secs: Duration) -> io::Re
     let start = Instant::now();
     let (measure_from, end) = (start + secs / 4, start + secs / 4 + secs);
     let mut rtts: Vec<u32> = Vec::new();
-    let mut events = Events::with_capacity(1024);
+    let mut events = ReadyEvents::with_capacity(1024);
     loop {
         reactor.poll(&mut events, Some(Duration::from_millis(100)))?;
         let now = Instant::now();

@@ -1,6 +1,6 @@
 //! The machine line: cores, OS and kernel, and which backends work here (and why others not).
 
-use overlap::{Backend, PortBackend};
+use overlap::{PortBackend, ReactorBackend};
 
 /// One line describing this machine for the report (call it before pinning threads: the core
 /// count is what this process may use).
@@ -11,7 +11,7 @@ pub(crate) fn describe() -> String {
         Some(k) => format!("{} {k}", std::env::consts::OS),
         None => std::env::consts::OS.to_string(),
     };
-    let readiness: Vec<&str> = Backend::available().iter().map(|b| b.name()).collect();
+    let readiness: Vec<&str> = ReactorBackend::available().iter().map(|b| b.name()).collect();
     let completion: Vec<&str> = PortBackend::available().iter().map(|b| b.name()).collect();
     // Why the others are not here: another OS, or the kernel refused (io_uring).
     let mut missing: Vec<String> = Vec::new();
@@ -19,7 +19,7 @@ pub(crate) fn describe() -> String {
         let e = e.to_string();
         e.split_once("here: ").map_or(e.clone(), |(_, why)| why.to_string())
     };
-    for b in Backend::ALL {
+    for b in ReactorBackend::ALL {
         if let Err(e) = b.check() {
             missing.push(format!("{} ({})", b.name(), why(e)));
         }

@@ -27,7 +27,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use overlap::{Backend, PortBackend};
+use overlap::{PortBackend, ReactorBackend};
 
 pub(crate) use report::Sample;
 
@@ -79,7 +79,7 @@ pub(crate) enum Path {
     /// The raw io_uring echo server in `sys/raw_uring.rs` (echo and accept only).
     FloorUring,
     /// A `Reactor` on a readiness backend.
-    Reactor(Backend),
+    Reactor(ReactorBackend),
     /// A `CompletionPort` on a completion backend.
     Port(PortBackend),
     /// Another library, in process (`--features peers`): tokio, mio or compio.
@@ -107,7 +107,7 @@ fn paths(only: Option<&[String]>) -> Vec<Path> {
     if cfg!(target_os = "linux") && PortBackend::Uring.check().is_ok() {
         all.push(Path::FloorUring);
     }
-    all.extend(Backend::available().into_iter().map(Path::Reactor));
+    all.extend(ReactorBackend::available().into_iter().map(Path::Reactor));
     all.extend(PortBackend::available().into_iter().map(Path::Port));
     all.extend(peers::PEERS.iter().filter(|&&p| peers::works_here(p)).map(|&p| Path::Peer(p)));
     match only {

@@ -144,7 +144,7 @@ mod mio_peer {
     use std::time::Duration;
 
     use mio::net::{TcpListener, TcpStream};
-    use mio::{Events, Interest, Poll, Token, Waker};
+    use mio::{Interest, Poll, ReadyEvents, Token, Waker};
 
     use super::super::echo::Server;
     use super::super::wakeup::Side;
@@ -161,7 +161,7 @@ mod mio_peer {
         let waker = Arc::new(Waker::new(poll.registry(), STOP)?);
         let thread = std::thread::spawn(move || -> io::Result<()> {
             let mut conns: Vec<Option<TcpStream>> = Vec::new();
-            let mut events = Events::with_capacity(256);
+            let mut events = ReadyEvents::with_capacity(256);
             let mut buf = vec![0u8; 64 * 1024];
             loop {
                 poll.poll(&mut events, None)?;
@@ -225,7 +225,7 @@ mod mio_peer {
 
     struct MioSide {
         poll: Poll,
-        events: Events,
+        events: ReadyEvents,
         other: Arc<Waker>,
     }
 
@@ -244,8 +244,8 @@ mod mio_peer {
         let (pa, pb) = (Poll::new()?, Poll::new()?);
         let wa = Arc::new(Waker::new(pa.registry(), Token(0))?);
         let wb = Arc::new(Waker::new(pb.registry(), Token(0))?);
-        let a = MioSide { poll: pa, events: Events::with_capacity(8), other: wb };
-        let b = MioSide { poll: pb, events: Events::with_capacity(8), other: wa };
+        let a = MioSide { poll: pa, events: ReadyEvents::with_capacity(8), other: wb };
+        let b = MioSide { poll: pb, events: ReadyEvents::with_capacity(8), other: wa };
         Ok((Box::new(a), Box::new(b)))
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use overlap::{CompletionPort, Events, Reactor, Token, Waker};
+use overlap::{CompletionPort, Reactor, ReadyEvents, Token, Waker};
 
 use super::report::{Figure, Sample};
 use super::{sys, Cell, Path};
@@ -93,7 +93,7 @@ fn pair(path: Path) -> io::Result<(Box<dyn Side>, Box<dyn Side>)> {
             struct R {
                 reactor: Reactor,
                 other: Waker,
-                events: Events,
+                events: ReadyEvents,
             }
             impl Side for R {
                 fn wake_other(&mut self) -> io::Result<()> {
@@ -107,8 +107,8 @@ fn pair(path: Path) -> io::Result<(Box<dyn Side>, Box<dyn Side>)> {
             let open = || Reactor::builder().backend(backend).build();
             let (ra, rb) = (open()?, open()?);
             let (wa, wb) = (Waker::new(ra.registry(), Token(0))?, Waker::new(rb.registry(), Token(0))?);
-            let a = R { reactor: ra, other: wb, events: Events::with_capacity(8) };
-            let b = R { reactor: rb, other: wa, events: Events::with_capacity(8) };
+            let a = R { reactor: ra, other: wb, events: ReadyEvents::with_capacity(8) };
+            let b = R { reactor: rb, other: wa, events: ReadyEvents::with_capacity(8) };
             Ok((Box::new(a), Box::new(b)))
         }
         Path::Port(backend) => {

@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn echo_1000_clients_every_model_and_backend() {
-        for b in overlap::Backend::available() {
+        for b in overlap::ReactorBackend::available() {
             thousand_clients(Model::Readiness, b.name());
         }
         for b in overlap::PortBackend::available() {

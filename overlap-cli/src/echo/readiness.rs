@@ -5,7 +5,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 
-use overlap::{Backend, Events, Interest, Reactor, Token, Trigger, Waker};
+use overlap::{Interest, Reactor, ReactorBackend, ReadyEvents, Token, Trigger, Waker};
 
 use super::Stop;
 
@@ -27,13 +27,14 @@ const PENDING_CAP: usize = 1 << 20;
 
 pub(super) fn start(
     addr: SocketAddr,
-    backend: Backend,
+    backend: ReactorBackend,
     threads: usize,
 ) -> io::Result<(SocketAddr, Stop, std::thread::JoinHandle<io::Result<()>>)> {
     let first = super::listener(addr)?;
     let addr = first.local_addr()?;
     // poll(2) and AFD see levels only.
-    let trigger = if matches!(backend, Backend::Poll | Backend::Afd) { Trigger::Level } else { Trigger::Edge };
+    let trigger =
+        if matches!(backend, ReactorBackend::Poll | ReactorBackend::Afd) { Trigger::Level } else { Trigger::Edge };
     let mut wakers = Vec::new();
     let mut loops = Vec::new();
     for i in 0..threads.max(1) {
@@ -68,7 +69,7 @@ pub(super) fn start(
 fn serve(mut reactor: Reactor, listener: TcpListener, trigger: Trigger) -> io::Result<()> {
     let mut conns: HashMap<Token, Conn> = HashMap::new();
     let mut next = 2usize;
-    let mut events = Events::with_capacity(1024);
+    let mut events = ReadyEvents::with_capacity(1024);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         reactor.poll(&mut events, None)?;

@@ -19,7 +19,7 @@ pub(crate) use queue::Queue;
 use crate::op::{Nop, Op};
 use crate::sync::{current_thread, ThreadId};
 use crate::sys::{AnyDriver, Driver};
-use crate::{error, Backend};
+use crate::{error, ReactorBackend};
 
 /// A completion backend.
 ///
@@ -37,7 +37,7 @@ pub enum PortBackend {
     Uring,
     /// Emulated over a readiness backend: try the call, park it on `WouldBlock`, retry on
     /// readiness (the seed-2 port of an IOCP server to epoll).
-    Emulated(Backend),
+    Emulated(ReactorBackend),
 }
 
 impl PortBackend {
@@ -45,9 +45,9 @@ impl PortBackend {
     pub const ALL: [PortBackend; 5] = [
         PortBackend::Iocp,
         PortBackend::Uring,
-        PortBackend::Emulated(Backend::Epoll),
-        PortBackend::Emulated(Backend::Kqueue),
-        PortBackend::Emulated(Backend::Poll),
+        PortBackend::Emulated(ReactorBackend::Epoll),
+        PortBackend::Emulated(ReactorBackend::Kqueue),
+        PortBackend::Emulated(ReactorBackend::Poll),
     ];
 
     /// The name `overlap backends` and [`FromStr`] use: `iocp`, `uring`, `epoll`, `kqueue`,
@@ -126,7 +126,7 @@ impl FromStr for PortBackend {
         if s.eq_ignore_ascii_case("uring") || s.eq_ignore_ascii_case("io_uring") {
             return Ok(PortBackend::Uring);
         }
-        s.parse::<Backend>().map(PortBackend::Emulated).map_err(|_| error::unknown_port_backend(s))
+        s.parse::<ReactorBackend>().map(PortBackend::Emulated).map_err(|_| error::unknown_port_backend(s))
     }
 }
 

@@ -22,7 +22,7 @@
 use std::io;
 use std::time::Duration;
 
-use crate::{Event, Interest, Token, Trigger};
+use crate::{Interest, ReadyEvent, Token, Trigger};
 
 #[cfg(unix)]
 pub(crate) mod emulated;
@@ -55,7 +55,7 @@ pub(crate) trait Selector: Send + Sync + Sized {
     /// Stops watching `source`.
     fn deregister(&self, source: RawSource) -> io::Result<()>;
     /// Waits for readiness; returns whether the notifier fired.
-    fn select(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> io::Result<bool>;
+    fn select(&self, out: &mut Vec<ReadyEvent>, max: usize, timeout: Option<Duration>) -> io::Result<bool>;
     /// Wakes a blocked (or the next) `select`.
     fn notify(&self) -> io::Result<()>;
 }
@@ -91,17 +91,17 @@ macro_rules! dispatch {
 
 impl AnySelector {
     /// Opens `backend`, or says why it cannot be had here.
-    pub(crate) fn open(backend: crate::Backend) -> io::Result<AnySelector> {
-        use crate::Backend;
+    pub(crate) fn open(backend: crate::ReactorBackend) -> io::Result<AnySelector> {
+        use crate::ReactorBackend;
         match backend {
             #[cfg(epoll)]
-            Backend::Epoll => Ok(AnySelector::Epoll(Selector::new()?)),
+            ReactorBackend::Epoll => Ok(AnySelector::Epoll(Selector::new()?)),
             #[cfg(kqueue)]
-            Backend::Kqueue => Ok(AnySelector::Kqueue(Selector::new()?)),
+            ReactorBackend::Kqueue => Ok(AnySelector::Kqueue(Selector::new()?)),
             #[cfg(poll_backend)]
-            Backend::Poll => Ok(AnySelector::Poll(Selector::new()?)),
+            ReactorBackend::Poll => Ok(AnySelector::Poll(Selector::new()?)),
             #[cfg(windows)]
-            Backend::Afd => Ok(AnySelector::Afd(Selector::new()?)),
+            ReactorBackend::Afd => Ok(AnySelector::Afd(Selector::new()?)),
             #[allow(unreachable_patterns)]
             other => Err(crate::error::backend_unavailable(other, other.not_here_reason())),
         }
@@ -116,7 +116,7 @@ impl AnySelector {
     pub(crate) fn deregister(&self, fd: RawSource) -> io::Result<()> {
         dispatch!(self, s => s.deregister(fd))
     }
-    pub(crate) fn select(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
+    pub(crate) fn select(&self, out: &mut Vec<ReadyEvent>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
         dispatch!(self, s => s.select(out, max, timeout))
     }
     pub(crate) fn notify(&self) -> io::Result<()> {

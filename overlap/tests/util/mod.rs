@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use overlap::{Backend, Completion, CompletionPort, Event, Events, PortBackend, Reactor, Token};
+use overlap::{Completion, CompletionPort, PortBackend, Reactor, ReactorBackend, ReadyEvent, ReadyEvents, Token};
 
 /// How long a case waits for something that must happen: generous, for a loaded 2-core machine.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -20,13 +20,13 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// machine can only make such a check pass wrongly, never fail wrongly.
 pub const QUIET: Duration = Duration::from_millis(150);
 
-/// One conformance case, run once per backend (`B` is `Backend` or `PortBackend`).
+/// One conformance case, run once per backend (`B` is `ReactorBackend` or `PortBackend`).
 pub struct Case<B> {
     pub name: &'static str,
     pub run: fn(B),
 }
 
-/// Declares cases: `cases![a, b, #[cfg(unix)] c]` with `fn a(b: Backend)` etc.
+/// Declares cases: `cases![a, b, #[cfg(unix)] c]` with `fn a(b: ReactorBackend)` etc.
 #[macro_export]
 macro_rules! cases {
     ($($(#[$m:meta])* $name:ident),* $(,)?) => {
@@ -139,10 +139,10 @@ fn run_one(label: String, f: impl FnOnce()) -> Result<(), Failed> {
     })
 }
 
-/// Runs `cases` on every backend of `Backend::available()`, plus `plain` cases once each, then
+/// Runs `cases` on every backend of `ReactorBackend::available()`, plus `plain` cases once each, then
 /// prints how many passed per backend and exits with libtest's status.
-pub fn run_suite(suite: &str, cases: Vec<Case<Backend>>, plain: Vec<(&'static str, fn())>, sequential: bool) {
-    run_on(suite, Backend::available(), cases, plain, sequential, &[false])
+pub fn run_suite(suite: &str, cases: Vec<Case<ReactorBackend>>, plain: Vec<(&'static str, fn())>, sequential: bool) {
+    run_on(suite, ReactorBackend::available(), cases, plain, sequential, &[false])
 }
 
 /// Runs `cases` on every backend of `PortBackend::available()` (see `run_suite`).
@@ -214,15 +214,15 @@ fn run_on<B: Copy + std::fmt::Display + Send + 'static>(
 }
 
 /// A reactor on `b`.
-pub fn reactor(b: Backend) -> Reactor {
+pub fn reactor(b: ReactorBackend) -> Reactor {
     let r = Reactor::builder().backend(b).build().unwrap_or_else(|e| panic!("open {b}: {e}"));
     assert_eq!(r.backend(), b);
     r
 }
 
 /// Polls until an event satisfying `pred` arrives (returns it) or `PATIENCE` runs out (panics).
-pub fn expect(r: &mut Reactor, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
-    let mut events = Events::with_capacity(256);
+pub fn expect(r: &mut Reactor, what: &str, pred: impl Fn(&ReadyEvent) -> bool) -> ReadyEvent {
+    let mut events = ReadyEvents::with_capacity(256);
     let deadline = Instant::now() + PATIENCE;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -235,13 +235,13 @@ pub fn expect(r: &mut Reactor, what: &str, pred: impl Fn(&Event) -> bool) -> Eve
 }
 
 /// Polls until `token` has an event satisfying `pred`.
-pub fn expect_token(r: &mut Reactor, token: Token, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+pub fn expect_token(r: &mut Reactor, token: Token, what: &str, pred: impl Fn(&ReadyEvent) -> bool) -> ReadyEvent {
     expect(r, &format!("{what} on {token:?}"), |e| e.token() == token && pred(e))
 }
 
 /// Polls for `QUIET` and asserts no event for `token` arrives.
 pub fn expect_quiet(r: &mut Reactor, token: Token, why: &str) {
-    let mut events = Events::with_capacity(256);
+    let mut events = ReadyEvents::with_capacity(256);
     let deadline = Instant::now() + QUIET;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -256,8 +256,8 @@ pub fn expect_quiet(r: &mut Reactor, token: Token, why: &str) {
 }
 
 /// One poll of at most `QUIET`; the events it returned.
-pub fn poll_once(r: &mut Reactor, timeout: Duration) -> Vec<Event> {
-    let mut events = Events::with_capacity(1024);
+pub fn poll_once(r: &mut Reactor, timeout: Duration) -> Vec<ReadyEvent> {
+    let mut events = ReadyEvents::with_capacity(1024);
     r.poll(&mut events, Some(timeout)).expect("poll");
     events.iter().copied().collect()
 }

@@ -47,7 +47,7 @@ use super::unix::ops;
 use super::{AnySelector, RawSource, Timers};
 use crate::op::Desc;
 use crate::port::{Pending, Queue};
-use crate::{error, Event, Interest, OpId, Token, Trigger};
+use crate::{error, Interest, OpId, ReadyEvent, Token, Trigger};
 
 /// Where an op in flight waits.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -90,7 +90,7 @@ fn need(head: Option<&mut Pending>, direction: Interest) -> Interest {
 
 /// The directions an event reports ready: errors and closes wake both queues, as their ops
 /// then complete with what the system call says.
-fn ready_from(ev: &Event) -> Interest {
+fn ready_from(ev: &ReadyEvent) -> Interest {
     let mut ready = Interest::NONE;
     if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
         ready |= Interest::READABLE;
@@ -153,7 +153,7 @@ pub(crate) struct Driver {
     state: Mutex<State>,
     pool: pool::Pool,
     /// The leader's event buffer.
-    events: Mutex<Vec<Event>>,
+    events: Mutex<Vec<ReadyEvent>>,
 }
 
 /// How an op runs here.

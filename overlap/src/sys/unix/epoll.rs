@@ -14,7 +14,7 @@ use std::time::Duration;
 use super::fd::{cvt, timeout_ms};
 use super::notifier::Notifier;
 use crate::event::flags;
-use crate::{error, Backend, Event, Interest, Token, Trigger};
+use crate::{error, Interest, ReactorBackend, ReadyEvent, Token, Trigger};
 
 /// The key under which the notifier is registered (`Token(usize::MAX)` is reserved).
 const NOTIFY_KEY: u64 = u64::MAX;
@@ -96,7 +96,7 @@ impl super::super::Selector for Selector {
     fn register(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, epoll_events(interest, trigger), token.0 as u64).map_err(|e| {
             match e.raw_os_error() {
-                Some(libc::EPERM) => error::not_pollable(Backend::Epoll, fd),
+                Some(libc::EPERM) => error::not_pollable(ReactorBackend::Epoll, fd),
                 _ => e,
             }
         })
@@ -110,7 +110,7 @@ impl super::super::Selector for Selector {
         self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0)
     }
 
-    fn select(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
+    fn select(&self, out: &mut Vec<ReadyEvent>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
         // One epoll_wait per select: a second call in the same select would see the
         // level-triggered sources the first one reported again (the kernel re-queues them).
         let room = max.saturating_sub(out.len()).clamp(1, MAX_BATCH);
@@ -137,7 +137,7 @@ impl super::super::Selector for Selector {
             if key == NOTIFY_KEY {
                 notified = true;
             } else {
-                out.push(Event::new(Token(key as usize), event_flags(events)));
+                out.push(ReadyEvent::new(Token(key as usize), event_flags(events)));
             }
         }
         Ok(notified)

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use super::fd::cvt;
 use crate::event::flags;
-use crate::{error, Backend, Event, Interest, Token, Trigger};
+use crate::{error, Interest, ReactorBackend, ReadyEvent, Token, Trigger};
 
 // The field and count types of `struct kevent` and `kevent(2)` differ on NetBSD.
 #[cfg(netbsd_kevent)]
@@ -119,7 +119,7 @@ impl Selector {
     /// Adds the knotes `interest` asks for; on failure, deletes them again.
     fn add(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if interest.is_priority() {
-            return Err(error::priority_unsupported(Backend::Kqueue));
+            return Err(error::priority_unsupported(ReactorBackend::Kqueue));
         }
         let mode = libc::EV_ADD
             | match trigger {
@@ -207,7 +207,7 @@ impl super::super::Selector for Selector {
 
     fn reregister(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if interest.is_priority() {
-            return Err(error::priority_unsupported(Backend::Kqueue));
+            return Err(error::priority_unsupported(ReactorBackend::Kqueue));
         }
         let mut registered = self.registered();
         self.delete(fd).inspect_err(|e| {
@@ -224,7 +224,7 @@ impl super::super::Selector for Selector {
         self.delete(fd)
     }
 
-    fn select(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
+    fn select(&self, out: &mut Vec<ReadyEvent>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
         // One kevent call per select: a second call would see the level-triggered knotes the
         // first one reported again (the kernel re-queues them).
         let room = max.saturating_sub(out.len()).clamp(1, MAX_BATCH);
@@ -254,7 +254,7 @@ impl super::super::Selector for Selector {
             if ev.filter == libc::EVFILT_USER {
                 notified = true;
             } else {
-                out.push(Event::new(Token(ev.udata as usize), event_flags(ev)));
+                out.push(ReadyEvent::new(Token(ev.udata as usize), event_flags(ev)));
             }
         }
         Ok(notified)

@@ -21,7 +21,7 @@ use std::time::Duration;
 use super::fd::timeout_ms;
 use super::notifier::Notifier;
 use crate::event::flags;
-use crate::{error, Backend, Event, Interest, Token, Trigger};
+use crate::{error, Interest, ReactorBackend, ReadyEvent, Token, Trigger};
 
 #[derive(Debug)]
 struct Entry {
@@ -122,7 +122,7 @@ impl super::super::Selector for Selector {
 
     fn register(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if trigger == Trigger::Edge {
-            return Err(error::trigger_unsupported(Backend::Poll, trigger));
+            return Err(error::trigger_unsupported(ReactorBackend::Poll, trigger));
         }
         self.change(|st| {
             if st.entries.contains_key(&fd) {
@@ -143,7 +143,7 @@ impl super::super::Selector for Selector {
 
     fn reregister(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if trigger == Trigger::Edge {
-            return Err(error::trigger_unsupported(Backend::Poll, trigger));
+            return Err(error::trigger_unsupported(ReactorBackend::Poll, trigger));
         }
         self.change(|st| {
             st.next_serial += 1;
@@ -164,7 +164,7 @@ impl super::super::Selector for Selector {
         self.change(|st| st.entries.remove(&fd).map(drop).ok_or_else(|| io::ErrorKind::NotFound.into()))
     }
 
-    fn select(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
+    fn select(&self, out: &mut Vec<ReadyEvent>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
         let mut work = lock(&self.work);
         let work = &mut *work;
         work.fds.clear();
@@ -209,7 +209,7 @@ impl super::super::Selector for Selector {
             if e.oneshot || p.revents & libc::POLLNVAL != 0 {
                 e.armed = false;
             }
-            out.push(Event::new(e.token, event_flags(p.revents)));
+            out.push(ReadyEvent::new(e.token, event_flags(p.revents)));
         }
         Ok(notified)
     }

@@ -49,7 +49,7 @@ use super::cport::{Cport, Entries, WAKE_KEY};
 use super::device::{self, Afd, PollInfo, LOCAL_CLOSE};
 use super::{net, RawSource};
 use crate::event::flags;
-use crate::{error, Backend, Event, Interest, Token, Trigger};
+use crate::{error, Interest, ReactorBackend, ReadyEvent, Token, Trigger};
 
 /// Sockets per AFD handle.
 const GROUP: usize = 32;
@@ -267,7 +267,7 @@ impl super::super::Selector for Selector {
 
     fn register(&self, socket: RawSource, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if trigger == Trigger::Edge {
-            return Err(error::trigger_unsupported(Backend::Afd, trigger));
+            return Err(error::trigger_unsupported(ReactorBackend::Afd, trigger));
         }
         let base = net::base_handle(socket)?;
         let mut inner = lock(&self.inner);
@@ -310,7 +310,7 @@ impl super::super::Selector for Selector {
 
     fn reregister(&self, socket: RawSource, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if trigger == Trigger::Edge {
-            return Err(error::trigger_unsupported(Backend::Afd, trigger));
+            return Err(error::trigger_unsupported(ReactorBackend::Afd, trigger));
         }
         let mut inner = lock(&self.inner);
         let s = *inner.socks.get(&socket).ok_or(io::ErrorKind::NotFound)?;
@@ -346,7 +346,7 @@ impl super::super::Selector for Selector {
         Ok(())
     }
 
-    fn select(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
+    fn select(&self, out: &mut Vec<ReadyEvent>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
         let mut guard = lock(&self.entries);
         let entries = &mut guard.0;
         {
@@ -363,7 +363,7 @@ impl super::super::Selector for Selector {
                     // The socket cannot be polled any more (closed under us): one error event,
                     // and the registration is dropped, as a closed descriptor leaves epoll.
                     if out.len() < max {
-                        out.push(Event::new(token, flags::ERROR));
+                        out.push(ReadyEvent::new(token, flags::ERROR));
                     }
                     inner.socks.remove(&socket);
                     // SAFETY: live, out of `socks`, no poll pending, lock held.
@@ -428,7 +428,7 @@ impl super::super::Selector for Selector {
             }
             let ev = device::event_flags(reported & device::events_for(interest), interest);
             if ev != 0 && live && out.len() < max {
-                out.push(Event::new(token, ev));
+                out.push(ReadyEvent::new(token, ev));
                 if reg.oneshot {
                     reg.armed = false;
                 } else {
@@ -459,11 +459,11 @@ impl Selector {
         s: StatePtr,
         socket: RawSource,
         token: Token,
-        out: &mut Vec<Event>,
+        out: &mut Vec<ReadyEvent>,
         max: usize,
     ) {
         if out.len() < max {
-            out.push(Event::new(token, flags::ERROR));
+            out.push(ReadyEvent::new(token, flags::ERROR));
         }
         if inner.socks.get(&socket) == Some(&s) {
             inner.socks.remove(&socket);
