@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod backends;
 mod bench;
 mod echo;
+mod limits;
 
 /// Completion ports and event loops on every OS.
 #[derive(Parser, Debug)]
@@ -27,18 +28,27 @@ enum Command {
     Backends,
     /// A TCP echo server on 127.0.0.1 until SIGINT/SIGTERM (prints `listening on ADDR`).
     EchoServer {
-        /// Port to listen on (0: any free port).
+        /// Port to listen on (0: any free port). A port in use is refused, unless both servers
+        /// share it with --reuse-port.
         #[arg(long, default_value_t = 7000)]
         port: u16,
         /// The model that serves.
         #[arg(long, value_enum, default_value_t = echo::Model::Completion)]
         model: echo::Model,
-        /// ReactorBackend: epoll, poll or kqueue (readiness); uring, epoll, poll or kqueue (completion).
+        /// Backend: epoll, poll, kqueue or afd (readiness); uring, iocp, epoll, poll or kqueue
+        /// (completion). Default: the best one available here (`overlap backends`).
         #[arg(long)]
         backend: Option<String>,
-        /// Worker threads (default: one per CPU for readiness, two per CPU for completion).
-        #[arg(long)]
+        /// Worker threads, 1 to 1024 (default: one per CPU for readiness, two per CPU for
+        /// completion).
+        #[arg(long, value_parser = limits::count(limits::MAX_THREADS))]
         threads: Option<usize>,
+        /// Share the port with other servers started with --reuse-port (SO_REUSEPORT: the
+        /// kernel spreads the connections over them). Unix only. The readiness model with
+        /// several threads shares the port among its own listeners the same way, so a server
+        /// started with --reuse-port can join it too.
+        #[arg(long)]
+        reuse_port: bool,
     },
     /// Measure every backend and model side by side (a table on stdout, progress on stderr).
     Bench {
@@ -48,19 +58,22 @@ enum Command {
         /// One short round, fewer settings (a smoke run).
         #[arg(long)]
         quick: bool,
-        /// Seconds per cell (default 0.5; 0.2 with --quick).
-        #[arg(long)]
+        /// Seconds per cell, 0.01 to 3600 (default 0.5; 0.2 with --quick).
+        #[arg(long, value_parser = limits::secs)]
         secs: Option<f64>,
-        /// Rounds, run round-robin over the paths (default 3; 1 with --quick).
-        #[arg(long)]
+        /// Rounds, run round-robin over the paths, 1 to 1000 (default 3; 1 with --quick).
+        #[arg(long, value_parser = limits::count(limits::MAX_ROUNDS))]
         rounds: Option<usize>,
-        /// Echo connection counts, e.g. 1,16,256,1024 (default 16,256; 16 with --quick).
-        #[arg(long, value_delimiter = ',')]
+        /// Echo connection counts, each 1 to 16384, e.g. 1,16,256,1024 (default 16,256; 16 with
+        /// --quick).
+        #[arg(long, value_delimiter = ',', value_parser = limits::count(limits::MAX_CONNS))]
         conns: Option<Vec<usize>>,
-        /// Echo message sizes in bytes, e.g. 64,4096 (default 64).
-        #[arg(long, value_delimiter = ',')]
+        /// Echo message sizes in bytes, each 1 B to 64 MiB (67108864), e.g. 64,4096 (default
+        /// 64).
+        #[arg(long, value_delimiter = ',', value_parser = limits::count(limits::MAX_SIZE))]
         size: Option<Vec<usize>>,
-        /// Only these paths, e.g. raw-epoll,reactor/epoll,port/uring.
+        /// Only these paths, e.g. raw-epoll,reactor/epoll,port/uring (an unknown name, or one
+        /// that does not run here, is an error that lists the paths).
         #[arg(long, value_delimiter = ',')]
         backends: Option<Vec<String>>,
         /// Write every figure as JSON to this file (default: target/overlap-bench/bench.json).
@@ -77,8 +90,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Backends => backends::run(&mut std::io::stdout().lock()),
-        Command::EchoServer { port, model, backend, threads } => {
-            echo::run(&echo::Settings { port, model, backend, threads })
+        Command::EchoServer { port, model, backend, threads, reuse_port } => {
+            echo::run(&echo::Settings { port, model, backend, threads, reuse_port })
         }
         Command::Bench { workload, quick, secs, rounds, conns, size, backends, json, svg } => {
             bench::run(&bench::Settings { workload, quick, secs, rounds, conns, sizes: size, backends, json, svg })

@@ -38,12 +38,21 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
     assert!(!stdout.contains("failed:"), "every cell ran: {stdout}");
     let mut paths: Vec<String> = overlap::ReactorBackend::available().iter().map(|b| format!("reactor/{b}")).collect();
     paths.extend(overlap::PortBackend::available().iter().map(|b| format!("port/{b}")));
-    if cfg!(target_os = "linux") {
+    if cfg!(epoll) {
         paths.push("raw-epoll".into());
     }
     // The raw io_uring floor is an echo server only: echo and accept rows, no wake-ups.
-    let uring_floor = cfg!(target_os = "linux") && overlap::PortBackend::Uring.check().is_ok();
-    let echo_paths: Vec<String> = paths.iter().cloned().chain(uring_floor.then(|| "raw-uring".to_string())).collect();
+    let uring_floor = cfg!(uring) && overlap::PortBackend::Uring.check().is_ok();
+    // The in-process peers of a `--features peers` build (compio where io_uring works).
+    let mut peers: Vec<String> = Vec::new();
+    if cfg!(feature = "peers") {
+        peers.extend(["tokio".into(), "mio".into()]);
+        if uring_floor {
+            peers.push("compio".into());
+        }
+    }
+    let echo_paths: Vec<String> =
+        paths.iter().cloned().chain(uring_floor.then(|| "raw-uring".to_string())).chain(peers).collect();
     for p in &echo_paths {
         for setting in ["2 conns × 16 B", "4 conns × 16 B"] {
             let line = stdout
@@ -52,7 +61,8 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
                 .unwrap_or_else(|| panic!("no echo row for {p} at {setting}: {stdout}"));
             assert!(!line.contains(" 0.0 msgs/s"), "the echo moved messages: {line}");
         }
-        let workloads: &[&str] = if p == "raw-uring" { &["accept"] } else { &["wakeup", "accept"] };
+        // Echo servers only, without a wake-up pair: the raw io_uring floor and compio.
+        let workloads: &[&str] = if p == "raw-uring" || p == "compio" { &["accept"] } else { &["wakeup", "accept"] };
         for w in workloads {
             assert!(stdout.lines().any(|l| l.starts_with(w) && l.contains(p.as_str())), "no {w} row for {p}: {stdout}");
         }
@@ -75,8 +85,16 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
     let json = std::fs::read_to_string(&json).expect("the JSON file");
     assert!(json.starts_with("{\"machine\":") && json.trim_end().ends_with("]}"), "{json}");
     assert_eq!(json.matches("\"workload\":\"echo\"").count(), 2 * echo_paths.len(), "{json}");
+    // Every figure carries its range over the rounds, around the median.
+    let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    let rows = parsed["rows"].as_array().expect("rows");
+    for fig in rows.iter().flat_map(|r| r["figures"].as_array().expect("figures")) {
+        let (min, median, max) = (fig["min"].as_f64(), fig["median"].as_f64(), fig["max"].as_f64());
+        assert!(min <= median && median <= max && min.is_some(), "{fig}");
+    }
     let svg = std::fs::read_to_string(&svg).expect("the SVG file");
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert!(svg.contains("bar: one round"), "the caption says what a bar is: {svg}");
     assert_eq!(
         svg.matches("<rect x=").count() - echo_paths.len(),
         2 * echo_paths.len(),
@@ -105,10 +123,15 @@ fn files_default_to_the_target_dir() {
 
 #[test]
 fn bad_bench_input_is_a_clear_error() {
-    for args in [&["bench", "echo", "--conns", "0"][..], &["bench", "--backends", "no-such-path"][..]] {
+    // A count out of bounds is a usage error (clap's, naming the flag); a path that is not one is
+    // the command's own error.
+    for (args, says) in [
+        (&["bench", "echo", "--conns", "0"][..], &["error: invalid value '0' for '--conns"][..]),
+        (&["bench", "--backends", "no-such-path"][..], &["overlap: ", "no-such-path"][..]),
+    ] {
         let out = Command::new(env!("CARGO_BIN_EXE_overlap")).args(args).output().expect("run overlap bench");
         assert!(!out.status.success(), "{args:?} must fail");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("overlap: "), "{args:?}: {stderr}");
+        assert!(says.iter().all(|s| stderr.contains(s)), "{args:?}: {stderr}");
     }
 }

@@ -2,42 +2,28 @@
 //! SIGTERM and SIGINT (Unix only: Windows has no signals to send it).
 #![cfg(unix)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+use common::Overlap;
 
 fn serve_then_signal(model: &str, signal: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_overlap"))
-        .args(["echo-server", "--port", "0", "--model", model, "--threads", "2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start overlap");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).expect("the first line");
-    let addr = line.split_whitespace().nth(2).unwrap_or_else(|| panic!("no address in {line:?}"));
-    let mut c = TcpStream::connect(addr).expect("connect");
-    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut server = Overlap::start(&["echo-server", "--port", "0", "--model", model, "--threads", "2"]);
+    let addr = server.listening_on();
+    let mut c = TcpStream::connect(&addr).expect("connect");
+    c.set_read_timeout(Some(common::PATIENCE)).unwrap();
     c.write_all(b"ping").unwrap();
     let mut got = [0u8; 4];
     c.read_exact(&mut got).unwrap();
     assert_eq!(&got, b"ping");
-    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("kill");
+    let status = Command::new("kill").args([signal, &server.id().to_string()]).status().expect("kill");
     assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{model}: no exit within 30 s of {signal}");
-        }
-        std::thread::sleep(Duration::from_millis(20)); // polling for the exit, not synchronising
-    };
-    assert!(status.success(), "{model}: exit status {status} after {signal}");
+    let (status, stderr) = server.exit();
+    let status = status.unwrap_or_else(|| panic!("{model}: no exit within {:?} of {signal}", common::PATIENCE));
+    assert!(status.success(), "{model}: exit status {status} after {signal}: {stderr}");
 }
 
 #[test]

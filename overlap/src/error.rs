@@ -3,10 +3,8 @@
 //! OS errors pass through as `io::Error::from_raw_os_error` (converted in `sys/` only); these
 //! are the errors for misuse and missing capabilities, each with a kind a caller can match on.
 
+use std::fmt::{Debug, Display};
 use std::io::{Error, ErrorKind};
-
-use crate::sys::RawSource;
-use crate::{ReactorBackend, Token, Trigger};
 
 pub(crate) fn reserved_token() -> Error {
     Error::new(ErrorKind::InvalidInput, "Token(usize::MAX) is reserved by the reactor")
@@ -20,15 +18,15 @@ pub(crate) fn zero_capacity() -> Error {
     Error::new(ErrorKind::InvalidInput, "ReadyEvents::with_capacity(0) can hold no event")
 }
 
-pub(crate) fn token_in_use(token: Token) -> Error {
+pub(crate) fn token_in_use(token: impl Debug) -> Error {
     Error::new(ErrorKind::AlreadyExists, format!("{token:?} is already registered with this reactor"))
 }
 
-pub(crate) fn fd_in_use(fd: RawSource) -> Error {
+pub(crate) fn fd_in_use(fd: impl Display) -> Error {
     Error::new(ErrorKind::AlreadyExists, format!("source {fd} is already registered with this reactor"))
 }
 
-pub(crate) fn not_registered(fd: RawSource) -> Error {
+pub(crate) fn not_registered(fd: impl Display) -> Error {
     Error::new(ErrorKind::NotFound, format!("source {fd} is not registered with this reactor"))
 }
 
@@ -36,7 +34,7 @@ pub(crate) fn waker_exists() -> Error {
     Error::new(ErrorKind::AlreadyExists, "this reactor already has a waker; clone it instead")
 }
 
-pub(crate) fn not_open(fd: RawSource) -> Error {
+pub(crate) fn not_open(fd: impl Display) -> Error {
     #[cfg(unix)]
     let what = "an open file descriptor (EBADF)";
     #[cfg(windows)]
@@ -45,7 +43,7 @@ pub(crate) fn not_open(fd: RawSource) -> Error {
 }
 
 #[cfg_attr(not(epoll), allow(dead_code))]
-pub(crate) fn not_pollable(backend: ReactorBackend, fd: RawSource) -> Error {
+pub(crate) fn not_pollable(backend: &str, fd: impl Display) -> Error {
     Error::new(
         ErrorKind::Unsupported,
         format!(
@@ -55,7 +53,7 @@ pub(crate) fn not_pollable(backend: ReactorBackend, fd: RawSource) -> Error {
     )
 }
 
-pub(crate) fn trigger_unsupported(backend: ReactorBackend, trigger: Trigger) -> Error {
+pub(crate) fn trigger_unsupported(backend: &str, trigger: impl Debug) -> Error {
     Error::new(
         ErrorKind::Unsupported,
         format!(
@@ -66,16 +64,15 @@ pub(crate) fn trigger_unsupported(backend: ReactorBackend, trigger: Trigger) -> 
 }
 
 #[cfg_attr(not(kqueue), allow(dead_code))]
-pub(crate) fn priority_unsupported(backend: ReactorBackend) -> Error {
+pub(crate) fn priority_unsupported(backend: &str) -> Error {
     Error::new(ErrorKind::Unsupported, format!("the {backend} backend cannot watch for priority data"))
 }
 
-pub(crate) fn unknown_backend(name: &str) -> Error {
-    let known: Vec<&str> = ReactorBackend::ALL.iter().map(|b| b.name()).collect();
+pub(crate) fn unknown_backend(name: &str, known: &[&str]) -> Error {
     Error::new(ErrorKind::InvalidInput, format!("unknown backend {name:?}; known: {}", known.join(", ")))
 }
 
-pub(crate) fn backend_unavailable(backend: ReactorBackend, why: &str) -> Error {
+pub(crate) fn backend_unavailable(backend: &str, why: &str) -> Error {
     Error::new(ErrorKind::Unsupported, format!("the {backend} backend is not available here: {why}"))
 }
 
@@ -116,18 +113,37 @@ pub(crate) fn wrong_thread() -> Error {
     )
 }
 
+pub(crate) fn foreign_op() -> Error {
+    Error::new(ErrorKind::InvalidInput, "the op id was given by another completion port")
+}
+
+/// The payload of the error every call on a closed port returns.
+#[derive(Debug)]
+struct PortClosed;
+
+impl std::fmt::Display for PortClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the completion port is closed")
+    }
+}
+
+impl std::error::Error for PortClosed {}
+
+/// What every call on a closed port returns: kind `BrokenPipe`, "the completion port is
+/// closed".
+pub(crate) fn port_closed() -> Error {
+    Error::new(ErrorKind::BrokenPipe, PortClosed)
+}
+
 pub(crate) fn op_not_found() -> Error {
     Error::new(ErrorKind::NotFound, "no such op in flight: it completed already, or was never submitted here")
 }
 
-pub(crate) fn unknown_port_backend(name: &str) -> Error {
-    Error::new(
-        ErrorKind::InvalidInput,
-        format!("unknown completion backend {name:?}; known: iocp, uring, epoll, kqueue, poll"),
-    )
+pub(crate) fn unknown_port_backend(name: &str, known: &[&str]) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("unknown completion backend {name:?}; known: {}", known.join(", ")))
 }
 
-pub(crate) fn backend_unavailable_port(backend: crate::PortBackend, why: &str) -> Error {
+pub(crate) fn backend_unavailable_port(backend: &str, why: &str) -> Error {
     Error::new(ErrorKind::Unsupported, format!("the {backend} completion backend is not available here: {why}"))
 }
 
@@ -153,6 +169,6 @@ pub(crate) fn offset_too_large() -> Error {
     Error::new(ErrorKind::InvalidInput, "a file offset must be at most i64::MAX")
 }
 
-pub(crate) fn priority_unsupported_port(backend: crate::PortBackend) -> Error {
+pub(crate) fn priority_unsupported_port(backend: &str) -> Error {
     Error::new(ErrorKind::Unsupported, format!("the {backend} completion backend cannot wait for priority data"))
 }

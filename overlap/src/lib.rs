@@ -77,29 +77,21 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
-mod backend;
+mod contract;
 mod error;
-mod event;
 mod int_map;
-mod interest;
 pub mod op;
 mod port;
 mod reactor;
-mod registrations;
-mod source;
 mod sync;
 mod sys;
-mod token;
-mod waker;
 
-pub use backend::ReactorBackend;
-pub use event::{ReadyEvent, ReadyEvents};
-pub use interest::{Interest, Trigger};
-pub use port::{Completion, CompletionPort, Handle, OpId, PortBackend, PortBuilder, SubmitError};
-pub use reactor::{Reactor, ReactorBuilder, Registry};
-pub use source::Source;
-pub use token::Token;
-pub use waker::Waker;
+pub use contract::completion::{Completion, OpId};
+pub use contract::interest::{Interest, Trigger};
+pub use contract::ready::ReadyEvent;
+pub use contract::token::Token;
+pub use port::{Associate, CompletionPort, Handle, PortBackend, PortBuilder, SubmitError};
+pub use reactor::{Reactor, ReactorBackend, ReactorBuilder, ReadyEvents, Registry, Source, Waker};
 
 /// The owned-buffer traits and result type ops use (from `overlap-buf`).
 pub use overlap_buf::{BufResult, IoBuf, IoBufMut};

@@ -242,6 +242,105 @@ fn cancelled_head_lets_the_next_op_run(b: PortBackend) {
     assert_eq!(op.into_buf(), b"hi", "[{b}]");
 }
 
+/// An op id names an op of one port: another port refuses it, even when an op of its own has
+/// the same number, and that op goes on untouched.
+fn foreign_op_id_is_refused(b: PortBackend) {
+    let (pa, pb) = (port(b), port(b));
+    let (a, mut a_peer) = stream_pair().unwrap();
+    let (z, mut z_peer) = stream_pair().unwrap();
+    let (ha, hz) = (pa.associate(a, 1).unwrap(), pb.associate(z, 2).unwrap());
+    // Several ops each, so the two ports' numbers overlap whatever they count from.
+    let ids_a: Vec<_> = (0..4).map(|i| pa.submit(Recv::new(&ha, Vec::with_capacity(8)), i).unwrap()).collect();
+    let ids_b: Vec<_> = (0..4).map(|i| pb.submit(Recv::new(&hz, Vec::with_capacity(8)), i).unwrap()).collect();
+    for id in &ids_a {
+        let e = pb.cancel(*id).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput), "[{b}] {e}");
+    }
+    for id in &ids_b {
+        let e = pa.cancel(*id).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput), "[{b}] {e}");
+    }
+    port_quiet(&pb, "port B's ops were not cancelled by port A's ids");
+    port_quiet(&pa, "port A's ops were not cancelled by port B's ids");
+    // Every op is still there and completes with data, in order.
+    a_peer.write_all(b"abcd").unwrap();
+    z_peer.write_all(b"wxyz").unwrap();
+    for (port, want) in [(&pa, b"abcd"), (&pb, b"wxyz")] {
+        let mut got = Vec::new();
+        while got.len() < want.len() {
+            let c = next(port, "a receive");
+            assert!(!c.is_cancelled(), "[{b}] {c:?}");
+            let (res, op) = c.into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+            res.unwrap();
+            got.extend(op.into_buf());
+        }
+        assert_eq!(&got, want, "[{b}]");
+    }
+    // Ids of posts and of completed ops are stale: refused too.
+    let post = pa.post(0, 0, 0).unwrap();
+    next(&pa, "the post");
+    assert_eq!(pa.cancel(post).unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(pb.cancel(post).is_err());
+}
+
+/// Closing a port with ops in flight: they never complete (waits return the closed error), and
+/// once the port is dropped nothing is left — no buffer, no descriptor — on every backend.
+fn close_with_ops_in_flight(b: PortBackend) {
+    let live = Arc::new(AtomicUsize::new(0));
+    let fds_before = open_fds();
+    {
+        let port = port(b);
+        let mut peers = Vec::new();
+        for i in 0..16 {
+            let (a, p) = stream_pair().unwrap();
+            let h = port.associate(a, i).unwrap();
+            for _ in 0..4 {
+                port.submit(Recv::new(&h, Counted::new(64, &live)), i).unwrap();
+            }
+            peers.push(p);
+        }
+        port.submit(Timeout::new(Duration::from_secs(3600)), 99).unwrap();
+        (&peers[0]).write_all(b"done before the close").unwrap();
+        port.post(1, 2, 3).unwrap();
+        port.close().unwrap();
+        let e = port.wait(Some(Duration::ZERO)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BrokenPipe, "[{b}] {e}");
+        // Data arriving after the close completes nothing. (The write may fail: where the
+        // cancelled ops were dropped at once, their handles closed the sockets.)
+        let _ = (&peers[1]).write_all(b"after");
+        assert_eq!(port.wait(Some(QUIET)).unwrap_err().kind(), ErrorKind::BrokenPipe);
+        if port.is_single_thread() {
+            drop(port);
+        } else {
+            within_patience("dropping a closed port", move || drop(port));
+        }
+        drop(peers);
+    }
+    assert_eq!(live.load(Ordering::SeqCst), 0, "[{b}] buffers of ops in flight at the close leaked");
+    assert_eq!(open_fds(), fds_before, "[{b}] descriptors leaked");
+}
+
+/// Cancelling an op that waits behind another on the same socket takes it out at once; the ops
+/// around it complete in order.
+fn cancel_an_op_queued_behind_another(b: PortBackend) {
+    let port = port(b);
+    let (a, mut peer) = stream_pair().unwrap();
+    let h = port.associate(a, 0).unwrap();
+    let ids: Vec<_> = (0..3).map(|i| port.submit(Recv::new(&h, Vec::with_capacity(2)), i).unwrap()).collect();
+    port.cancel(ids[1]).unwrap();
+    let c = next(&port, "the cancelled middle receive");
+    assert!(c.user_data() == 1 && c.is_cancelled(), "[{b}] {c:?}");
+    peer.write_all(b"ab").unwrap();
+    let c = next(&port, "the first receive");
+    assert_eq!(c.user_data(), 0, "[{b}]");
+    peer.write_all(b"cd").unwrap();
+    let c = next(&port, "the third receive");
+    assert_eq!(c.user_data(), 2, "[{b}]");
+    let (n, op) = c.into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+    assert_eq!((n.unwrap(), op.into_buf()), (2, b"cd".to_vec()), "[{b}]");
+    assert_eq!(port.cancel(ids[1]).unwrap_err().kind(), ErrorKind::NotFound);
+}
+
 fn main() {
     let cases = cases![
         cancelled_head_lets_the_next_op_run,
@@ -253,6 +352,9 @@ fn main() {
         drop_port_with_ops_in_flight,
         dropped_handle_closes_its_descriptor,
         ports_open_and_close,
+        foreign_op_id_is_refused,
+        close_with_ops_in_flight,
+        cancel_an_op_queued_behind_another,
     ];
     run_port_suite_also_single("port_cancel", cases, vec![], true);
 }

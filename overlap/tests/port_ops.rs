@@ -198,6 +198,24 @@ fn connect_refused(b: PortBackend) {
     assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
 }
 
+/// A connect on a socket that is already connected fails (EISCONN, WSAEISCONN) on every
+/// backend, as io_uring and IOCP report it.
+fn connect_on_a_connected_socket_fails(b: PortBackend) {
+    let port = port(b);
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let s = std::net::TcpStream::connect(addr).unwrap();
+    let _accepted = l.accept().unwrap();
+    let h = port.associate(s, 0).unwrap();
+    port.submit(Connect::new(&h, addr), 0).unwrap();
+    let err = next(&port, "the second connect").into_op::<Connect>().unwrap().0.unwrap_err();
+    #[cfg(unix)]
+    let eisconn = libc::EISCONN;
+    #[cfg(windows)]
+    let eisconn = 10056; // WSAEISCONN
+    assert_eq!(err.raw_os_error(), Some(eisconn), "[{b}] {err}");
+}
+
 fn accept_on_a_non_listener_fails(b: PortBackend) {
     let port = port(b);
     let (h, _peer) = unix_pair(&port);
@@ -567,6 +585,7 @@ fn deferred_ops_start_at_flush(b: PortBackend) {
 
 fn main() {
     let cases = cases![
+        connect_on_a_connected_socket_fails,
         deferred_ops_start_at_the_next_wait,
         deferred_ops_start_at_flush,
         recv_gets_data,

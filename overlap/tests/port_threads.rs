@@ -315,6 +315,48 @@ fn single_thread_port_refuses_other_threads(b: PortBackend) {
     assert!(c.is_cancelled() && c.user_data() == 9, "[{b}] {c:?}");
 }
 
+/// Closing the port releases every thread blocked in `wait` (IOCP's `CloseHandle` on the port),
+/// and every later call fails the same way; the op of a refused submit comes back.
+fn close_releases_every_waiter(b: PortBackend) {
+    let port = port(b);
+    let started = Arc::new(AtomicUsize::new(0));
+    let waiters: Vec<_> = (0..4)
+        .map(|i| {
+            let (port, started) = (port.clone(), started.clone());
+            std::thread::spawn(move || {
+                started.fetch_add(1, Ordering::SeqCst);
+                // Two wait with no timeout, two with a long one.
+                let timeout = if i % 2 == 0 { None } else { Some(PATIENCE * 10) };
+                port.wait(timeout).map(|c| c.map(|c| c.user_data()))
+            })
+        })
+        .collect();
+    // Some may not be in `wait` yet when the port closes: they find it closed (the case holds
+    // either way).
+    until(b, "the waiters started", || started.load(Ordering::SeqCst) == 4);
+    assert!(!port.is_closed());
+    port.close().unwrap();
+    assert!(port.is_closed());
+    for w in waiters {
+        let res = within_patience("a waiter of a closed port", move || w.join().unwrap());
+        let e = res.expect_err("a waiter of a closed port returns an error");
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "[{b}] {e}");
+    }
+    let (a, _peer) = stream_pair().unwrap();
+    let (x, _y) = stream_pair().unwrap();
+    let kind = |r: std::io::Result<()>| r.unwrap_err().kind();
+    assert_eq!(kind(port.wait(Some(Duration::ZERO)).map(drop)), std::io::ErrorKind::BrokenPipe);
+    assert_eq!(kind(port.wait(None).map(drop)), std::io::ErrorKind::BrokenPipe, "[{b}] no hang after close");
+    assert_eq!(kind(port.post(0, 1, 2).map(drop)), std::io::ErrorKind::BrokenPipe);
+    assert_eq!(kind(port.associate(a, 0).map(drop)), std::io::ErrorKind::BrokenPipe);
+    assert_eq!(kind(port.flush()), std::io::ErrorKind::BrokenPipe);
+    let refused = port.submit(Timeout::new(Duration::from_secs(1)), 0).map(drop).unwrap_err();
+    assert_eq!(refused.error.kind(), std::io::ErrorKind::BrokenPipe);
+    let _op: Timeout = refused.op; // the op comes back
+    drop(x);
+    port.close().unwrap(); // closing twice is not an error
+}
+
 fn main() {
     let cases = cases![
         deferred_op_of_a_follower_starts,
@@ -326,6 +368,7 @@ fn main() {
         post_wakes_a_blocked_leader,
         earlier_timeout_wakes_a_blocked_leader,
         single_thread_port_refuses_other_threads,
+        close_releases_every_waiter,
     ];
     run_port_suite("port_threads", cases, vec![], false);
 }

@@ -7,14 +7,24 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use super::report::{Figure, Sample};
-use super::{echo, sys, Cell, Path};
+use super::cell::{Cell, FEW_FDS};
+use super::path::Path;
+use super::sample::{Figure, Sample};
+use super::{echo, sys};
 
 /// One cell per path.
 pub(crate) fn cells(paths: &[Path]) -> Vec<Cell> {
     paths
         .iter()
-        .map(|&path| Cell { workload: "accept", setting: "1 client".into(), path, run, conns: 0, size: 0 })
+        .map(|&path| Cell {
+            workload: "accept",
+            setting: "1 client".into(),
+            path,
+            run,
+            conns: 0,
+            size: 0,
+            fds: FEW_FDS,
+        })
         .collect()
 }
 

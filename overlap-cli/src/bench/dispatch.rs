@@ -17,14 +17,12 @@
 //!
 //! Unix only (socketpairs); elsewhere there are no cells.
 
-use super::{Cell, Path};
-
 #[cfg(unix)]
 pub(crate) use unix::cells;
 
 /// The dispatch cells: none where there are no socketpairs.
 #[cfg(not(unix))]
-pub(crate) fn cells(_paths: &[Path], _quick: bool) -> Vec<Cell> {
+pub(crate) fn cells(_paths: &[super::path::Path], _quick: bool) -> Vec<super::cell::Cell> {
     Vec::new()
 }
 
@@ -37,8 +35,9 @@ mod unix {
     use overlap::op::Recv;
     use overlap::{CompletionPort, Handle, Interest, Reactor, ReadyEvents, Token, Trigger};
 
-    use super::super::report::{Figure, Sample};
-    use super::{Cell, Path};
+    use super::super::cell::{Cell, FEW_FDS};
+    use super::super::path::Path;
+    use super::super::sample::{Figure, Sample};
 
     /// One setting of the workload.
     #[derive(Copy, Clone, Debug)]
@@ -67,7 +66,8 @@ mod unix {
             // The in-process peers (`Path::Peer`) have no dispatch loop (yet).
             for &path in paths.iter().filter(|p| matches!(p, Path::Floor | Path::Reactor(_) | Path::Port(_))) {
                 let setting = format!("{} pipes, {} active", s.pipes, s.active);
-                cells.push(Cell { workload: "dispatch", setting, path, run, conns: i, size: 0 });
+                let fds = 2 * s.pipes + FEW_FDS;
+                cells.push(Cell { workload: "dispatch", setting, path, run, conns: i, size: 0, fds });
             }
         }
         cells
@@ -86,13 +86,13 @@ mod unix {
         }
         let chain = Chain { setting, writers, writes: 0, fired: 0, count: 0 };
         match cell.path {
-            #[cfg(target_os = "linux")]
+            #[cfg(epoll)]
             Path::Floor => {
                 use std::os::fd::AsFd;
                 let epoll = super::super::sys::dispatch_floor::Epoll::new(readers.iter().map(|r| r.as_fd()))?;
                 measure(Floor { epoll, readers }, chain, secs)
             }
-            #[cfg(not(target_os = "linux"))]
+            #[cfg(not(epoll))]
             Path::Floor => Err(ErrorKind::Unsupported.into()),
             Path::FloorUring => Err(ErrorKind::Unsupported.into()),
             Path::Reactor(backend) => {
@@ -189,13 +189,13 @@ mod unix {
     }
 
     /// The floor: raw epoll.
-    #[cfg(target_os = "linux")]
+    #[cfg(epoll)]
     struct Floor {
         epoll: super::super::sys::dispatch_floor::Epoll,
         readers: Vec<UnixStream>,
     }
 
-    #[cfg(target_os = "linux")]
+    #[cfg(epoll)]
     impl Dispatch for Floor {
         fn turn(&mut self, chain: &mut Chain) -> io::Result<()> {
             let mut any = false;

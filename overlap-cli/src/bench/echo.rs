@@ -1,5 +1,7 @@
 //! The echo workload: ping-pong over loopback TCP, one message in flight per connection, the
 //! same load client (on its own thread, pinned to CPU 1 where there is one) for every server.
+//! The client never blocks on a write: a message larger than the sockets buffer goes out in
+//! pieces as the server echoes the start of it back.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -7,8 +9,12 @@ use std::time::{Duration, Instant};
 
 use overlap::{Interest, Reactor, ReadyEvents, Token, Trigger};
 
-use super::report::{Figure, Sample};
-use super::{sys, Cell, Path};
+use super::cell::{Cell, FEW_FDS};
+use super::human::bytes;
+use super::path::Path;
+use super::sample::{Figure, Sample};
+use super::server::Server;
+use super::{peers, sys};
 use crate::echo::{Model, Settings};
 
 /// The echo cells: every connection count and size, on every path.
@@ -17,36 +23,35 @@ pub(crate) fn cells(paths: &[Path], conns: &[usize], sizes: &[usize]) -> Vec<Cel
     for &n in conns {
         for &size in sizes {
             for &path in paths {
-                let setting = format!("{n} conns × {size} B");
-                cells.push(Cell { workload: "echo", setting, path, run, conns: n, size });
+                let setting = format!("{n} conns × {}", bytes(size));
+                // Both ends of every connection are in this process.
+                let fds = 2 * n + FEW_FDS;
+                cells.push(Cell { workload: "echo", setting, path, run, conns: n, size, fds });
             }
         }
     }
     cells
 }
 
-/// A running server and how to stop it.
-pub(crate) struct Server {
-    pub(crate) addr: SocketAddr,
-    pub(crate) stop: Box<dyn FnOnce() -> io::Result<()>>,
-}
-
+/// Starts `path`'s echo server on 127.0.0.1 (one thread).
 pub(crate) fn start(path: Path) -> io::Result<Server> {
     match path {
-        #[cfg(target_os = "linux")]
+        #[cfg(epoll)]
         Path::Floor => floor_server(sys::raw_epoll::echo_server()?),
-        #[cfg(target_os = "linux")]
+        #[cfg(uring)]
         Path::FloorUring => floor_server(sys::raw_uring::echo_server()?),
-        #[cfg(not(target_os = "linux"))]
-        Path::Floor | Path::FloorUring => Err(io::ErrorKind::Unsupported.into()),
+        #[cfg(not(epoll))]
+        Path::Floor => Err(io::ErrorKind::Unsupported.into()),
+        #[cfg(not(uring))]
+        Path::FloorUring => Err(io::ErrorKind::Unsupported.into()),
         Path::Reactor(b) => overlap_server(Model::Readiness, b.name()),
         Path::Port(b) => overlap_server(Model::Completion, b.name()),
-        Path::Peer(name) => super::peers::echo_server(name),
+        Path::Peer(name) => peers::echo_server(name),
     }
 }
 
 /// A raw floor server (its address, the eventfd that stops it, its thread) as a `Server`.
-#[cfg(target_os = "linux")]
+#[cfg(epoll)]
 fn floor_server(
     (addr, stop, thread): (
         SocketAddr,
@@ -62,13 +67,9 @@ fn floor_server(
 }
 
 fn overlap_server(model: Model, backend: &str) -> io::Result<Server> {
-    let settings = Settings { port: 0, model, backend: Some(backend.into()), threads: Some(1) };
-    let (addr, stop, thread) = crate::echo::start(&settings)?;
-    let stop = Box::new(move || {
-        stop();
-        thread.join().map_err(|_| io::Error::other("the server panicked"))?
-    });
-    Ok(Server { addr, stop })
+    let settings = Settings { port: 0, model, backend: Some(backend.into()), threads: Some(1), reuse_port: false };
+    let running = crate::echo::start(&settings)?;
+    Ok(Server { addr: running.addr, stop: Box::new(move || running.stop_and_join()) })
 }
 
 fn run(cell: &Cell, secs: Duration) -> io::Result<Sample> {
@@ -86,41 +87,72 @@ fn run(cell: &Cell, secs: Duration) -> io::Result<Sample> {
 /// One connection of the load client.
 struct Conn {
     stream: TcpStream,
+    /// Bytes of the echo received and not yet counted as a whole message.
     got: usize,
+    /// Bytes of the message in flight written so far.
+    sent: usize,
+    /// When the last byte of the message in flight was written.
     sent_at: Instant,
+    /// Registered for writable too (while a message is only partly written).
+    writing: bool,
 }
 
-/// Writes all of `msg` to a non-blocking socket (its buffer has room for one message; a short
-/// write only waits for the kernel to take the rest).
-pub(crate) fn send_all(mut s: impl Write, mut msg: &[u8]) -> io::Result<()> {
-    while !msg.is_empty() {
-        match s.write(msg) {
-            Ok(n) => msg = &msg[n..],
-            Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::yield_now(),
-            Err(e) => return Err(e),
+impl Conn {
+    /// Writes what the socket takes of the rest of `msg`; notes the time when it is all out.
+    fn push(&mut self, msg: &[u8]) -> io::Result<()> {
+        while self.sent < msg.len() {
+            match (&self.stream).write(&msg[self.sent..]) {
+                Ok(0) => return Err(io::Error::new(ErrorKind::WriteZero, "the socket took no byte")),
+                Ok(n) => {
+                    self.sent += n;
+                    if self.sent == msg.len() {
+                        self.sent_at = Instant::now();
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
+        Ok(())
     }
-    Ok(())
+
+    /// Starts the next message.
+    fn send(&mut self, msg: &[u8]) -> io::Result<()> {
+        self.sent = 0;
+        self.push(msg)
+    }
+
+    /// Registers for writable too while the message is partly written (levels: the socket is
+    /// writable again as soon as the server has read some).
+    fn update_interest(&mut self, reactor: &Reactor, token: Token, size: usize) -> io::Result<()> {
+        let want = self.sent < size;
+        if want != self.writing {
+            let interest = if want { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+            reactor.registry().reregister(&self.stream, token, interest, Trigger::Level)?;
+            self.writing = want;
+        }
+        Ok(())
+    }
 }
 
 /// Opens `conns` connections and keeps one `size`-byte message in flight on each for `secs`
 /// (the first quarter is warm-up, not counted).
 fn client(addr: SocketAddr, conns: usize, size: usize, secs: Duration) -> io::Result<Sample> {
     let mut reactor = Reactor::new()?;
-    let trigger = Trigger::Level;
     let mut all = Vec::with_capacity(conns);
     for i in 0..conns {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         stream.set_nonblocking(true)?;
-        reactor.registry().register(&stream, Token(i), Interest::READABLE, trigger)?;
-        all.push(Conn { stream, got: 0, sent_at: Instant::now() });
+        reactor.registry().register(&stream, Token(i), Interest::READABLE, Trigger::Level)?;
+        all.push(Conn { stream, got: 0, sent: 0, sent_at: Instant::now(), writing: false });
     }
     let msg = vec![0x5a_u8; size];
     let mut buf = vec![0u8; 64 * 1024];
-    for c in &mut all {
-        send_all(&c.stream, &msg)?;
-        c.sent_at = Instant::now();
+    for (i, c) in all.iter_mut().enumerate() {
+        c.send(&msg)?;
+        c.update_interest(&reactor, Token(i), size)?;
     }
     let start = Instant::now();
     let (measure_from, end) = (start + secs / 4, start + secs / 4 + secs);
@@ -133,23 +165,27 @@ fn client(addr: SocketAddr, conns: usize, size: usize, secs: Duration) -> io::Re
             break;
         }
         for ev in &events {
-            let c = &mut all[ev.token().0];
+            let token = ev.token();
+            let c = &mut all[token.0];
             loop {
                 match (&c.stream).read(&mut buf) {
                     Ok(0) => return Err(io::Error::new(ErrorKind::UnexpectedEof, "the server closed a connection")),
                     Ok(n) => c.got += n,
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
                     Err(e) => return Err(e),
                 }
             }
-            while c.got >= size {
+            c.push(&msg)?;
+            // The echo of a message is whole only once all of it was written.
+            while c.sent == size && c.got >= size {
                 c.got -= size;
                 if now >= measure_from {
                     rtts.push(now.duration_since(c.sent_at).as_micros().min(u32::MAX as u128) as u32);
                 }
-                send_all(&c.stream, &msg)?;
-                c.sent_at = Instant::now();
+                c.send(&msg)?;
             }
+            c.update_interest(&reactor, token, size)?;
         }
     }
     let msgs = rtts.len() as f64;

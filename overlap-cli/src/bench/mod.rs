@@ -3,7 +3,12 @@
 //! of the machine cancels; the median and spread of the rounds, as a table on stdout, with
 //! progress bars on stderr, and JSON and an SVG chart (in `target/overlap-bench/` unless told
 //! where). Built with `--features peers`, tokio, mio and (on Linux) compio are columns too
-//! (`peers.rs`).
+//! (`peers/`).
+//!
+//! Files, lowest first (each imports only from those above it): `sys/` (raw system calls),
+//! `sample`, `server`, `side`, `human`; `peers/`; `path`; `cell`; the workloads (`echo`,
+//! `wakeup`, `timers`, `accept`, `dispatch`); `measure`, `summary`; `table`, `json`, `chart`,
+//! `machine`; and this file, which runs them.
 //!
 //! | workload | what | figure |
 //! |---|---|---|
@@ -14,23 +19,31 @@
 //! | `dispatch` | libevent's `test/bench.c`: socketpairs in a chain, each readable end writing to the next | ns per event |
 
 mod accept;
+mod cell;
+mod chart;
 mod dispatch;
 mod echo;
+mod human;
+mod json;
 mod machine;
+mod measure;
+mod path;
 mod peers;
-mod report;
+mod sample;
+mod server;
+mod side;
+mod summary;
 mod sys;
+mod table;
 mod timers;
 mod wakeup;
 
-use std::fmt;
-use std::io;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use overlap::{PortBackend, ReactorBackend};
-
-pub(crate) use report::Sample;
-
+use crate::limits::{MAX_CONNS, MAX_ROUNDS, MAX_SECS, MAX_SIZE, MIN_SECS};
 /// Which workloads to run.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Workload {
@@ -46,6 +59,20 @@ pub enum Workload {
     Dispatch,
     /// All of them.
     All,
+}
+
+impl Workload {
+    /// The name as the command line takes it.
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Echo => "echo",
+            Workload::Wakeup => "wakeup",
+            Workload::Timers => "timers",
+            Workload::Accept => "accept",
+            Workload::Dispatch => "dispatch",
+            Workload::All => "all",
+        }
+    }
 }
 
 /// The settings of one `overlap bench` run.
@@ -66,104 +93,106 @@ pub struct Settings {
     /// Only these paths (names as in the table: `raw-epoll`, `reactor/epoll`, `port/uring`, …).
     pub backends: Option<Vec<String>>,
     /// Write every figure as JSON here (default: `target/overlap-bench/bench.json`).
-    pub json: Option<std::path::PathBuf>,
+    pub json: Option<PathBuf>,
     /// Draw the echo figures as an SVG chart here (default: `target/overlap-bench/bench.svg`).
-    pub svg: Option<std::path::PathBuf>,
+    pub svg: Option<PathBuf>,
 }
 
-/// One thing measured: the floor, or an overlap path.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Path {
-    /// The raw epoll/eventfd code in `sys/raw_epoll.rs`.
-    Floor,
-    /// The raw io_uring echo server in `sys/raw_uring.rs` (echo and accept only).
-    FloorUring,
-    /// A `Reactor` on a readiness backend.
-    Reactor(ReactorBackend),
-    /// A `CompletionPort` on a completion backend.
-    Port(PortBackend),
-    /// Another library, in process (`--features peers`): tokio, mio or compio.
-    Peer(&'static str),
+/// Where a file of the report goes: a file the user named (created before the run, so that a
+/// path that cannot be written fails at once, not after the measuring), or beside cargo's build
+/// output (`target/overlap-bench/`, or under `CARGO_TARGET_DIR`), where failing is only a
+/// warning.
+enum Out {
+    Named(PathBuf, File),
+    Default(&'static str),
 }
 
-impl fmt::Display for Path {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Out {
+    fn new(flag: &str, path: Option<&std::path::Path>, name: &'static str) -> io::Result<Out> {
+        match path {
+            None => Ok(Out::Default(name)),
+            Some(path) => match File::create(path) {
+                Ok(f) => Ok(Out::Named(path.to_path_buf(), f)),
+                Err(e) => Err(io::Error::new(e.kind(), format!("{flag} {}: {e}", path.display()))),
+            },
+        }
+    }
+
+    fn write(self, body: &str) -> io::Result<()> {
         match self {
-            Path::Floor => f.write_str("raw-epoll"),
-            Path::FloorUring => f.write_str("raw-uring"),
-            Path::Reactor(b) => write!(f, "reactor/{b}"),
-            Path::Port(b) => write!(f, "port/{b}"),
-            Path::Peer(name) => f.write_str(name),
+            Out::Named(path, mut f) => {
+                f.write_all(body.as_bytes())
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+                eprintln!("wrote {}", path.display());
+            }
+            Out::Default(name) => {
+                let dir = std::env::var_os("CARGO_TARGET_DIR")
+                    .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+                    .join("overlap-bench");
+                let path = dir.join(name);
+                match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, body)) {
+                    Ok(()) => eprintln!("wrote {} (--json/--svg FILE to choose)", path.display()),
+                    Err(e) => eprintln!("overlap: could not write {}: {e}", path.display()),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `what` is a number in `1..=max`, else an `InvalidInput` error naming the flag (the command
+/// line's parsers refuse such values already; this guards other callers).
+fn check_count(flag: &str, what: usize, max: usize) -> io::Result<usize> {
+    if (1..=max).contains(&what) {
+        Ok(what)
+    } else {
+        Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{flag} {what} is not in 1..={max}")))
+    }
+}
+
+/// The values of a list flag, in the order given, each once.
+fn distinct(v: Vec<usize>) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::with_capacity(v.len());
+    for x in v {
+        if !out.contains(&x) {
+            out.push(x);
         }
     }
-}
-
-/// Every path that works here, floor first (the floor only where epoll exists).
-fn paths(only: Option<&[String]>) -> Vec<Path> {
-    let mut all = Vec::new();
-    if cfg!(target_os = "linux") {
-        all.push(Path::Floor);
-    }
-    if cfg!(target_os = "linux") && PortBackend::Uring.check().is_ok() {
-        all.push(Path::FloorUring);
-    }
-    all.extend(ReactorBackend::available().into_iter().map(Path::Reactor));
-    all.extend(PortBackend::available().into_iter().map(Path::Port));
-    all.extend(peers::PEERS.iter().filter(|&&p| peers::works_here(p)).map(|&p| Path::Peer(p)));
-    match only {
-        Some(names) => {
-            all.into_iter().filter(|p| names.iter().any(|n| n.eq_ignore_ascii_case(&p.to_string()))).collect()
-        }
-        None => all,
-    }
-}
-
-/// One cell of the run: a workload at one setting, on one path.
-#[derive(Clone, Debug)]
-pub(crate) struct Cell {
-    pub(crate) workload: &'static str,
-    /// The setting, as the table shows it (`256 conns × 64 B`).
-    pub(crate) setting: String,
-    pub(crate) path: Path,
-    pub(crate) run: fn(&Cell, Duration) -> io::Result<Sample>,
-    pub(crate) conns: usize,
-    pub(crate) size: usize,
-}
-
-/// Writes `body` to `path`, or, with no path given, to `name` beside cargo's build output
-/// (`target/overlap-bench/`, or under `CARGO_TARGET_DIR`), where failing is only a warning.
-fn write_out(path: Option<&std::path::Path>, name: &str, body: &str) -> io::Result<()> {
-    if let Some(path) = path {
-        std::fs::write(path, body)?;
-        eprintln!("wrote {}", path.display());
-        return Ok(());
-    }
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| std::path::PathBuf::from("target"), std::path::PathBuf::from)
-        .join("overlap-bench");
-    let path = dir.join(name);
-    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, body)) {
-        Ok(()) => eprintln!("wrote {} (--json/--svg FILE to choose)", path.display()),
-        Err(e) => eprintln!("overlap: could not write {}: {e}", path.display()),
-    }
-    Ok(())
+    out
 }
 
 /// Runs the benchmark and prints the table (progress on stderr).
 pub fn run(settings: &Settings) -> io::Result<()> {
     let quick = settings.quick;
-    let secs = Duration::from_secs_f64(settings.secs.unwrap_or(if quick { 0.2 } else { 0.5 }).max(0.01));
-    let rounds = settings.rounds.unwrap_or(if quick { 1 } else { 3 }).max(1);
-    let conns = settings.conns.clone().unwrap_or_else(|| if quick { vec![16] } else { vec![16, 256] });
-    let sizes = settings.sizes.clone().unwrap_or_else(|| vec![64]);
-    if conns.iter().chain(&sizes).any(|&n| n == 0) {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "--conns and --size take positive numbers"));
+    let secs = settings.secs.unwrap_or(if quick { 0.2 } else { 0.5 });
+    let secs =
+        Duration::try_from_secs_f64(secs).ok().filter(|_| (MIN_SECS..=MAX_SECS).contains(&secs)).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("--secs {secs} is not in {MIN_SECS}..={MAX_SECS}"))
+        })?;
+    let rounds = check_count("--rounds", settings.rounds.unwrap_or(if quick { 1 } else { 3 }), MAX_ROUNDS)?;
+    let conns = distinct(settings.conns.clone().unwrap_or_else(|| if quick { vec![16] } else { vec![16, 256] }));
+    let sizes = distinct(settings.sizes.clone().unwrap_or_else(|| vec![64]));
+    for &n in &conns {
+        check_count("--conns", n, MAX_CONNS)?;
     }
-    let paths = paths(settings.backends.as_deref());
-    if paths.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "no path matches --backends (see the table's names)"));
+    for &n in &sizes {
+        check_count("--size", n, MAX_SIZE)?;
     }
+    let paths = path::paths(settings.backends.as_deref())?;
     let want = |w: Workload| settings.workload == w || settings.workload == Workload::All;
+    // The echo settings and the chart are the echo workload's: asked of another, refuse them
+    // rather than ignore them.
+    if !want(Workload::Echo) {
+        let given = [
+            ("--conns", settings.conns.is_some()),
+            ("--size", settings.sizes.is_some()),
+            ("--svg", settings.svg.is_some()),
+        ];
+        if let Some((flag, _)) = given.into_iter().find(|&(_, given)| given) {
+            let msg = format!("{flag} is for the echo workload (or all); this run is {}", settings.workload.name());
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+        }
+    }
     let mut cells = Vec::new();
     if want(Workload::Echo) {
         cells.extend(echo::cells(&paths, &conns, &sizes));
@@ -180,18 +209,49 @@ pub fn run(settings: &Settings) -> io::Result<()> {
     if want(Workload::Dispatch) {
         cells.extend(dispatch::cells(&paths, quick));
     }
+    if cells.is_empty() {
+        let names: Vec<String> = paths.iter().map(ToString::to_string).collect();
+        let msg =
+            format!("nothing to run: the {} workload has no cell on {}", settings.workload.name(), names.join(", "));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+    }
+    enough_files(&cells)?;
+    // Created now, before the measuring: a file that cannot be written fails at once.
+    let json_out = Out::new("--json", settings.json.as_deref(), "bench.json")?;
+    let svg_out = match want(Workload::Echo) {
+        true => Some(Out::new("--svg", settings.svg.as_deref(), "bench.svg")?),
+        false => None,
+    };
     let machine = machine::describe();
     println!("machine: {machine}");
-    let samples = report::measure(&cells, rounds, secs)?;
-    let rows = report::summarize(&cells, &samples);
-    report::print_table(&mut io::stdout().lock(), &rows, rounds, secs)?;
-    write_out(settings.json.as_deref(), "bench.json", &report::json(&machine, &rows, rounds, secs))?;
-    if settings.svg.is_some() || want(Workload::Echo) {
-        write_out(settings.svg.as_deref(), "bench.svg", &report::svg(&rows))?;
+    let samples = measure::measure(&cells, rounds, secs)?;
+    let rows = summary::summarize(&cells, &samples);
+    table::print_table(&mut io::stdout().lock(), &rows, rounds, secs)?;
+    json_out.write(&json::json(&machine, &rows, rounds, secs)?)?;
+    if let Some(out) = svg_out {
+        out.write(&chart::svg(&rows, rounds))?;
     }
     let failed = rows.iter().filter(|r| r.stats.is_empty()).count();
     if failed > 0 {
         return Err(io::Error::other(format!("{failed} cell(s) failed in every round (see the table)")));
+    }
+    Ok(())
+}
+
+/// Makes sure the process may open as many files as the hungriest cell holds at once (raising
+/// the soft limit within the hard one), else says which cell and what limit.
+fn enough_files(cells: &[cell::Cell]) -> io::Result<()> {
+    let Some(hungriest) = cells.iter().max_by_key(|c| c.fds) else { return Ok(()) };
+    // The process's own descriptors besides (stdio, the machine line's files, the allocator…).
+    let needed = hungriest.fds as u64 + 64;
+    let limit = sys::raise_open_files(needed)?;
+    if limit < needed {
+        let msg = format!(
+            "{} {} needs about {needed} open files at once; this process may open {limit} (the hard limit, \
+             `ulimit -Hn`): raise it or ask for less",
+            hungriest.workload, hungriest.setting
+        );
+        return Err(io::Error::other(msg));
     }
     Ok(())
 }

@@ -9,15 +9,19 @@ use std::time::{Duration, Instant};
 use overlap::op::Timeout;
 use overlap::CompletionPort;
 
-use super::report::{Figure, Sample};
-use super::{Cell, Path};
+use super::cell::{Cell, FEW_FDS};
+use super::path::Path;
+use super::sample::{Figure, Sample};
 
 /// One cell per completion backend.
 pub(crate) fn cells(paths: &[Path]) -> Vec<Cell> {
     paths
         .iter()
         .filter(|p| matches!(p, Path::Port(_)))
-        .map(|&path| Cell { workload: "timers", setting: "add/cancel/fire".into(), path, run, conns: 0, size: 0 })
+        .map(|&path| {
+            let setting = "add/cancel/fire".into();
+            Cell { workload: "timers", setting, path, run, conns: 0, size: 0, fds: FEW_FDS }
+        })
         .collect()
 }
 

@@ -8,24 +8,28 @@ use std::time::{Duration, Instant};
 
 use overlap::{CompletionPort, Reactor, ReadyEvents, Token, Waker};
 
-use super::report::{Figure, Sample};
-use super::{sys, Cell, Path};
+use super::cell::{Cell, FEW_FDS};
+use super::path::Path;
+use super::sample::{Figure, Sample};
+use super::side::Side;
+use super::{peers, sys};
 
 /// One cell per path.
 pub(crate) fn cells(paths: &[Path]) -> Vec<Cell> {
     paths
         .iter()
         .filter(|&&p| p != Path::FloorUring) // an echo server only
-        .filter(|&&p| !matches!(p, Path::Peer(name) if !super::peers::has_wakeup(name)))
-        .map(|&path| Cell { workload: "wakeup", setting: "2 threads".into(), path, run, conns: 0, size: 0 })
+        .filter(|&&p| !matches!(p, Path::Peer(name) if !peers::has_wakeup(name)))
+        .map(|&path| Cell {
+            workload: "wakeup",
+            setting: "2 threads".into(),
+            path,
+            run,
+            conns: 0,
+            size: 0,
+            fds: FEW_FDS,
+        })
         .collect()
-}
-
-/// A side of the ping-pong: wake the other side, wait to be woken.
-pub(crate) trait Side: Send {
-    fn wake_other(&mut self) -> io::Result<()>;
-    /// Waits to be woken (at most 100 ms); false on timeout.
-    fn wait(&mut self) -> io::Result<bool>;
 }
 
 fn run(cell: &Cell, secs: Duration) -> io::Result<Sample> {
@@ -63,8 +67,8 @@ fn run(cell: &Cell, secs: Duration) -> io::Result<Sample> {
 
 fn pair(path: Path) -> io::Result<(Box<dyn Side>, Box<dyn Side>)> {
     match path {
-        Path::Peer(name) => super::peers::wakeup_pair(name),
-        #[cfg(target_os = "linux")]
+        Path::Peer(name) => peers::wakeup_pair(name),
+        #[cfg(epoll)]
         Path::Floor => {
             use sys::raw_epoll::{EventFd, Waiter};
             struct Raw {
@@ -86,7 +90,7 @@ fn pair(path: Path) -> io::Result<(Box<dyn Side>, Box<dyn Side>)> {
             let b = Raw { waiter: Waiter::new(&eb)?, mine: eb, other: ea };
             Ok((Box::new(a), Box::new(b)))
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(not(epoll))]
         Path::Floor => Err(io::ErrorKind::Unsupported.into()),
         Path::FloorUring => Err(io::ErrorKind::Unsupported.into()),
         Path::Reactor(backend) => {

@@ -3,14 +3,14 @@
 //! (accept → recv → send → recv …). With one thread, the port is a single-thread one.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
 use overlap::op::{Accept, Recv, Send as SendOp, Timeout};
 use overlap::{BufResult, Completion, CompletionPort, Handle, PortBackend};
 
-use super::Stop;
+use super::running::{self, Running, Stop};
 
 const ACCEPT: usize = 1;
 const RECV: usize = 2;
@@ -22,12 +22,8 @@ const RETRY_ACCEPT: usize = 5;
 const ACCEPTS: usize = 16;
 const BUF: usize = 16 * 1024;
 
-pub(super) fn start(
-    addr: SocketAddr,
-    backend: Option<PortBackend>,
-    threads: usize,
-) -> io::Result<(SocketAddr, Stop, std::thread::JoinHandle<io::Result<()>>)> {
-    let listener = super::listener(addr)?;
+/// Serves on `listener` with one port and `threads` workers (one: a single-thread port).
+pub(super) fn start(listener: TcpListener, backend: Option<PortBackend>, threads: usize) -> io::Result<Running> {
     let addr = listener.local_addr()?;
     if threads <= 1 {
         return start_single(listener, addr, backend);
@@ -43,20 +39,19 @@ pub(super) fn start(
     let stop: Stop = Arc::new(move || {
         let _ = p2.post(0, QUIT, 0);
     });
-    let server = std::thread::spawn(move || {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let (port, lh) = (port.clone(), lh.clone());
-                std::thread::spawn(move || worker(&port, &lh))
-            })
-            .collect();
-        let mut res = Ok(());
-        for w in workers {
-            res = res.and(w.join().map_err(|_| io::Error::other("a worker panicked"))?);
+    let mut workers = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        let (port, lh) = (port.clone(), lh.clone());
+        match running::spawn("overlap-worker", move || worker(&port, &lh)) {
+            Ok(w) => workers.push(w),
+            Err(e) => {
+                stop();
+                let _ = running::join_all(workers);
+                return Err(e);
+            }
         }
-        res
-    });
-    Ok((addr, stop, server))
+    }
+    Ok(Running { addr, stop, threads: workers })
 }
 
 fn builder(backend: Option<PortBackend>) -> overlap::PortBuilder {
@@ -70,17 +65,13 @@ fn builder(backend: Option<PortBackend>) -> overlap::PortBuilder {
 /// One worker on a single-thread port, built on the worker's own thread (on io_uring the
 /// kernel then runs completion work only inside that thread's waits). Only that thread may
 /// post, so `stop` wakes it with a loopback datagram, for which a `Recv` is kept outstanding.
-fn start_single(
-    listener: std::net::TcpListener,
-    addr: SocketAddr,
-    backend: Option<PortBackend>,
-) -> io::Result<(SocketAddr, Stop, std::thread::JoinHandle<io::Result<()>>)> {
+fn start_single(listener: TcpListener, addr: SocketAddr, backend: Option<PortBackend>) -> io::Result<Running> {
     let wake_rx = UdpSocket::bind("127.0.0.1:0")?;
     let wake_tx = UdpSocket::bind("127.0.0.1:0")?;
     wake_tx.connect(wake_rx.local_addr()?)?;
     wake_rx.connect(wake_tx.local_addr()?)?; // only our own datagram stops it
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let server = std::thread::spawn(move || {
+    let server = running::spawn("overlap-worker", move || {
         let setup = || -> io::Result<_> {
             let port = builder(backend).single_thread(true).build()?;
             let lh = port.associate(listener, 0)?;
@@ -101,12 +92,12 @@ fn start_single(
                 Ok(()) // reported by `start`
             }
         }
-    });
+    })?;
     ready_rx.recv().map_err(|_| io::Error::other("the server thread panicked while starting"))??;
     let stop: Stop = Arc::new(move || {
         let _ = wake_tx.send(&[1]);
     });
-    Ok((addr, stop, server))
+    Ok(Running { addr, stop, threads: vec![server] })
 }
 
 fn worker(port: &CompletionPort, listener: &Handle) -> io::Result<()> {

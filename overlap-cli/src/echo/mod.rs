@@ -1,16 +1,22 @@
 //! `overlap echo-server`: a long-running TCP echo server on either model, for outside load
 //! generators (`../shared/bench/`). It binds 127.0.0.1, prints `listening on ADDR`, sets
 //! TCP_NODELAY on accepted sockets, and exits cleanly on SIGINT or SIGTERM (Unix; on Windows
-//! Ctrl-C ends the process).
+//! Ctrl-C ends the process). A port in use is refused unless both servers pass `--reuse-port`
+//! (`listen.rs`).
 
 mod completion;
+mod listen;
 mod readiness;
+mod running;
 
 use std::io;
-use std::net::{SocketAddr, TcpListener};
-use std::sync::Arc;
+use std::net::SocketAddr;
 
-use socket2::{Domain, Socket, Type};
+use overlap::{PortBackend, ReactorBackend};
+
+use crate::limits::MAX_THREADS;
+use listen::Share;
+pub use running::Running;
 
 /// Which model serves.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -22,6 +28,16 @@ pub enum Model {
     Completion,
 }
 
+impl Model {
+    /// The name as `--model` takes it.
+    fn name(self) -> &'static str {
+        match self {
+            Model::Readiness => "readiness",
+            Model::Completion => "completion",
+        }
+    }
+}
+
 /// The server's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -29,44 +45,74 @@ pub struct Settings {
     pub port: u16,
     /// Which model.
     pub model: Model,
-    /// A backend name (`epoll`, `poll`, `kqueue` for readiness; also `uring` for completion).
+    /// A backend name (`epoll`, `poll`, `kqueue`, `afd` for readiness; `uring`, `iocp`, `epoll`,
+    /// `poll`, `kqueue` for completion).
     pub backend: Option<String>,
-    /// Worker threads (default: 1 per CPU for readiness, 2 per CPU for completion).
+    /// Worker threads, 1 to [`MAX_THREADS`] (default: 1 per CPU for readiness, 2 per CPU for
+    /// completion).
     pub threads: Option<usize>,
-}
-
-/// A way to stop a running server from another thread.
-pub type Stop = Arc<dyn Fn() + Send + Sync>;
-
-/// A listener on 127.0.0.1:`port` with SO_REUSEPORT, so several can share the port.
-pub(crate) fn listener(addr: SocketAddr) -> io::Result<TcpListener> {
-    let s = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    #[cfg(unix)]
-    {
-        s.set_reuse_address(true)?;
-        s.set_reuse_port(true)?;
-    }
-    s.bind(&addr.into())?;
-    s.listen(1024)?;
-    s.set_nonblocking(true)?;
-    Ok(s.into())
+    /// Share the port with other servers that ask the same (SO_REUSEPORT).
+    pub reuse_port: bool,
 }
 
 fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Starts the server; returns its address and a function that stops it, and a join handle.
-pub fn start(settings: &Settings) -> io::Result<(SocketAddr, Stop, std::thread::JoinHandle<io::Result<()>>)> {
+/// The readiness backend named `name` (else the default), if it runs here.
+fn readiness_backend(name: Option<&str>) -> io::Result<ReactorBackend> {
+    let backend = match name {
+        None => ReactorBackend::default(),
+        Some(name) => name.parse().map_err(|e: io::Error| match name.parse::<PortBackend>() {
+            Ok(_) => io::Error::new(e.kind(), format!("{e}; {name} is a completion backend (--model completion)")),
+            Err(_) => e,
+        })?,
+    };
+    backend.check()?;
+    Ok(backend)
+}
+
+/// The completion backend named `name` (else `None`: the port picks), if it runs here.
+fn completion_backend(name: Option<&str>) -> io::Result<Option<PortBackend>> {
+    let Some(name) = name else { return Ok(None) };
+    let backend: PortBackend = name.parse().map_err(|e: io::Error| match name.parse::<ReactorBackend>() {
+        Ok(_) => io::Error::new(e.kind(), format!("{e}; {name} is a readiness backend (--model readiness)")),
+        Err(_) => e,
+    })?;
+    backend.check()?;
+    Ok(Some(backend))
+}
+
+/// Starts the server: the backend is checked first, then the port, then the threads start.
+pub fn start(settings: &Settings) -> io::Result<Running> {
     let addr = SocketAddr::from(([127, 0, 0, 1], settings.port));
+    let share = if settings.reuse_port { Share::WithOthers } else { Share::Exclusive };
+    let threads = match settings.threads {
+        Some(n @ 1..=MAX_THREADS) => n,
+        Some(n) => {
+            let msg = format!("{n} threads: a server runs 1 to {MAX_THREADS}");
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+        }
+        None => match settings.model {
+            Model::Readiness => cpus(),
+            Model::Completion => 2 * cpus(),
+        }
+        .min(MAX_THREADS),
+    };
+    let context = |e: io::Error| match e.kind() {
+        io::ErrorKind::AddrInUse | io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported => e,
+        kind => io::Error::new(kind, format!("starting {threads} {} thread(s): {e}", settings.model.name())),
+    };
     match settings.model {
         Model::Readiness => {
-            let backend = settings.backend.as_deref().map(str::parse).transpose()?.unwrap_or_default();
-            readiness::start(addr, backend, settings.threads.unwrap_or_else(cpus))
+            let backend = readiness_backend(settings.backend.as_deref())?;
+            let listeners = listen::bind(addr, threads, share).map_err(context)?;
+            readiness::start(listeners, backend, threads).map_err(context)
         }
         Model::Completion => {
-            let backend = settings.backend.as_deref().map(str::parse).transpose()?;
-            completion::start(addr, backend, settings.threads.unwrap_or_else(|| 2 * cpus()))
+            let backend = completion_backend(settings.backend.as_deref())?;
+            let listener = listen::bind(addr, 1, share).map_err(context)?.swap_remove(0);
+            completion::start(listener, backend, threads).map_err(context)
         }
     }
 }
@@ -74,9 +120,9 @@ pub fn start(settings: &Settings) -> io::Result<(SocketAddr, Stop, std::thread::
 /// `overlap echo-server`: serves until the process is ended (Windows: Ctrl-C).
 #[cfg(not(unix))]
 pub fn run(settings: &Settings) -> io::Result<()> {
-    let (addr, _stop, server) = start(settings)?;
-    println!("listening on {addr} ({:?} model)", settings.model);
-    server.join().map_err(|_| io::Error::other("the server thread panicked"))?
+    let server = start(settings)?;
+    println!("listening on {} ({:?} model)", server.addr, settings.model);
+    server.join()
 }
 
 /// `overlap echo-server`: serves until SIGINT or SIGTERM.
@@ -84,16 +130,17 @@ pub fn run(settings: &Settings) -> io::Result<()> {
 pub fn run(settings: &Settings) -> io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
-    let (addr, stop, server) = start(settings)?;
-    println!("listening on {addr} ({:?} model)", settings.model);
+    let server = start(settings)?;
+    println!("listening on {} ({:?} model)", server.addr, settings.model);
     let sig = signals.handle();
+    let stop = server.stop.clone();
     let watcher = std::thread::spawn(move || {
         if let Some(s) = signals.forever().next() {
             eprintln!("signal {s}: stopping");
             stop();
         }
     });
-    let res = server.join().map_err(|_| io::Error::other("the server thread panicked"))?;
+    let res = server.join();
     sig.close();
     let _ = watcher.join();
     res
@@ -106,10 +153,14 @@ mod tests {
     use std::net::TcpStream;
     use std::time::Duration;
 
+    fn settings(model: Model, backend: &str) -> Settings {
+        Settings { port: 0, model, backend: Some(backend.into()), threads: Some(2), reuse_port: false }
+    }
+
     /// 1000 concurrent connections, each echoing three messages, then a clean stop.
     fn thousand_clients(model: Model, backend: &str) {
-        let settings = Settings { port: 0, model, backend: Some(backend.into()), threads: Some(2) };
-        let (addr, stop, server) = start(&settings).unwrap_or_else(|e| panic!("{model:?}/{backend}: {e}"));
+        let server = start(&settings(model, backend)).unwrap_or_else(|e| panic!("{model:?}/{backend}: {e}"));
+        let addr = server.addr;
         let clients: Vec<TcpStream> = (0..1000).map(|_| TcpStream::connect(addr).expect("connect")).collect();
         for round in 0..3u8 {
             for (i, mut c) in clients.iter().enumerate() {
@@ -123,8 +174,7 @@ mod tests {
             }
         }
         drop(clients);
-        stop();
-        server.join().expect("server thread").expect("server result");
+        server.stop_and_join().expect("server result");
     }
 
     #[test]
@@ -139,8 +189,16 @@ mod tests {
 
     #[test]
     fn unknown_backend_is_a_clear_error() {
-        let settings = Settings { port: 0, model: Model::Readiness, backend: Some("select".into()), threads: None };
-        let e = start(&settings).err().expect("an error");
+        let e = start(&settings(Model::Readiness, "select")).expect_err("an error");
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+    }
+
+    #[test]
+    fn thread_counts_out_of_range_are_refused() {
+        for threads in [0, MAX_THREADS + 1] {
+            let s = Settings { threads: Some(threads), ..settings(Model::Completion, "poll") };
+            let e = start(&s).expect_err("an error");
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+        }
     }
 }

@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
 use overlap::{Interest, Reactor, ReactorBackend, ReadyEvents, Token, Trigger, Waker};
 
-use super::Stop;
+use super::running::{self, Running, Stop};
 
 const LISTENER: Token = Token(0);
 const STOP: Token = Token(1);
@@ -25,12 +25,10 @@ struct Conn {
 /// not read cannot grow the server without bound).
 const PENDING_CAP: usize = 1 << 20;
 
-pub(super) fn start(
-    addr: SocketAddr,
-    backend: ReactorBackend,
-    threads: usize,
-) -> io::Result<(SocketAddr, Stop, std::thread::JoinHandle<io::Result<()>>)> {
-    let first = super::listener(addr)?;
+/// Serves on `listeners` (one per thread where SO_REUSEPORT exists; elsewhere each thread
+/// watches a clone of the first) with a `Reactor` per thread.
+pub(super) fn start(listeners: Vec<TcpListener>, backend: ReactorBackend, threads: usize) -> io::Result<Running> {
+    let first = listeners.first().ok_or_else(|| io::Error::other("no listener"))?;
     let addr = first.local_addr()?;
     // poll(2) and AFD see levels only.
     let trigger =
@@ -38,32 +36,33 @@ pub(super) fn start(
     let mut wakers = Vec::new();
     let mut loops = Vec::new();
     for i in 0..threads.max(1) {
-        // Windows has no SO_REUSEPORT: every reactor watches a clone of the one listener.
-        let listener = if i == 0 || cfg!(windows) { first.try_clone()? } else { super::listener(addr)? };
+        let listener = match listeners.get(i) {
+            Some(l) => l.try_clone()?,
+            None => first.try_clone()?,
+        };
         let reactor = Reactor::builder().backend(backend).build()?;
         reactor.registry().register(&listener, LISTENER, Interest::READABLE, trigger)?;
         wakers.push(Waker::new(reactor.registry(), STOP)?);
         loops.push((reactor, listener));
     }
-    drop(first);
+    drop(listeners);
     let stop: Stop = Arc::new(move || {
         for w in &wakers {
             let _ = w.wake();
         }
     });
-    let server = std::thread::spawn(move || {
-        let handles: Vec<_> = loops
-            .into_iter()
-            .map(|(reactor, listener)| std::thread::spawn(move || serve(reactor, listener, trigger)))
-            .collect();
-        let mut res = Ok(());
-        for h in handles {
-            let r = h.join().map_err(|_| io::Error::other("a reactor thread panicked"))?;
-            res = res.and(r);
+    let mut handles = Vec::with_capacity(loops.len());
+    for (reactor, listener) in loops {
+        match running::spawn("overlap-reactor", move || serve(reactor, listener, trigger)) {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                stop();
+                let _ = running::join_all(handles);
+                return Err(e);
+            }
         }
-        res
-    });
-    Ok((addr, stop, server))
+    }
+    Ok(Running { addr, stop, threads: handles })
 }
 
 fn serve(mut reactor: Reactor, listener: TcpListener, trigger: Trigger) -> io::Result<()> {

@@ -2,8 +2,9 @@
 
 use overlap_buf::{IoBuf, IoBufMut};
 
-use super::{op_any, Desc, Op, OpCode};
-use crate::Handle;
+use super::sealed::{op_any, private::Sealed, Op};
+use crate::contract::desc::{Desc, OpCode};
+use crate::port::handle::Handle;
 
 /// Reads into the buffer's spare capacity, at an offset (`pread`) or at the current position
 /// (`read`, for pipes and other streams).
@@ -36,10 +37,13 @@ impl<B: IoBufMut + std::marker::Send> Read<B> {
     }
 }
 
-impl<B: IoBufMut + std::marker::Send> OpCode for Read<B> {
+impl<B: IoBufMut + std::marker::Send> Sealed for Read<B> {
     fn handle(&self) -> Option<&Handle> {
         Some(&self.handle)
     }
+}
+
+impl<B: IoBufMut + std::marker::Send> OpCode for Read<B> {
     fn describe(&mut self) -> Desc<'_> {
         Desc::Read { fd: self.handle.raw(), buf: &mut self.buf, offset: self.offset }
     }
@@ -76,10 +80,13 @@ impl<B: IoBuf + std::marker::Send> Write<B> {
     }
 }
 
-impl<B: IoBuf + std::marker::Send> OpCode for Write<B> {
+impl<B: IoBuf + std::marker::Send> Sealed for Write<B> {
     fn handle(&self) -> Option<&Handle> {
         Some(&self.handle)
     }
+}
+
+impl<B: IoBuf + std::marker::Send> OpCode for Write<B> {
     fn describe(&mut self) -> Desc<'_> {
         Desc::Write { fd: self.handle.raw(), buf: &self.buf, offset: self.offset }
     }

@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
-use super::{op_any, Desc, Op, OpCode, Output};
-use crate::event::flags;
-use crate::{Handle, Interest};
+use super::sealed::{op_any, private::Sealed, Op};
+use crate::contract::desc::{Desc, OpCode, Output};
+use crate::contract::interest::Interest;
+use crate::contract::ready::flags;
+use crate::port::handle::Handle;
 
 /// Completes with `Ok(0)` after a delay (never earlier); completion key 0.
 #[derive(Debug, Clone)]
@@ -19,10 +21,13 @@ impl Timeout {
     }
 }
 
-impl OpCode for Timeout {
+impl Sealed for Timeout {
     fn handle(&self) -> Option<&Handle> {
         None
     }
+}
+
+impl OpCode for Timeout {
     fn describe(&mut self) -> Desc<'_> {
         Desc::Timeout { after: self.after }
     }
@@ -64,10 +69,13 @@ impl PollReady {
     }
 }
 
-impl OpCode for PollReady {
+impl Sealed for PollReady {
     fn handle(&self) -> Option<&Handle> {
         Some(&self.handle)
     }
+}
+
+impl OpCode for PollReady {
     fn describe(&mut self) -> Desc<'_> {
         Desc::PollReady { fd: self.handle.raw(), interest: self.interest }
     }
@@ -84,10 +92,13 @@ impl Op for PollReady {}
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Nop;
 
-impl OpCode for Nop {
+impl Sealed for Nop {
     fn handle(&self) -> Option<&Handle> {
         None
     }
+}
+
+impl OpCode for Nop {
     fn describe(&mut self) -> Desc<'_> {
         Desc::Nop
     }

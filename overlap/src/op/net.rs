@@ -4,9 +4,11 @@ use std::net::{SocketAddr, TcpStream};
 
 use overlap_buf::{IoBuf, IoBufMut};
 
-use super::{op_any, Desc, Op, OpCode, Output};
-use crate::sys::{OwnedSocket, SockAddrBuf};
-use crate::Handle;
+use super::sealed::{op_any, private::Sealed, Op};
+use crate::contract::addr::SockAddrBuf;
+use crate::contract::desc::{Desc, OpCode, Output};
+use crate::contract::source::OwnedSocket;
+use crate::port::handle::Handle;
 
 /// Accepts one connection on a listening socket (`accept4`, io_uring `ACCEPT`, `AcceptEx`).
 ///
@@ -44,10 +46,13 @@ impl Accept {
     }
 }
 
-impl OpCode for Accept {
+impl Sealed for Accept {
     fn handle(&self) -> Option<&Handle> {
         Some(&self.handle)
     }
+}
+
+impl OpCode for Accept {
     fn describe(&mut self) -> Desc<'_> {
         Desc::Accept { fd: self.handle.raw(), addr: &mut self.addr }
     }
@@ -79,10 +84,13 @@ impl Connect {
     }
 }
 
-impl OpCode for Connect {
+impl Sealed for Connect {
     fn handle(&self) -> Option<&Handle> {
         Some(&self.handle)
     }
+}
+
+impl OpCode for Connect {
     fn describe(&mut self) -> Desc<'_> {
         Desc::Connect { fd: self.handle.raw(), addr: &self.addr }
     }
@@ -115,10 +123,13 @@ impl<B: IoBufMut + std::marker::Send> Recv<B> {
     }
 }
 
-impl<B: IoBufMut + std::marker::Send> OpCode for Recv<B> {
+impl<B: IoBufMut + std::marker::Send> Sealed for Recv<B> {
     fn handle(&self) -> Option<&Handle> {
         Some(&self.handle)
     }
+}
+
+impl<B: IoBufMut + std::marker::Send> OpCode for Recv<B> {
     fn describe(&mut self) -> Desc<'_> {
         Desc::Recv { fd: self.handle.raw(), buf: &mut self.buf }
     }
@@ -148,10 +159,13 @@ impl<B: IoBuf + std::marker::Send> Send<B> {
     }
 }
 
-impl<B: IoBuf + std::marker::Send> OpCode for Send<B> {
+impl<B: IoBuf + std::marker::Send> Sealed for Send<B> {
     fn handle(&self) -> Option<&Handle> {
         Some(&self.handle)
     }
+}
+
+impl<B: IoBuf + std::marker::Send> OpCode for Send<B> {
     fn describe(&mut self) -> Desc<'_> {
         Desc::Send { fd: self.handle.raw(), buf: &self.buf }
     }
@@ -181,13 +195,15 @@ impl<B: IoBuf + std::marker::Send> SendVectored<B> {
     }
 }
 
-impl<B: IoBuf + std::marker::Send> OpCode for SendVectored<B> {
+impl<B: IoBuf + std::marker::Send> Sealed for SendVectored<B> {
     fn handle(&self) -> Option<&Handle> {
         Some(&self.handle)
     }
+}
+
+impl<B: IoBuf + std::marker::Send> OpCode for SendVectored<B> {
     fn describe(&mut self) -> Desc<'_> {
-        let bufs = self.bufs.iter().map(|b| b as &dyn IoBuf).collect();
-        Desc::SendVectored { fd: self.handle.raw(), bufs }
+        Desc::SendVectored { fd: self.handle.raw(), bufs: &self.bufs }
     }
     op_any!();
 }
@@ -221,10 +237,13 @@ impl<B: IoBufMut + std::marker::Send> RecvFrom<B> {
     }
 }
 
-impl<B: IoBufMut + std::marker::Send> OpCode for RecvFrom<B> {
+impl<B: IoBufMut + std::marker::Send> Sealed for RecvFrom<B> {
     fn handle(&self) -> Option<&Handle> {
         Some(&self.handle)
     }
+}
+
+impl<B: IoBufMut + std::marker::Send> OpCode for RecvFrom<B> {
     fn describe(&mut self) -> Desc<'_> {
         Desc::RecvFrom { fd: self.handle.raw(), buf: &mut self.buf, addr: &mut self.addr }
     }
@@ -260,10 +279,13 @@ impl<B: IoBuf + std::marker::Send> SendTo<B> {
     }
 }
 
-impl<B: IoBuf + std::marker::Send> OpCode for SendTo<B> {
+impl<B: IoBuf + std::marker::Send> Sealed for SendTo<B> {
     fn handle(&self) -> Option<&Handle> {
         Some(&self.handle)
     }
+}
+
+impl<B: IoBuf + std::marker::Send> OpCode for SendTo<B> {
     fn describe(&mut self) -> Desc<'_> {
         Desc::SendTo { fd: self.handle.raw(), buf: &self.buf, addr: &self.addr }
     }

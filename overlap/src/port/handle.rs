@@ -3,7 +3,9 @@
 use std::fmt;
 use std::sync::{Arc, Weak};
 
-use crate::sys::{OwnedSource, RawSource};
+use super::shared::PortShared;
+use crate::contract::driver::Driver;
+use crate::contract::source::{raw_of, HandleKind, OwnedSource, RawSource};
 
 /// A socket, pipe or file that joined a [`CompletionPort`](crate::CompletionPort) under a
 /// completion key ([`CompletionPort::associate`](crate::CompletionPort::associate)).
@@ -21,18 +23,18 @@ pub(crate) struct HandleInner {
     pub(crate) key: usize,
     /// The port it belongs to.
     pub(crate) port: u64,
-    /// A regular file: the emulation runs its I/O on a thread pool (epoll cannot watch it).
-    #[cfg_attr(windows, allow(dead_code))]
-    pub(crate) regular_file: bool,
+    /// What it is (how its ops run).
+    pub(crate) kind: HandleKind,
     /// The port, to tell it when the descriptor closes (weak: ops hold handles, the port holds
     /// ops).
-    pub(crate) owner: Weak<super::PortShared>,
+    pub(crate) owner: Weak<PortShared>,
 }
 
 impl Drop for HandleInner {
     fn drop(&mut self) {
-        let owner = std::mem::take(&mut self.owner);
-        self.detach(&owner);
+        if let Some(port) = self.owner.upgrade() {
+            port.driver.detach(raw_of(&self.fd));
+        }
     }
 }
 
@@ -45,18 +47,6 @@ impl Handle {
     /// The raw descriptor (socket or handle value on Windows), as the drivers name it.
     pub(crate) fn raw(&self) -> RawSource {
         raw_of(&self.inner.fd)
-    }
-}
-
-/// The raw value of what a handle owns.
-pub(crate) fn raw_of(source: &OwnedSource) -> RawSource {
-    #[cfg(unix)]
-    {
-        std::os::fd::AsRawFd::as_raw_fd(source)
-    }
-    #[cfg(windows)]
-    {
-        source.raw()
     }
 }
 
@@ -106,7 +96,7 @@ pub trait Associate: private::Sealed {}
 
 #[allow(private_interfaces)] // sealed: nobody outside can name or call `into_source`
 pub(crate) mod private {
-    use crate::sys::OwnedSource;
+    use crate::contract::source::OwnedSource;
 
     /// Turns the value into what a handle owns.
     pub trait Sealed {
@@ -120,7 +110,7 @@ pub(crate) mod private {
         }
     }
     #[cfg(unix)]
-    impl<T: Into<std::os::fd::OwnedFd>> super::Associate for T {}
+    impl<T: Into<std::os::fd::OwnedFd>> crate::port::handle::Associate for T {}
 
     /// Implements `Associate` for Windows types, as a socket or as a handle.
     #[cfg(windows)]
@@ -131,7 +121,7 @@ pub(crate) mod private {
                     OwnedSource::$variant(self.into())
                 }
             }
-            impl super::Associate for $t {}
+            impl crate::port::handle::Associate for $t {}
         )*};
     }
     #[cfg(windows)]

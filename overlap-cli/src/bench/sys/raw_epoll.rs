@@ -34,6 +34,13 @@ impl Epoll {
         cvt(unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) }).map(drop)
     }
 
+    /// Watches `fd` for `events` (`EPOLLIN` or `EPOLLOUT`) from now on.
+    fn modify(&self, fd: RawFd, events: libc::c_int, token: u64) -> io::Result<()> {
+        let mut ev = libc::epoll_event { events: events as u32, u64: token };
+        // SAFETY: `ev` is a live local; the kernel copies it.
+        cvt(unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_MOD, fd, &mut ev) }).map(drop)
+    }
+
     fn del(&self, fd: RawFd) {
         // SAFETY: no event argument is needed for a delete.
         unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, std::ptr::null_mut()) };
@@ -82,6 +89,54 @@ impl EventFd {
 const LISTENER: u64 = u64::MAX;
 const STOP: u64 = u64::MAX - 1;
 
+/// A connection of the floor's echo server.
+struct Conn {
+    stream: TcpStream,
+    /// What the socket did not take yet; while there is some, the connection waits for
+    /// `EPOLLOUT` instead of reading (a message larger than the socket buffers goes back in
+    /// pieces).
+    pending: Vec<u8>,
+}
+
+/// Writes what `stream` takes of `data` now: the count written.
+fn write_some(mut stream: &TcpStream, data: &[u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < data.len() {
+        match stream.write(&data[done..]) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Serves one event of connection `slot`: echoes what arrived, or writes what was pending; false
+/// when the connection is over.
+fn serve(ep: &Epoll, slot: usize, c: &mut Conn, buf: &mut [u8]) -> bool {
+    let fd = c.stream.as_raw_fd();
+    if !c.pending.is_empty() {
+        let Ok(n) = write_some(&c.stream, &c.pending) else { return false };
+        c.pending.drain(..n);
+        // All out: read again.
+        return !c.pending.is_empty() || ep.modify(fd, libc::EPOLLIN, slot as u64).is_ok();
+    }
+    match (&c.stream).read(buf) {
+        Ok(0) => false,
+        Ok(k) => match write_some(&c.stream, &buf[..k]) {
+            Ok(n) if n == k => true,
+            Ok(n) => {
+                c.pending.extend_from_slice(&buf[n..k]);
+                ep.modify(fd, libc::EPOLLOUT, slot as u64).is_ok()
+            }
+            Err(_) => false,
+        },
+        Err(e) => matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted),
+    }
+}
+
 /// A single-threaded level-triggered epoll echo server on 127.0.0.1; returns its address, a
 /// stop signal and the thread.
 pub(crate) fn echo_server() -> io::Result<(SocketAddr, std::sync::Arc<EventFd>, JoinHandle<io::Result<()>>)> {
@@ -94,7 +149,7 @@ pub(crate) fn echo_server() -> io::Result<(SocketAddr, std::sync::Arc<EventFd>, 
     ep.add(listener.as_raw_fd(), LISTENER)?;
     ep.add(stop.0.as_raw_fd(), STOP)?;
     let thread = std::thread::spawn(move || {
-        let mut conns: Vec<Option<TcpStream>> = Vec::new();
+        let mut conns: Vec<Option<Conn>> = Vec::new();
         let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
         let mut buf = vec![0u8; 64 * 1024];
         loop {
@@ -112,10 +167,11 @@ pub(crate) fn echo_server() -> io::Result<(SocketAddr, std::sync::Arc<EventFd>, 
                                 s.set_nodelay(true)?;
                                 let slot = conns.iter().position(Option::is_none).unwrap_or(conns.len());
                                 ep.add(s.as_raw_fd(), slot as u64)?;
+                                let c = Conn { stream: s, pending: Vec::new() };
                                 if slot == conns.len() {
-                                    conns.push(Some(s));
+                                    conns.push(Some(c));
                                 } else {
-                                    conns[slot] = Some(s);
+                                    conns[slot] = Some(c);
                                 }
                             }
                             Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -124,14 +180,9 @@ pub(crate) fn echo_server() -> io::Result<(SocketAddr, std::sync::Arc<EventFd>, 
                     },
                     slot => {
                         let slot = slot as usize;
-                        let Some(s) = conns[slot].as_mut() else { continue };
-                        let done = match s.read(&mut buf) {
-                            Ok(0) => true,
-                            Ok(k) => s.write_all(&buf[..k]).is_err(),
-                            Err(e) => e.kind() != ErrorKind::WouldBlock,
-                        };
-                        if done {
-                            ep.del(s.as_raw_fd());
+                        let Some(c) = conns[slot].as_mut() else { continue };
+                        if !serve(&ep, slot, c, &mut buf) {
+                            ep.del(c.stream.as_raw_fd());
                             conns[slot] = None;
                         }
                     }

@@ -1,5 +1,5 @@
 //! Completions emulated over readiness: the seed-2 port of an IOCP server to epoll, over any
-//! [`Selector`](super::Selector) (epoll, poll, kqueue).
+//! [`Selector`](crate::contract::selector::Selector) (epoll, poll, kqueue).
 //!
 //! An op is first tried at once as a non-blocking system call. Only if that would block is it
 //! *parked* on its descriptor — in the read queue (accept, recv, read, readiness waits) or the
@@ -28,26 +28,50 @@
 //! Timeouts sit in a heap whose earliest deadline bounds the selector wait. Regular files
 //! (which epoll cannot watch, and which never "would block") run on a small thread pool.
 //!
-//! State of one op: `submitted → completed` (at once), or `submitted → parked → completed`
-//! (readiness), or `parked → cancelled` (`cancel` takes it out of its queue or the heap and
-//! completes it with the cancelled error; cancelling the head of a read queue tries the new
-//! head at once, since the descriptor was watched for the cancelled op's needs only). Every op
-//! completes exactly once: it is removed from where it waits, under the driver's lock, by
-//! whichever of readiness and cancel comes first.
+//! **Whole writes.** A send on a stream that the kernel takes only part of stays at the head of
+//! its write queue with the bytes it sent counted, as if it would block (the socket's buffer is
+//! full): the rest goes at the next writable edge, before any op behind it, and the op
+//! completes when all of it has gone (or with the error that stopped it). So several sends may
+//! be in flight on one socket and the peer gets the bytes in submission order, as with IOCP.
+//!
+//! State of one op:
+//!
+//! ```text
+//!   submit ─┬─ (tried at once: done) ───────────────────────────────────────► completed
+//!           └─ (would block, or an op is ahead in its queue) ─► parked ─┬─ (readiness: done) ─► completed
+//!                                                                 ▲      ├─ (part of a whole write sent) ─┐
+//!                                                                 │      │                                 │
+//!                                                                 └──────┼─────────────────────────────────┘
+//!                                                                        └─ cancel, or port closed ──► cancelled
+//! ```
+//!
+//! `cancel` takes an op out of its queue or the heap and completes it with the cancelled
+//! error; cancelling the head of a read queue tries the new head at once, since the descriptor
+//! was watched for the cancelled op's needs only. Every op completes exactly once: it is
+//! removed from where it waits, under the driver's lock, by whichever of readiness and cancel
+//! comes first. Closing the port cancels everything parked or timed, and an op submitted after
+//! that completes cancelled at once.
 
 mod pool;
 
-use crate::int_map::IntMap;
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::unix::ops;
-use super::{AnySelector, RawSource, Timers};
-use crate::op::Desc;
-use crate::port::{Pending, Queue};
-use crate::{error, Interest, OpId, ReadyEvent, Token, Trigger};
+use super::selector::AnySelector;
+use super::unix::{fd, ops};
+use crate::contract::completion::{Completion, Pending};
+use crate::contract::desc::Route;
+use crate::contract::driver;
+use crate::contract::interest::{Interest, Trigger};
+use crate::contract::queue::Queue;
+use crate::contract::ready::ReadyEvent;
+use crate::contract::source::{HandleKind, OwnedSource, RawSource};
+use crate::contract::timers::Timers;
+use crate::contract::token::Token;
+use crate::error;
+use crate::int_map::IntMap;
 
 /// Where an op in flight waits.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -78,16 +102,6 @@ impl Default for Parked {
     }
 }
 
-/// What the op at the head of a queue waits for: its direction, or a readiness wait's own
-/// interest (only heads can run: a queue stops at its first op that would block).
-fn need(head: Option<&mut Pending>, direction: Interest) -> Interest {
-    match head.map(|p| p.op.describe()) {
-        None => Interest::NONE,
-        Some(Desc::PollReady { interest, .. }) => interest,
-        Some(_) => direction,
-    }
-}
-
 /// The directions an event reports ready: errors and closes wake both queues, as their ops
 /// then complete with what the system call says.
 fn ready_from(ev: &ReadyEvent) -> Interest {
@@ -104,25 +118,21 @@ fn ready_from(ev: &ReadyEvent) -> Interest {
     ready
 }
 
-/// One non-blocking attempt at `p` (from the read queue if `read`), unless `ready` says it
-/// would block; updates `ready` with what the attempt showed.
-fn try_op(p: &mut Pending, read: bool, ready: &mut Interest, drains: bool) -> io::Result<usize> {
-    let direction = need(Some(p), if read { Interest::READABLE } else { Interest::WRITABLE });
-    if (*ready & direction).is_empty() {
+/// One non-blocking attempt at `p`, unless `ready` says it would block; updates `ready` with
+/// what the attempt showed.
+fn try_op(p: &mut Pending, ready: &mut Interest, drains: bool) -> io::Result<usize> {
+    let waits = p.plan.waits;
+    if (*ready & waits).is_empty() {
         return Err(ErrorKind::WouldBlock.into());
     }
-    let asked = match p.op.describe() {
-        Desc::Recv { buf, .. } | Desc::Read { buf, .. } => buf.buf_capacity() - buf.buf_len(),
-        _ => 0,
-    };
-    let res = ops::attempt(&mut *p.op);
-    match &res {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => *ready = ready.remove(direction),
+    let done = ops::attempt(p);
+    match &done.res {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => *ready = ready.remove(waits),
         // Not 0: end of stream stays readable, and no edge would come for it.
-        Ok(n) if drains && *n > 0 && *n < asked => *ready = ready.remove(Interest::READABLE),
+        Ok(_) if drains && done.short => *ready = ready.remove(Interest::READABLE),
         _ => {}
     }
-    res
+    done.res
 }
 
 impl Parked {
@@ -131,8 +141,11 @@ impl Parked {
         Parked { read: VecDeque::new(), write: VecDeque::new(), registered: false, armed: None, ready, drains }
     }
 
-    fn wanted(&mut self) -> Option<Interest> {
-        let want = need(self.read.front_mut(), Interest::READABLE) | need(self.write.front_mut(), Interest::WRITABLE);
+    /// What the heads of its queues wait for (only heads can run: a queue stops at its first
+    /// op that would block).
+    fn wanted(&self) -> Option<Interest> {
+        let head = |q: &VecDeque<Pending>| q.front().map_or(Interest::NONE, |p| p.plan.waits);
+        let want = head(&self.read) | head(&self.write);
         (!want.is_empty()).then_some(want)
     }
 }
@@ -141,7 +154,10 @@ impl Parked {
 struct State {
     fds: IntMap<RawSource, Parked>,
     timers: Timers,
-    places: IntMap<OpId, Place>,
+    /// Where each op in flight waits, by its number.
+    places: IntMap<u64, Place>,
+    /// The port was closed: what is submitted now completes cancelled.
+    closed: bool,
 }
 
 /// The emulated completion driver.
@@ -154,33 +170,6 @@ pub(crate) struct Driver {
     pool: pool::Pool,
     /// The leader's event buffer.
     events: Mutex<Vec<ReadyEvent>>,
-}
-
-/// How an op runs here.
-enum Route {
-    Now,
-    Timer(Duration),
-    Pool,
-    /// A descriptor, and the read (true) or write queue.
-    Fd(RawSource, bool),
-}
-
-fn route(p: &mut Pending) -> Route {
-    let regular = p.op.handle().is_some_and(|h| h.inner.regular_file);
-    match p.op.describe() {
-        Desc::Nop => Route::Now,
-        Desc::Timeout { after } => Route::Timer(after),
-        Desc::Read { .. } | Desc::Write { .. } if regular => Route::Pool,
-        Desc::Accept { fd, .. } | Desc::Recv { fd, .. } | Desc::RecvFrom { fd, .. } | Desc::Read { fd, .. } => {
-            Route::Fd(fd, true)
-        }
-        Desc::PollReady { fd, interest } => Route::Fd(fd, interest.is_readable() || interest.is_priority()),
-        Desc::Connect { fd, .. }
-        | Desc::Send { fd, .. }
-        | Desc::SendVectored { fd, .. }
-        | Desc::SendTo { fd, .. }
-        | Desc::Write { fd, .. } => Route::Fd(fd, false),
-    }
 }
 
 impl Driver {
@@ -196,7 +185,7 @@ impl Driver {
     }
 
     /// Queues completions, waking the leader if no follower can take them.
-    fn deliver(&self, done: impl IntoIterator<Item = crate::Completion>) {
+    fn deliver(&self, done: impl IntoIterator<Item = Completion>) {
         if self.queue.push(done) {
             let _ = self.sel.notify();
         }
@@ -235,12 +224,12 @@ impl Driver {
         &self,
         fd: RawSource,
         parked: &mut Parked,
-        places: &mut IntMap<OpId, Place>,
-        done: &mut Vec<crate::Completion>,
+        places: &mut IntMap<u64, Place>,
+        done: &mut Vec<Completion>,
     ) {
         if let Err(e) = self.arm(fd, parked) {
             for p in parked.read.drain(..).chain(parked.write.drain(..)) {
-                places.remove(&p.id);
+                places.remove(&p.id.seq());
                 done.push(p.complete(Err(io::Error::new(e.kind(), e.to_string()))));
             }
         }
@@ -248,27 +237,80 @@ impl Driver {
 
     /// Retries the parked ops of one queue (the read queue if `read`) in order, up to the first
     /// that would block.
-    fn run_queue(parked: &mut Parked, read: bool, places: &mut IntMap<OpId, Place>, done: &mut Vec<crate::Completion>) {
+    fn run_queue(parked: &mut Parked, read: bool, places: &mut IntMap<u64, Place>, done: &mut Vec<Completion>) {
         let q = if read { &mut parked.read } else { &mut parked.write };
         while let Some(front) = q.front_mut() {
-            match try_op(front, read, &mut parked.ready, parked.drains) {
+            match try_op(front, &mut parked.ready, parked.drains) {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 res => {
                     let p = q.pop_front().expect("front exists");
-                    places.remove(&p.id);
+                    places.remove(&p.id.seq());
                     done.push(p.complete(res));
                 }
             }
         }
     }
+
+    /// Runs an op on a descriptor's lane: at once if nothing is ahead of it and its direction
+    /// may be ready, else parked. `done` gets what completes (and what fails with the lane).
+    fn submit_on(&self, mut p: Pending, fd: RawSource, read: bool, done: &mut Vec<Completion>) {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        if st.closed {
+            drop(guard);
+            return done.push(p.cancelled());
+        }
+        let parked = st.fds.entry(fd).or_default();
+        let q = if read { &mut parked.read } else { &mut parked.write };
+        if q.is_empty() {
+            match try_op(&mut p, &mut parked.ready, parked.drains) {
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                res => {
+                    drop(guard);
+                    return done.push(p.complete(res));
+                }
+            }
+        }
+        st.places.insert(p.id.seq(), if read { Place::Read(fd) } else { Place::Write(fd) });
+        let q = if read { &mut parked.read } else { &mut parked.write };
+        q.push_back(p);
+        self.arm_or_fail(fd, parked, &mut st.places, done);
+    }
+
+    /// Takes the op numbered `seq` out of where it waits; cancelling the head of a read queue
+    /// tries the new head (see the module docs), whose completions go to `done` too.
+    fn take(&self, st: &mut State, seq: u64, done: &mut Vec<Completion>) -> Option<Pending> {
+        let (fd, read) = match st.places.remove(&seq)? {
+            Place::Timer => return st.timers.cancel(seq),
+            Place::Read(fd) => (fd, true),
+            Place::Write(fd) => (fd, false),
+        };
+        let parked = st.fds.get_mut(&fd)?;
+        let q = if read { &mut parked.read } else { &mut parked.write };
+        let at = q.iter().position(|p| p.id.seq() == seq)?;
+        let p = q.remove(at)?;
+        if at == 0 {
+            if read {
+                // The reads behind it waited for it, not for readiness: a head waiting for
+                // priority data holds back a receive whose data is there, and the descriptor
+                // was watched for the head's needs only. Try the new head once now. (A write
+                // queue's ops all wait for writability, and a send behind a cancelled connect
+                // must not run early.)
+                parked.ready |= Interest::READABLE | Interest::PRIORITY;
+                Self::run_queue(parked, true, &mut st.places, done);
+            }
+            self.arm_or_fail(fd, parked, &mut st.places, done); // for the new head
+        }
+        Some(p)
+    }
 }
 
-impl super::Driver for Driver {
-    fn attach(&self, source: &super::OwnedSource, regular_file: bool) -> io::Result<()> {
-        if !regular_file {
+impl driver::Driver for Driver {
+    fn attach(&self, source: &OwnedSource, kind: HandleKind) -> io::Result<()> {
+        if kind != HandleKind::File {
             let fd = std::os::fd::AsRawFd::as_raw_fd(source);
-            super::set_nonblocking(fd)?;
-            self.lock().fds.insert(fd, Parked::new(super::drains_on_short_read(fd)));
+            fd::set_nonblocking(fd)?;
+            self.lock().fds.insert(fd, Parked::new(kind == HandleKind::Stream));
         }
         Ok(())
     }
@@ -283,88 +325,53 @@ impl super::Driver for Driver {
         }
     }
 
-    fn submit(&self, mut p: Pending, _defer: bool) {
-        let mut done = Vec::new(); // only for ops failed with their descriptor (no allocation else)
-        match route(&mut p) {
-            Route::Now => return self.deliver(Some(p.complete(Ok(0)))),
-            Route::Pool => self.pool.run(p), // running at once: not cancellable
+    fn submit(&self, p: Pending, _defer: bool) {
+        let mut done = Vec::new(); // no allocation until something completes
+        match p.plan.route {
+            Route::Now => done.push(p.complete(Ok(0))),
+            Route::File => self.pool.run(p), // running at once: not cancellable
             Route::Timer(after) => {
                 let mut st = self.lock();
-                st.places.insert(p.id, Place::Timer);
-                let earliest = st.timers.add(p, after);
-                drop(st);
-                if earliest {
-                    let _ = self.sel.notify(); // the leader may be waiting past the new deadline
-                }
-            }
-            Route::Fd(fd, read) => {
-                let mut guard = self.lock();
-                let st = &mut *guard;
-                let parked = st.fds.entry(fd).or_default();
-                let behind = if read { !parked.read.is_empty() } else { !parked.write.is_empty() };
-                let res = match behind {
-                    true => Err(ErrorKind::WouldBlock.into()),
-                    false => try_op(&mut p, read, &mut parked.ready, parked.drains),
-                };
-                match res {
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        st.places.insert(p.id, if read { Place::Read(fd) } else { Place::Write(fd) });
-                        if read {
-                            parked.read.push_back(p)
-                        } else {
-                            parked.write.push_back(p)
-                        }
-                        self.arm_or_fail(fd, parked, &mut st.places, &mut done);
-                    }
-                    res => {
-                        drop(guard);
-                        return self.deliver(Some(p.complete(res)));
+                if st.closed {
+                    drop(st);
+                    done.push(p.cancelled());
+                } else {
+                    st.places.insert(p.id.seq(), Place::Timer);
+                    let earliest = st.timers.add(p, after);
+                    drop(st);
+                    if earliest {
+                        let _ = self.sel.notify(); // the leader may be waiting past the new deadline
                     }
                 }
             }
+            Route::Lane(lane) => self.submit_on(p, lane.fd, lane.read, &mut done),
         }
         if !done.is_empty() {
             self.deliver(done);
         }
     }
 
-    fn cancel(&self, id: OpId) -> io::Result<()> {
+    fn cancel(&self, seq: u64) -> io::Result<()> {
         let mut guard = self.lock();
-        let st = &mut *guard;
         let mut done = Vec::new();
-        let p = match st.places.remove(&id) {
-            None => return Err(error::op_not_found()),
-            Some(Place::Timer) => st.timers.cancel(id),
-            Some(place @ (Place::Read(fd) | Place::Write(fd))) => st.fds.get_mut(&fd).and_then(|parked| {
-                let read = place == Place::Read(fd);
-                let q = if read { &mut parked.read } else { &mut parked.write };
-                let at = q.iter().position(|p| p.id == id)?;
-                let p = q.remove(at)?;
-                if at == 0 {
-                    done.push(p.cancelled());
-                    if read {
-                        // The reads behind it waited for it, not for readiness: a head waiting
-                        // for priority data holds back a receive whose data is there, and the
-                        // descriptor was watched for the head's needs only. Try the new head
-                        // once now. (A write queue's ops all wait for writability, and a send
-                        // behind a cancelled connect must not run early.)
-                        parked.ready |= Interest::READABLE | Interest::PRIORITY;
-                        Self::run_queue(parked, read, &mut st.places, &mut done);
-                    }
-                    self.arm_or_fail(fd, parked, &mut st.places, &mut done); // for the new head
-                    return None;
-                }
-                Some(p)
-            }),
-        };
+        let p = self.take(&mut guard, seq, &mut done).ok_or_else(error::op_not_found)?;
+        done.push(p.cancelled());
         drop(guard);
-        if let Some(p) = p {
-            done.push(p.cancelled());
-        } else if done.is_empty() {
-            return Err(error::op_not_found());
-        }
         self.deliver(done);
         Ok(())
+    }
+
+    fn close(&self) {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        st.closed = true;
+        st.places.clear();
+        let mut done: Vec<Completion> = st.timers.drain().map(Pending::cancelled).collect();
+        for parked in st.fds.values_mut() {
+            done.extend(parked.read.drain(..).chain(parked.write.drain(..)).map(Pending::cancelled));
+        }
+        drop(guard);
+        self.deliver(done); // the queue is closed: they are dropped, buffers and all
     }
 
     fn poll(&self, timeout: Option<Duration>) -> io::Result<()> {
@@ -392,7 +399,7 @@ impl super::Driver for Driver {
             }
             let places = &mut st.places;
             st.timers.expire(|p| {
-                places.remove(&p.id);
+                places.remove(&p.id.seq());
                 done.push(p.complete(Ok(0)));
             });
         }

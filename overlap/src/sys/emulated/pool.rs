@@ -8,9 +8,10 @@
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
-use crate::port::{Pending, Queue};
+use crate::contract::completion::Pending;
+use crate::contract::queue::Queue;
+use crate::sys::selector::AnySelector;
 use crate::sys::unix::ops;
-use crate::sys::AnySelector;
 
 const MAX_THREADS: usize = 4;
 
@@ -48,7 +49,7 @@ impl Pool {
         };
         if let Some(mut p) = unsent {
             // No worker could be had (the system refused a thread): run it here, blocking.
-            let res = ops::attempt(&mut *p.op);
+            let res = ops::attempt(&mut p).res;
             if self.queue.push([p.complete(res)]) {
                 let _ = self.sel.notify();
             }
@@ -66,7 +67,7 @@ fn worker(rx: &Mutex<Receiver<Pending>>, queue: &Queue, sel: &AnySelector) {
     loop {
         let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok(mut p) = job else { return };
-        let res = ops::attempt(&mut *p.op);
+        let res = ops::attempt(&mut p).res;
         if queue.push([p.complete(res)]) {
             let _ = sel.notify();
         }

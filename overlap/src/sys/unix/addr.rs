@@ -1,21 +1,9 @@
 //! Socket addresses as the kernel reads and writes them (`sockaddr_storage` + length).
 #![allow(unsafe_code)]
 
+use crate::contract::addr::SockAddrBuf;
 use std::mem;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-
-/// Room for any socket address, and its length: what `accept`, `recvfrom` and `connect` take.
-#[derive(Clone)]
-pub struct SockAddrBuf {
-    pub(crate) storage: libc::sockaddr_storage,
-    pub(crate) len: libc::socklen_t,
-}
-
-impl std::fmt::Debug for SockAddrBuf {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SockAddrBuf({:?})", self.to_socket_addr())
-    }
-}
 
 impl SockAddrBuf {
     /// Empty, with room for any address (what the kernel fills).

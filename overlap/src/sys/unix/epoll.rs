@@ -13,8 +13,11 @@ use std::time::Duration;
 
 use super::fd::{cvt, timeout_ms};
 use super::notifier::Notifier;
-use crate::event::flags;
-use crate::{error, Interest, ReactorBackend, ReadyEvent, Token, Trigger};
+use crate::contract::interest::{Interest, Trigger};
+use crate::contract::ready::{flags, ReadyEvent};
+use crate::contract::selector;
+use crate::contract::token::Token;
+use crate::error;
 
 /// The key under which the notifier is registered (`Token(usize::MAX)` is reserved).
 const NOTIFY_KEY: u64 = u64::MAX;
@@ -82,7 +85,7 @@ impl Selector {
     }
 }
 
-impl super::super::Selector for Selector {
+impl selector::Selector for Selector {
     fn new() -> io::Result<Selector> {
         // SAFETY: epoll_create1 takes no pointers; a non-negative return is a new descriptor.
         let ep = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
@@ -96,7 +99,7 @@ impl super::super::Selector for Selector {
     fn register(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, epoll_events(interest, trigger), token.0 as u64).map_err(|e| {
             match e.raw_os_error() {
-                Some(libc::EPERM) => error::not_pollable(ReactorBackend::Epoll, fd),
+                Some(libc::EPERM) => error::not_pollable("epoll", fd),
                 _ => e,
             }
         })

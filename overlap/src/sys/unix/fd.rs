@@ -6,8 +6,7 @@ use std::mem::MaybeUninit;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
-/// How the registration table names a source on Unix.
-pub(crate) type RawSource = RawFd;
+use crate::contract::source::HandleKind;
 
 /// What a descriptor refers to (`st_dev`, `st_ino`): tells a closed-and-reused descriptor
 /// number from the file that was registered under it.
@@ -29,38 +28,33 @@ pub(crate) fn file_id(fd: RawFd) -> io::Result<FileId> {
     Ok(FileId { dev: st.st_dev as u64, ino: st.st_ino as u64 })
 }
 
-/// Whether `fd` is a regular file (which epoll cannot watch and which never blocks on
-/// readiness: the emulation runs its I/O on a thread pool).
-pub(crate) fn is_regular_file(fd: RawFd) -> io::Result<bool> {
+/// What `fd` is, as the drivers care (see [`HandleKind`]): a regular file; a stream socket or
+/// a pipe, whose writes must complete whole and whose reads that return less than asked took
+/// all that was queued; or anything else (datagram sockets, terminals, devices).
+pub(crate) fn handle_kind(source: &impl std::os::fd::AsFd) -> io::Result<HandleKind> {
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&source.as_fd());
     let mut st = MaybeUninit::<libc::stat>::uninit();
     // SAFETY: as in `file_id`.
     cvt(unsafe { libc::fstat(fd, st.as_mut_ptr()) })?;
     // SAFETY: fstat returned 0, so it filled the whole buffer.
     let st = unsafe { st.assume_init() };
-    Ok(st.st_mode & libc::S_IFMT == libc::S_IFREG)
+    Ok(match st.st_mode & libc::S_IFMT {
+        libc::S_IFREG => HandleKind::File,
+        libc::S_IFIFO => HandleKind::Stream,
+        libc::S_IFSOCK if socket_type(fd) == Some(libc::SOCK_STREAM) => HandleKind::Stream,
+        _ => HandleKind::Other,
+    })
 }
 
-/// Whether a read of `fd` that returns fewer bytes than asked (but more than none) leaves
-/// nothing to read: true of stream sockets and pipes, whose reads take all that is queued up to
-/// the buffer's size; false of datagram sockets (one datagram a read) and anything unknown.
-pub(crate) fn drains_on_short_read(fd: RawFd) -> bool {
+/// The `SO_TYPE` of a socket.
+fn socket_type(fd: RawFd) -> Option<libc::c_int> {
     let mut ty: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: `ty` and `len` are live locals of the sizes the call is told.
     let ret = unsafe {
         libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&mut ty as *mut libc::c_int).cast(), &mut len)
     };
-    if ret == 0 {
-        return ty == libc::SOCK_STREAM;
-    }
-    let mut st = MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: as in `file_id`.
-    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } != 0 {
-        return false;
-    }
-    // SAFETY: fstat returned 0, so it filled the whole buffer.
-    let st = unsafe { st.assume_init() };
-    st.st_mode & libc::S_IFMT == libc::S_IFIFO
+    (ret == 0).then_some(ty)
 }
 
 /// Puts `fd` in non-blocking mode.
@@ -121,16 +115,19 @@ mod tests {
     }
 
     #[test]
-    fn short_reads_drain_streams_and_pipes_only() {
-        use std::os::fd::AsRawFd;
+    fn kinds_of_handles() {
+        let kind = |fd: &dyn std::os::fd::AsFd| handle_kind(&fd.as_fd()).unwrap();
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-        assert!(drains_on_short_read(a.as_raw_fd()));
+        assert_eq!(kind(&a), HandleKind::Stream);
         let (r, _w) = std::io::pipe().unwrap();
-        assert!(drains_on_short_read(r.as_raw_fd()));
+        assert_eq!(kind(&r), HandleKind::Stream);
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        assert_eq!(kind(&l), HandleKind::Stream);
         let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        assert!(!drains_on_short_read(udp.as_raw_fd()));
+        assert_eq!(kind(&udp), HandleKind::Other);
         let (d, _e) = std::os::unix::net::UnixDatagram::pair().unwrap();
-        assert!(!drains_on_short_read(d.as_raw_fd()));
-        assert!(!drains_on_short_read(-1));
+        assert_eq!(kind(&d), HandleKind::Other);
+        let f = std::fs::File::open("Cargo.toml").unwrap();
+        assert_eq!(kind(&f), HandleKind::File);
     }
 }

@@ -26,8 +26,11 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::fd::cvt;
-use crate::event::flags;
-use crate::{error, Interest, ReactorBackend, ReadyEvent, Token, Trigger};
+use crate::contract::interest::{Interest, Trigger};
+use crate::contract::ready::{flags, ReadyEvent};
+use crate::contract::selector;
+use crate::contract::token::Token;
+use crate::error;
 
 // The field and count types of `struct kevent` and `kevent(2)` differ on NetBSD.
 #[cfg(netbsd_kevent)]
@@ -119,7 +122,7 @@ impl Selector {
     /// Adds the knotes `interest` asks for; on failure, deletes them again.
     fn add(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if interest.is_priority() {
-            return Err(error::priority_unsupported(ReactorBackend::Kqueue));
+            return Err(error::priority_unsupported("kqueue"));
         }
         let mode = libc::EV_ADD
             | match trigger {
@@ -182,7 +185,7 @@ impl Selector {
     }
 }
 
-impl super::super::Selector for Selector {
+impl selector::Selector for Selector {
     fn new() -> io::Result<Selector> {
         // SAFETY: kqueue takes no arguments; a non-negative return is a new descriptor.
         let kq = cvt(unsafe { libc::kqueue() })?;
@@ -207,7 +210,7 @@ impl super::super::Selector for Selector {
 
     fn reregister(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if interest.is_priority() {
-            return Err(error::priority_unsupported(ReactorBackend::Kqueue));
+            return Err(error::priority_unsupported("kqueue"));
         }
         let mut registered = self.registered();
         self.delete(fd).inspect_err(|e| {

@@ -1,60 +1,114 @@
-//! Ops as system calls: `attempt` runs an op's [`Desc`] as one non-blocking call (the emulated
-//! driver); `finish` turns a raw result into the op's outcome (both drivers): it extends the
-//! buffer by what the kernel wrote, takes ownership of an accepted socket, reads the peer's
-//! address.
+//! Ops as system calls: [`attempt`] runs an op as one non-blocking call (the emulated driver,
+//! and its thread pool for files); [`finish`] turns a raw result into the op's outcome (the
+//! io_uring driver too): it extends the buffer by what the kernel wrote, takes ownership of an
+//! accepted socket, reads the peer's address. Each attempt describes the op once.
+//!
+//! Two ops take more than one call. A whole write (a send on a stream) that the kernel took
+//! only part of records the bytes in [`Pending::sent`] and would block: the rest goes when
+//! there is room, before anything behind it. A connect that would block records that it
+//! started ([`Pending::started`]); the next attempt asks the socket how it went (`SO_ERROR`,
+//! then `getpeername`) instead of connecting again, so that a connect on a socket that was
+//! already connected fails with `EISCONN`, as io_uring and IOCP report it.
 #![allow(unsafe_code)]
 
 use std::io::{self, ErrorKind};
+use std::mem::MaybeUninit;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
-use overlap_buf::IoBufMut;
+use overlap_buf::{IoBuf, IoBufMut};
 
 use super::fd::cvt;
-use crate::op::{Desc, OpCode, Output};
-use crate::{error, Interest};
+use crate::contract::addr::SockAddrBuf;
+use crate::contract::completion::Pending;
+use crate::contract::desc::{BufList, Desc, Output};
+use crate::contract::interest::Interest;
+use crate::error;
 
 #[cfg(msg_nosignal)]
 const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 #[cfg(not(msg_nosignal))]
 const SEND_FLAGS: libc::c_int = 0;
 
-/// One non-blocking attempt at `op`; `WouldBlock` means "park it and wait for readiness".
-pub(crate) fn attempt(op: &mut dyn OpCode) -> io::Result<usize> {
-    match syscall(op.describe()) {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => Err(e),
-        raw => finish(op, raw),
-    }
+/// iovecs a gathered send builds on the stack; a whole write with more buffers sends these
+/// first (and the rest after them), a datagram with more collects them all.
+const STACK_IOVS: usize = 64;
+
+/// What one attempt came to.
+pub(crate) struct Attempt {
+    /// The op's result; `WouldBlock` means "park it and wait for readiness" (also after a whole
+    /// write sent part of its bytes: the socket's buffer is full).
+    pub(crate) res: io::Result<usize>,
+    /// A read that returned fewer bytes than it had room for (but more than none).
+    pub(crate) short: bool,
 }
 
-/// Turns the kernel's answer for `op` into its outcome (see the module docs).
-pub(crate) fn finish(op: &mut dyn OpCode, raw: io::Result<usize>) -> io::Result<usize> {
+/// One non-blocking attempt at `p`.
+pub(crate) fn attempt(p: &mut Pending) -> Attempt {
+    let mut desc = p.op.describe();
+    let at = Progress { sent: p.sent, started: p.started, whole: p.plan.whole };
+    let room = match &desc {
+        Desc::Recv { buf, .. } | Desc::Read { buf, .. } => spare(*buf),
+        _ => 0,
+    };
+    let (res, out) = match syscall(&mut desc, at) {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {
+            p.started |= matches!(desc, Desc::Connect { .. });
+            return Attempt { res: Err(e), short: false };
+        }
+        Ok(n) if p.plan.whole => {
+            p.sent += n;
+            let res =
+                if p.sent < desc.write_len().unwrap_or(0) { Err(ErrorKind::WouldBlock.into()) } else { Ok(p.sent) };
+            return Attempt { res, short: false };
+        }
+        raw => {
+            let short = matches!(raw, Ok(n) if n > 0 && n < room);
+            let (res, out) = finish(desc, raw);
+            ((res, short), out)
+        }
+    };
+    if let Some(out) = out {
+        p.op.set_output(out);
+    }
+    Attempt { res: res.0, short: res.1 }
+}
+
+/// Turns the kernel's answer `raw` for `p` into its outcome (see the module docs).
+#[cfg(uring)]
+pub(crate) fn complete(p: &mut Pending, raw: io::Result<usize>) -> io::Result<usize> {
+    let (res, out) = finish(p.op.describe(), raw);
+    if let Some(out) = out {
+        p.op.set_output(out);
+    }
+    res
+}
+
+/// The outcome of the op `desc` describes, whose call returned `raw`, and what to hand the op
+/// besides the byte count.
+fn finish(desc: Desc<'_>, raw: io::Result<usize>) -> (io::Result<usize>, Option<Output>) {
     let n = match raw {
         Ok(n) => n,
-        Err(e) if e.raw_os_error() == Some(libc::ECANCELED) => return Err(error::cancelled()),
-        Err(e) => return Err(e),
+        Err(e) if e.raw_os_error() == Some(libc::ECANCELED) => return (Err(error::cancelled()), None),
+        Err(e) => return (Err(e), None),
     };
-    let (out, result) = match op.describe() {
-        Desc::Recv { buf, .. } if spare(buf) == 0 => (None, 0), // a readiness probe consumed nothing
+    match desc {
+        Desc::Recv { buf, .. } if spare(buf) == 0 => (Ok(0), None), // a readiness probe consumed nothing
         Desc::Recv { buf, .. } | Desc::Read { buf, .. } => {
             extend(buf, n);
-            (None, n)
+            (Ok(n), None)
         }
         Desc::RecvFrom { buf, addr, .. } => {
             extend(buf, n);
-            (Some(Output::Peer(addr.to_socket_addr())), n)
+            (Ok(n), Some(Output::Peer(addr.to_socket_addr())))
         }
         Desc::Accept { addr, .. } => {
             // SAFETY: a successful accept returned a new descriptor that nothing else owns.
             let fd = unsafe { OwnedFd::from_raw_fd(n as RawFd) };
-            (Some(Output::Accepted(fd, addr.to_socket_addr())), 0)
+            (Ok(0), Some(Output::Accepted(fd, addr.to_socket_addr())))
         }
-        Desc::PollReady { .. } => (Some(Output::Ready(super::poll::event_flags(n as libc::c_short))), 0),
-        _ => (None, n),
-    };
-    if let Some(out) = out {
-        op.set_output(out);
+        Desc::PollReady { .. } => (Ok(0), Some(Output::Ready(super::poll::event_flags(n as libc::c_short)))),
+        _ => (Ok(n), None),
     }
-    Ok(result)
 }
 
 fn spare(buf: &dyn IoBufMut) -> usize {
@@ -86,64 +140,143 @@ fn size(ret: isize) -> io::Result<usize> {
     }
 }
 
-fn syscall(desc: Desc<'_>) -> io::Result<usize> {
+/// The bytes of `buf` after the first `sent`.
+fn rest(buf: &dyn IoBuf, sent: usize) -> (*const libc::c_void, usize) {
+    let len = buf.buf_len().saturating_sub(sent);
+    // `wrapping_add` stays inside (or one past) the buffer: `sent <= len` for the bytes left.
+    (buf.buf_ptr().wrapping_add(buf.buf_len() - len).cast(), len)
+}
+
+/// Calls `f` with iovecs over the bytes of `bufs` after the first `sent`: on the stack, at most
+/// [`STACK_IOVS`] of them when `part` allows sending only the first ones, else all.
+fn with_iovecs<R>(bufs: &dyn BufList, mut sent: usize, part: bool, f: impl FnOnce(&[libc::iovec]) -> R) -> R {
+    let mut stack = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; STACK_IOVS];
+    let mut heap = Vec::new();
+    let mut n = 0;
+    for i in 0..bufs.count() {
+        let b = bufs.buf(i);
+        if sent >= b.buf_len() {
+            sent -= b.buf_len(); // sent already (or empty)
+            continue;
+        }
+        let (ptr, len) = rest(b, sent);
+        sent = 0;
+        let iov = libc::iovec { iov_base: ptr.cast_mut(), iov_len: len };
+        if n < STACK_IOVS {
+            stack[n] = iov;
+        } else if part {
+            break; // the rest goes in a later call
+        } else {
+            if heap.is_empty() {
+                heap.extend_from_slice(&stack);
+            }
+            heap.push(iov);
+        }
+        n += 1;
+    }
+    if heap.is_empty() {
+        f(&stack[..n])
+    } else {
+        f(&heap)
+    }
+}
+
+/// How a connect that would have blocked went: `Ok` once connected, `WouldBlock` while it is
+/// under way, else its error.
+fn connect_result(fd: RawFd) -> io::Result<usize> {
+    let mut err: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `err` and `len` are live locals of the sizes the call is told.
+    cvt(unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ERROR, (&mut err as *mut libc::c_int).cast(), &mut len)
+    })?;
+    if err != 0 {
+        return Err(io::Error::from_raw_os_error(err));
+    }
+    let mut addr = MaybeUninit::<libc::sockaddr_storage>::uninit();
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `addr` has room for any address and `len` says so.
+    match cvt(unsafe { libc::getpeername(fd, addr.as_mut_ptr().cast(), &mut len) }) {
+        Ok(_) => Ok(0),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Err(ErrorKind::WouldBlock.into()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Where an op stands before an attempt (see the module docs).
+#[derive(Copy, Clone)]
+struct Progress {
+    /// Bytes of a write already sent: this call starts after them.
+    sent: usize,
+    /// A connect already started: this call asks how it went.
+    started: bool,
+    /// A whole write: a call may send only part of the bytes left.
+    whole: bool,
+}
+
+/// One system call for `desc`.
+fn syscall(desc: &mut Desc<'_>, at: Progress) -> io::Result<usize> {
+    let Progress { sent, started, whole } = at;
     match desc {
         Desc::Nop | Desc::Timeout { .. } => Ok(0),
         Desc::Accept { fd, addr } => {
             addr.reset();
-            accept(fd, addr)
+            accept(*fd, addr)
         }
+        Desc::Connect { fd, .. } if started => connect_result(*fd),
         Desc::Connect { fd, addr } => {
             // SAFETY: `addr` holds a valid address of `addr.len` bytes for the call.
-            match cvt(unsafe { libc::connect(fd, addr.as_ptr(), addr.len) }) {
+            match cvt(unsafe { libc::connect(*fd, addr.as_ptr(), addr.len) }) {
                 Ok(_) => Ok(0),
                 Err(e) => match e.raw_os_error() {
                     Some(libc::EINPROGRESS) | Some(libc::EALREADY) => Err(ErrorKind::WouldBlock.into()),
-                    Some(libc::EISCONN) => Ok(0), // an earlier attempt finished connecting
-                    _ => Err(e),
+                    _ => Err(e), // EISCONN too: the socket was connected before this op
                 },
             }
         }
         Desc::Recv { fd, buf } => {
-            if spare(buf) == 0 {
+            let fd = *fd;
+            if spare(*buf) == 0 {
                 let mut byte = 0u8;
                 // SAFETY: peeks at most one byte into a live local.
                 let ret = unsafe { libc::recv(fd, (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK) };
                 return size(ret).map(|_| 0);
             }
-            let (ptr, room) = spare_ptr(buf);
+            let (ptr, room) = spare_ptr(*buf);
             // SAFETY: `ptr` is writable for `room` bytes (the buffer's spare capacity).
             size(unsafe { libc::recv(fd, ptr, room, 0) })
         }
         Desc::Send { fd, buf } => {
-            // SAFETY: the buffer's first `buf_len` bytes are initialised and readable.
-            size(unsafe { libc::send(fd, buf.buf_ptr().cast(), buf.buf_len(), SEND_FLAGS) })
+            let (ptr, len) = rest(*buf, sent);
+            // SAFETY: the buffer's bytes after `sent` are initialised and readable.
+            size(unsafe { libc::send(*fd, ptr, len, SEND_FLAGS) })
         }
         Desc::SendVectored { fd, bufs } => {
-            let mut iov: Vec<libc::iovec> = bufs
-                .iter()
-                .map(|b| libc::iovec { iov_base: b.buf_ptr() as *mut libc::c_void, iov_len: b.buf_len() })
-                .collect();
-            // SAFETY: msghdr is plain integers and pointers; all-zero is valid (no name, no control).
-            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-            msg.msg_iov = iov.as_mut_ptr();
-            msg.msg_iovlen = iov.len() as _;
-            // SAFETY: `msg` points at `iov`, whose entries describe initialised, live buffers;
-            // sendmsg only reads them.
-            size(unsafe { libc::sendmsg(fd, &msg, SEND_FLAGS) })
+            let fd = *fd;
+            with_iovecs(*bufs, sent, whole, |iov| {
+                // SAFETY: msghdr is plain integers and pointers; all-zero is valid (no name, no
+                // control data).
+                let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+                msg.msg_iov = iov.as_ptr().cast_mut();
+                msg.msg_iovlen = iov.len() as _;
+                // SAFETY: `msg` points at `iov`, whose entries describe initialised, live
+                // buffers; sendmsg only reads them.
+                size(unsafe { libc::sendmsg(fd, &msg, SEND_FLAGS) })
+            })
         }
         Desc::RecvFrom { fd, buf, addr } => {
             addr.reset();
-            let (ptr, room) = spare_ptr(buf);
+            let (ptr, room) = spare_ptr(*buf);
             // SAFETY: `ptr` is writable for `room` bytes; `addr` has room for any address.
-            size(unsafe { libc::recvfrom(fd, ptr, room, 0, addr.as_mut_ptr(), &mut addr.len) })
+            size(unsafe { libc::recvfrom(*fd, ptr, room, 0, addr.as_mut_ptr(), &mut addr.len) })
         }
         Desc::SendTo { fd, buf, addr } => {
             // SAFETY: the buffer's bytes are initialised; `addr` holds `addr.len` valid bytes.
-            size(unsafe { libc::sendto(fd, buf.buf_ptr().cast(), buf.buf_len(), SEND_FLAGS, addr.as_ptr(), addr.len) })
+            size(unsafe { libc::sendto(*fd, buf.buf_ptr().cast(), buf.buf_len(), SEND_FLAGS, addr.as_ptr(), addr.len) })
         }
         Desc::Read { fd, buf, offset } => {
-            let (ptr, room) = spare_ptr(buf);
+            let fd = *fd;
+            let (ptr, room) = spare_ptr(*buf);
             let at = offset.map(|off| match libc::off_t::try_from(off) {
                 // SAFETY: `ptr` is writable for `room` bytes.
                 Ok(off) => size(unsafe { libc::pread(fd, ptr, room, off) }),
@@ -160,9 +293,10 @@ fn syscall(desc: Desc<'_>) -> io::Result<usize> {
             size(unsafe { libc::read(fd, ptr, room) })
         }
         Desc::Write { fd, buf, offset } => {
-            let (ptr, len) = (buf.buf_ptr().cast(), buf.buf_len());
-            let at = offset.map(|off| match libc::off_t::try_from(off) {
-                // SAFETY: the buffer's first `len` bytes are initialised and readable.
+            let fd = *fd;
+            let (ptr, len) = rest(*buf, sent);
+            let at = offset.map(|off| match libc::off_t::try_from(off.saturating_add(sent as u64)) {
+                // SAFETY: the buffer's bytes after `sent` are initialised and readable.
                 Ok(off) => size(unsafe { libc::pwrite(fd, ptr, len, off) }),
                 Err(_) => Err(io::Error::from_raw_os_error(libc::EINVAL)), // past what off_t holds
             });
@@ -175,7 +309,7 @@ fn syscall(desc: Desc<'_>) -> io::Result<usize> {
             size(unsafe { libc::write(fd, ptr, len) })
         }
         Desc::PollReady { fd, interest } => {
-            let mut p = libc::pollfd { fd, events: poll_events(interest), revents: 0 };
+            let mut p = libc::pollfd { fd: *fd, events: poll_events(*interest), revents: 0 };
             // SAFETY: one live pollfd; a zero timeout never blocks.
             cvt(unsafe { libc::poll(&mut p, 1, 0) })?;
             match p.revents {
@@ -202,14 +336,14 @@ pub(crate) fn poll_events(interest: Interest) -> libc::c_short {
 }
 
 #[cfg(accept4)]
-fn accept(fd: RawFd, addr: &mut crate::sys::SockAddrBuf) -> io::Result<usize> {
+fn accept(fd: RawFd, addr: &mut SockAddrBuf) -> io::Result<usize> {
     let flags = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
     // SAFETY: `addr` has room for any address and its length says so.
     cvt(unsafe { libc::accept4(fd, addr.as_mut_ptr(), &mut addr.len, flags) }).map(|s| s as usize)
 }
 
 #[cfg(not(accept4))]
-fn accept(fd: RawFd, addr: &mut crate::sys::SockAddrBuf) -> io::Result<usize> {
+fn accept(fd: RawFd, addr: &mut SockAddrBuf) -> io::Result<usize> {
     // SAFETY: `addr` has room for any address and its length says so.
     let s = cvt(unsafe { libc::accept(fd, addr.as_mut_ptr(), &mut addr.len) })?;
     // SAFETY: `s` is the descriptor accept just returned; owning it closes it on error.

@@ -5,6 +5,12 @@
 //! lock and waits, so other threads may register meanwhile; a change made while a poll is
 //! blocked notifies it, and the reactor calls `select` again, which sees the new table.
 //!
+//! **Taking turns.** When more sources are ready than a select may report, the next select
+//! starts reporting after the last one reported (the table keeps its registrations in a stable
+//! order), so every ready source is reported within ⌈ready / max⌉ selects, as with epoll's
+//! ready list; a select that always scanned from the start would report the same ones for
+//! ever.
+//!
 //! Oneshot is exact: an entry is disarmed when its event is reported and re-armed by
 //! `reregister`. Edge triggering is refused (`Unsupported`); see [`Trigger`]. Each entry carries
 //! a serial number, so a result collected before a `deregister`/`reregister` is never
@@ -20,11 +26,15 @@ use std::time::Duration;
 
 use super::fd::timeout_ms;
 use super::notifier::Notifier;
-use crate::event::flags;
-use crate::{error, Interest, ReactorBackend, ReadyEvent, Token, Trigger};
+use crate::contract::interest::{Interest, Trigger};
+use crate::contract::ready::{flags, ReadyEvent};
+use crate::contract::selector;
+use crate::contract::token::Token;
+use crate::error;
 
 #[derive(Debug)]
 struct Entry {
+    fd: RawFd,
     token: Token,
     events: libc::c_short,
     oneshot: bool,
@@ -34,17 +44,41 @@ struct Entry {
 
 #[derive(Debug, Default)]
 struct State {
-    entries: IntMap<RawFd, Entry>,
+    /// The registrations, in the order selects scan them.
+    entries: Vec<Entry>,
+    /// Where each descriptor's entry is in `entries`.
+    at: IntMap<RawFd, usize>,
     /// Whether a `select` is blocked on a snapshot of `entries`.
     polling: bool,
     next_serial: u64,
+    /// Where the next select starts reporting (an index into `entries`): see "Taking turns".
+    next: usize,
+}
+
+impl State {
+    fn get_mut(&mut self, fd: RawFd) -> Option<&mut Entry> {
+        let i = *self.at.get(&fd)?;
+        Some(&mut self.entries[i])
+    }
+
+    /// Removes `fd`'s entry; the last entry takes its place.
+    fn remove(&mut self, fd: RawFd) -> Option<Entry> {
+        let i = self.at.remove(&fd)?;
+        let e = self.entries.swap_remove(i);
+        if let Some(moved) = self.entries.get(i) {
+            self.at.insert(moved.fd, i);
+        }
+        Some(e)
+    }
 }
 
 /// The poller's working arrays (one poller at a time).
 #[derive(Debug, Default)]
 struct Work {
     fds: Vec<libc::pollfd>,
+    /// Per `fds[1..]`: the entry's serial number and its index in the table.
     serials: Vec<u64>,
+    slots: Vec<usize>,
 }
 
 /// The poll(2) selector.
@@ -115,41 +149,44 @@ impl Selector {
     }
 }
 
-impl super::super::Selector for Selector {
+impl selector::Selector for Selector {
     fn new() -> io::Result<Selector> {
         Ok(Selector { state: Mutex::default(), work: Mutex::default(), notifier: Notifier::new()? })
     }
 
     fn register(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if trigger == Trigger::Edge {
-            return Err(error::trigger_unsupported(ReactorBackend::Poll, trigger));
+            return Err(error::trigger_unsupported("poll", trigger));
         }
         self.change(|st| {
-            if st.entries.contains_key(&fd) {
+            if st.at.contains_key(&fd) {
                 return Err(io::ErrorKind::AlreadyExists.into());
             }
             st.next_serial += 1;
             let e = Entry {
+                fd,
                 token,
                 events: poll_events(interest),
                 oneshot: trigger == Trigger::Oneshot,
                 armed: true,
                 serial: st.next_serial,
             };
-            st.entries.insert(fd, e);
+            st.at.insert(fd, st.entries.len());
+            st.entries.push(e);
             Ok(())
         })
     }
 
     fn reregister(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if trigger == Trigger::Edge {
-            return Err(error::trigger_unsupported(ReactorBackend::Poll, trigger));
+            return Err(error::trigger_unsupported("poll", trigger));
         }
         self.change(|st| {
             st.next_serial += 1;
             let serial = st.next_serial;
-            let e = st.entries.get_mut(&fd).ok_or(io::ErrorKind::NotFound)?;
+            let e = st.get_mut(fd).ok_or(io::ErrorKind::NotFound)?;
             *e = Entry {
+                fd,
                 token,
                 events: poll_events(interest),
                 oneshot: trigger == Trigger::Oneshot,
@@ -161,7 +198,7 @@ impl super::super::Selector for Selector {
     }
 
     fn deregister(&self, fd: RawFd) -> io::Result<()> {
-        self.change(|st| st.entries.remove(&fd).map(drop).ok_or_else(|| io::ErrorKind::NotFound.into()))
+        self.change(|st| st.remove(fd).map(drop).ok_or_else(|| io::ErrorKind::NotFound.into()))
     }
 
     fn select(&self, out: &mut Vec<ReadyEvent>, max: usize, timeout: Option<Duration>) -> io::Result<bool> {
@@ -169,12 +206,14 @@ impl super::super::Selector for Selector {
         let work = &mut *work;
         work.fds.clear();
         work.serials.clear();
+        work.slots.clear();
         work.fds.push(libc::pollfd { fd: self.notifier.fd(), events: libc::POLLIN, revents: 0 });
         {
             let mut st = lock(&self.state);
-            for (&fd, e) in st.entries.iter().filter(|(_, e)| e.armed) {
-                work.fds.push(libc::pollfd { fd, events: e.events, revents: 0 });
+            for (i, e) in st.entries.iter().enumerate().filter(|(_, e)| e.armed) {
+                work.fds.push(libc::pollfd { fd: e.fd, events: e.events, revents: 0 });
                 work.serials.push(e.serial);
+                work.slots.push(i);
             }
             st.polling = true;
         }
@@ -195,14 +234,19 @@ impl super::super::Selector for Selector {
         if notified {
             self.notifier.drain();
         }
-        for (p, &serial) in work.fds[1..].iter().zip(&work.serials) {
+        // Scan from the first entry at or after `next`, round to where it started.
+        let n = work.serials.len();
+        let start = work.slots.partition_point(|&i| i < st.next);
+        for k in (0..n).map(|k| (start + k) % n) {
+            let (p, serial) = (&work.fds[1 + k], work.serials[k]);
             if p.revents == 0 {
                 continue;
             }
             if out.len() >= max {
                 break;
             }
-            let Some(e) = st.entries.get_mut(&p.fd) else { continue };
+            let Some(&i) = st.at.get(&p.fd) else { continue };
+            let e = &mut st.entries[i];
             if e.serial != serial || !e.armed {
                 continue; // changed or deregistered while we waited
             }
@@ -210,6 +254,7 @@ impl super::super::Selector for Selector {
                 e.armed = false;
             }
             out.push(ReadyEvent::new(e.token, event_flags(p.revents)));
+            st.next = i + 1;
         }
         Ok(notified)
     }

@@ -64,7 +64,6 @@ mod sqe;
 mod tests;
 
 use crate::int_map::IntMap;
-use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -74,11 +73,15 @@ use io_uring::{opcode, squeue};
 
 pub(crate) use probe::probe;
 
-use super::timers::Timers;
-use super::RawSource;
-use crate::op::Desc;
-use crate::port::{Pending, Queue};
-use crate::{error, Completion, OpId};
+use super::unix::fd;
+use crate::contract::completion::{Completion, Pending};
+use crate::contract::desc::{Desc, Lane, Route};
+use crate::contract::driver;
+use crate::contract::lanes::Lanes;
+use crate::contract::queue::Queue;
+use crate::contract::source::{HandleKind, OwnedSource, RawSource};
+use crate::contract::timers::Timers;
+use crate::error;
 
 /// Submission queue slots (the completion queue has 4× as many; the kernel keeps overflow).
 const ENTRIES: u32 = 256;
@@ -89,25 +92,11 @@ const CANCEL: u64 = u64::MAX - 1;
 /// How long dropping the driver waits for the cancelled ops' completions.
 const DRAIN_PATIENCE: Duration = Duration::from_secs(2);
 
-/// A descriptor and a direction (true: reads); see "Order" in the module docs.
-type Lane = (RawSource, bool);
-
-/// The lane `p` waits in, if any.
-fn lane(p: &mut Pending) -> Option<Lane> {
-    if p.op.handle().is_some_and(|h| h.inner.regular_file) {
-        return None; // files have no readiness: nothing to order by
-    }
-    match p.op.describe() {
-        Desc::Nop | Desc::Timeout { .. } => None,
-        Desc::Accept { fd, .. } | Desc::Recv { fd, .. } | Desc::RecvFrom { fd, .. } | Desc::Read { fd, .. } => {
-            Some((fd, true))
-        }
-        Desc::PollReady { fd, interest } => Some((fd, interest.is_readable() || interest.is_priority())),
-        Desc::Connect { fd, .. }
-        | Desc::Send { fd, .. }
-        | Desc::SendVectored { fd, .. }
-        | Desc::SendTo { fd, .. }
-        | Desc::Write { fd, .. } => Some((fd, false)),
+/// The lane `p` waits in, if any (see "Order" in the module docs): files and no-ops have none.
+fn lane(p: &Pending) -> Option<Lane> {
+    match p.plan.route {
+        Route::Lane(lane) => Some(lane),
+        Route::Now | Route::Timer(_) | Route::File => None,
     }
 }
 
@@ -120,8 +109,35 @@ struct InFlight {
 
 impl InFlight {
     fn complete(mut self, res: i32) -> Completion {
-        let result = sqe::outcome(&mut *self.pending.op, &self.side, res);
+        let result = match res {
+            // A whole write's last part: the result counts every part.
+            0.. if self.pending.plan.whole => Ok(self.pending.sent + res as usize),
+            _ => sqe::outcome(&mut self.pending, &self.side, res),
+        };
         self.pending.complete(result)
+    }
+
+    /// Whether the op must go again before anything behind it in its lane: a whole write the
+    /// kernel took only part of (`res` bytes of what was left, counted here), or an op the
+    /// kernel answered `EAGAIN`. The latter happens on a non-blocking socket: after a spurious
+    /// wake-up (a peer's FIN wakes a send that waits for room), the kernel runs the retry on a
+    /// worker thread, where the socket's `O_NONBLOCK` makes it fail instead of wait. A new
+    /// submission waits for readiness again. (Not a connect: its `EAGAIN` means no local port
+    /// is free.)
+    fn goes_again(&mut self, res: i32) -> bool {
+        let p = &mut self.pending;
+        if res == -libc::EAGAIN {
+            return !matches!(p.op.describe(), Desc::Connect { .. });
+        }
+        if !p.plan.whole || res < 0 {
+            return false;
+        }
+        let total = p.op.describe().write_len().unwrap_or(0);
+        if p.sent + res as usize >= total {
+            return false;
+        }
+        p.sent += res as usize;
+        true
     }
 }
 
@@ -129,13 +145,12 @@ impl InFlight {
 struct State {
     /// Ops in flight, by id (their SQE's user data).
     inflight: IntMap<u64, InFlight>,
-    /// The ops waiting behind the one in flight, per lane; a lane exists while one of its ops
-    /// is in flight.
-    lanes: IntMap<Lane, VecDeque<Pending>>,
-    /// The lane of each waiting op.
-    waiting: IntMap<u64, Lane>,
+    /// The ops waiting behind the one in flight, per lane.
+    lanes: Lanes<Lane>,
     /// Pending timeouts.
     timers: Timers,
+    /// The port was closed: what is submitted now completes cancelled.
+    closed: bool,
     /// The leader may be in `io_uring_enter`, waiting no longer than the earliest deadline it
     /// saw: a timeout that comes earlier must wake it.
     leader_waiting: bool,
@@ -185,14 +200,21 @@ impl Driver {
                     id => {
                         let op = st.inflight.remove(&id);
                         debug_assert!(op.is_some(), "a CQE for op {id}, which is not in flight");
-                        let Some(op) = op else { continue };
+                        let Some(mut op) = op else { continue };
+                        if let Some(lane) = op.lane.filter(|_| !st.closed && op.goes_again(res)) {
+                            // Back at the head of its lane (where a cancel finds it), started
+                            // again below.
+                            st.lanes.again(lane, op.pending);
+                            next_in_lane.push(lane);
+                            continue;
+                        }
                         if let Some(lane) = op.lane {
-                            // A lane with nothing waiting ends here, without the submission
+                            // A lane with nothing waiting is free here, without the submission
                             // queue; one with ops waiting starts the next below.
-                            if st.lanes.get(&lane).is_some_and(|w| !w.is_empty()) {
+                            if st.lanes.has_waiting(lane) {
                                 next_in_lane.push(lane);
                             } else {
-                                st.lanes.remove(&lane);
+                                st.lanes.free(lane);
                             }
                         }
                         finished.push((op, res));
@@ -209,10 +231,10 @@ impl Driver {
 
     /// Hands `p` to the kernel through `slot` (`st` is the locked state).
     fn start(slot: ring::Slot<'_>, st: &mut State, mut p: Pending, lane: Option<Lane>) {
-        let (entry, side) = sqe::prepare(&mut *p.op);
-        let entry = entry.user_data(p.id.0);
+        let (entry, side) = sqe::prepare(&mut p);
+        let entry = entry.user_data(p.id.seq());
         // In the table before the kernel can see the entry: its CQE must find it.
-        st.inflight.insert(p.id.0, InFlight { pending: p, side, lane });
+        st.inflight.insert(p.id.seq(), InFlight { pending: p, side, lane });
         // The entry points into the op and into `side`, both boxed (moving them into the table
         // moved the boxes, not what they point at); nothing touches them until `reap` removes
         // them after this entry's CQE, and `Drop` leaks what never got one.
@@ -225,12 +247,7 @@ impl Driver {
         let slot = self.ring.reserve();
         let mut guard = lock(&self.state);
         let st = &mut *guard;
-        let Some(waiting) = st.lanes.get_mut(&lane) else { return };
-        let Some(next) = waiting.pop_front() else {
-            st.lanes.remove(&lane);
-            return;
-        };
-        st.waiting.remove(&next.id.0);
+        let Some(next) = st.lanes.next(lane) else { return };
         match slot {
             Ok(slot) => {
                 Self::start(slot, st, next, Some(lane));
@@ -240,12 +257,10 @@ impl Driver {
             Err(e) => {
                 // Fail the whole lane: starting the op after a failed send would leave a hole
                 // in the byte stream.
-                let mut failed = Vec::with_capacity(1 + waiting.len());
-                for p in std::iter::once(next).chain(waiting.drain(..)) {
-                    st.waiting.remove(&p.id.0);
-                    failed.push(p.complete(Err(io::Error::new(e.kind(), e.to_string()))));
-                }
-                st.lanes.remove(&lane);
+                let failed: Vec<Completion> = std::iter::once(next)
+                    .chain(st.lanes.take_lane(lane))
+                    .map(|p| p.complete(Err(io::Error::new(e.kind(), e.to_string()))))
+                    .collect();
                 drop(guard);
                 self.deliver(failed);
             }
@@ -255,7 +270,7 @@ impl Driver {
     /// Queues completions, waking the leader if no follower can take them.
     fn deliver(&self, done: Vec<Completion>) {
         if self.queue.push(done) {
-            let _ = super::Driver::notify(self);
+            let _ = driver::Driver::notify(self);
         }
     }
 
@@ -270,12 +285,12 @@ impl Driver {
     }
 }
 
-impl super::Driver for Driver {
-    fn attach(&self, source: &super::OwnedSource, regular_file: bool) -> io::Result<()> {
+impl driver::Driver for Driver {
+    fn attach(&self, source: &OwnedSource, kind: HandleKind) -> io::Result<()> {
         // The ops need nothing registered. Non-blocking as `associate` promises; the kernel
         // waits for readiness itself either way.
-        if !regular_file {
-            super::set_nonblocking(std::os::fd::AsRawFd::as_raw_fd(source))?;
+        if kind != HandleKind::File {
+            fd::set_nonblocking(std::os::fd::AsRawFd::as_raw_fd(source))?;
         }
         Ok(())
     }
@@ -284,33 +299,40 @@ impl super::Driver for Driver {
         // Ops hold their handle, so no op is in flight on a descriptor being closed.
     }
 
-    fn submit(&self, mut p: Pending, defer: bool) {
-        if let Desc::Timeout { after } = p.op.describe() {
+    fn submit(&self, p: Pending, defer: bool) {
+        if let Route::Timer(after) = p.plan.route {
             let mut st = lock(&self.state);
+            if st.closed {
+                drop(st);
+                return self.deliver(vec![p.cancelled()]);
+            }
             let wake = st.timers.add(p, after) && st.leader_waiting;
             drop(st);
             if wake {
-                let _ = super::Driver::notify(self); // the leader may wait past the new deadline
+                let _ = driver::Driver::notify(self); // the leader may wait past the new deadline
             }
             return;
         }
-        let lane = lane(&mut p);
+        let lane = lane(&p);
         let slot = match self.ring.reserve() {
             Ok(slot) => slot,
             Err(e) => return self.deliver(vec![p.complete(Err(e))]),
         };
         let mut guard = lock(&self.state);
         let st = &mut *guard;
-        if let Some(lane) = lane {
-            if let Some(waiting) = st.lanes.get_mut(&lane) {
-                // An older op of the lane is in flight: this one starts after it (the slot goes
-                // back unused).
-                st.waiting.insert(p.id.0, lane);
-                waiting.push_back(p);
-                return;
-            }
-            st.lanes.insert(lane, VecDeque::new());
+        if st.closed {
+            drop(guard);
+            return self.deliver(vec![p.cancelled()]);
         }
+        let p = match lane {
+            // An older op of the lane is in flight: this one starts after it (the slot goes
+            // back unused).
+            Some(lane) => match st.lanes.enter(lane, p) {
+                Some(p) => p,
+                None => return,
+            },
+            None => p,
+        };
         Self::start(slot, st, p, lane);
         drop(guard);
         if !defer {
@@ -322,24 +344,21 @@ impl super::Driver for Driver {
         self.ring.kick_pending();
     }
 
-    fn cancel(&self, id: OpId) -> io::Result<()> {
+    fn cancel(&self, seq: u64) -> io::Result<()> {
         let mut guard = lock(&self.state);
         let st = &mut *guard;
-        if let Some(p) = st.timers.cancel(id) {
+        if let Some(p) = st.timers.cancel(seq) {
             drop(guard);
             self.deliver(vec![p.cancelled()]);
             return Ok(());
         }
-        if st.inflight.contains_key(&id.0) {
+        if st.inflight.contains_key(&seq) {
             drop(guard);
             // If the op completes meanwhile, the cancel's CQE says ENOENT and the op's says how
             // it ended: it still completes exactly once.
-            return self.push_plain(opcode::AsyncCancel::new(id.0).build().user_data(CANCEL));
+            return self.push_plain(opcode::AsyncCancel::new(seq).build().user_data(CANCEL));
         }
-        let lane = st.waiting.remove(&id.0).ok_or_else(error::op_not_found)?;
-        let waiting = st.lanes.get_mut(&lane).expect("a waiting op's lane exists");
-        let at = waiting.iter().position(|p| p.id == id).expect("a waiting op is in its lane");
-        let p = waiting.remove(at).expect("the position was just found");
+        let p = st.lanes.cancel(seq).ok_or_else(error::op_not_found)?;
         drop(guard);
         self.deliver(vec![p.cancelled()]);
         Ok(())
@@ -368,6 +387,22 @@ impl super::Driver for Driver {
         waited
     }
 
+    fn close(&self) {
+        let mut guard = lock(&self.state);
+        let st = &mut *guard;
+        st.closed = true;
+        // Never in the kernel: cancelled now. In flight: cancelled by the kernel; their CQEs
+        // are reaped by whoever still drives the ring, or by `Drop`.
+        let mut done: Vec<Completion> = st.timers.drain().map(Pending::cancelled).collect();
+        done.extend(st.lanes.drain().into_iter().map(Pending::cancelled));
+        let ids: Vec<u64> = st.inflight.keys().copied().collect();
+        drop(guard);
+        for id in ids {
+            let _ = self.push_plain(opcode::AsyncCancel::new(id).build().user_data(CANCEL));
+        }
+        self.deliver(done); // the queue is closed: they are dropped, buffers and all
+    }
+
     fn notify(&self) -> io::Result<()> {
         if self.wake_pending.swap(true, Ordering::AcqRel) {
             return Ok(()); // a wake-up is already on its way
@@ -386,10 +421,10 @@ impl Drop for Driver {
     /// holds after that rather than free memory it may write. The ring closes afterwards.
     fn drop(&mut self) {
         let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
-        // Never in the kernel: dropped now (and no lane will start another op).
-        let waiting: Vec<VecDeque<Pending>> = st.lanes.drain().map(|(_, w)| w).collect();
-        st.waiting.clear();
-        drop(waiting);
+        // Never in the kernel: dropped now (and no lane will start another op, nor a whole write
+        // go again).
+        st.closed = true;
+        drop(st.lanes.drain());
         let ids: Vec<u64> = st.inflight.keys().copied().collect();
         for id in ids {
             let _ = self.push_plain(opcode::AsyncCancel::new(id).build().user_data(CANCEL));

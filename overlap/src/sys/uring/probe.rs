@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use io_uring::{opcode, IoUring, Probe};
 
-use crate::{error, PortBackend};
+use crate::error;
 
 /// Every opcode the driver submits, by name (what a refusal lists).
 const OPCODES: [(u8, &str); 11] = [
@@ -132,7 +132,7 @@ pub(super) fn setup_refused(e: io::Error) -> io::Error {
 }
 
 fn refused(why: String) -> io::Error {
-    error::backend_unavailable_port(PortBackend::Uring, &why)
+    error::backend_unavailable_port("uring", &why)
 }
 
 /// A sysctl holding one number, if it exists (`io_uring_disabled` came with Linux 6.6).

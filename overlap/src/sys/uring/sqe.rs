@@ -10,11 +10,12 @@ use std::io;
 
 use io_uring::types::Fd;
 use io_uring::{opcode, squeue};
-use overlap_buf::IoBufMut;
+use overlap_buf::{IoBuf, IoBufMut};
 
-use crate::op::{Desc, OpCode};
+use crate::contract::addr::SockAddrBuf;
+use crate::contract::completion::Pending;
+use crate::contract::desc::Desc;
 use crate::sys::unix::ops;
-use crate::sys::SockAddrBuf;
 
 /// What an entry points at besides the op. The boxes never move their contents, so the
 /// pointers the entry holds stay valid while the `Side` lives.
@@ -72,12 +73,25 @@ fn len32(len: usize) -> u32 {
 /// A send to a closed peer fails with EPIPE instead of raising SIGPIPE.
 const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 
-/// The entry for `op` (without its user data) and what it points at besides the op.
+/// `MSG_WAITALL` on a whole write: the kernel (5.18+) goes on after a short send itself; older
+/// kernels ignore it, and the driver sends the rest (see `Pending::sent`).
+const WHOLE: libc::c_int = libc::MSG_WAITALL;
+
+/// The bytes of `buf` after the first `sent`: their start and length.
+fn rest(buf: &dyn IoBuf, sent: usize) -> (*const u8, usize) {
+    let len = buf.buf_len().saturating_sub(sent);
+    // `wrapping_add` stays inside (or one past) the buffer.
+    (buf.buf_ptr().wrapping_add(buf.buf_len() - len), len)
+}
+
+/// The entry for `p` (without its user data) and what it points at besides the op; a whole
+/// write starts after the bytes it sent already.
 ///
 /// Resets the addresses the kernel fills. The entry's pointers stay valid while the op stays
 /// boxed and untouched and the `Side` lives.
-pub(super) fn prepare(op: &mut dyn OpCode) -> (squeue::Entry, Side) {
-    match op.describe() {
+pub(super) fn prepare(p: &mut Pending) -> (squeue::Entry, Side) {
+    let (sent, flags) = (p.sent, if p.plan.whole { SEND_FLAGS | WHOLE } else { SEND_FLAGS });
+    match p.op.describe() {
         Desc::Nop => (opcode::Nop::new().build(), Side::None),
         Desc::Timeout { .. } => {
             debug_assert!(false, "timeouts stay in the driver's heap");
@@ -100,12 +114,20 @@ pub(super) fn prepare(op: &mut dyn OpCode) -> (squeue::Entry, Side) {
             (opcode::Recv::new(Fd(fd), ptr, len32(room)).build(), Side::None)
         }
         Desc::Send { fd, buf } => {
-            let entry = opcode::Send::new(Fd(fd), buf.buf_ptr(), len32(buf.buf_len())).flags(SEND_FLAGS).build();
-            (entry, Side::None)
+            let (ptr, len) = rest(buf, sent);
+            (opcode::Send::new(Fd(fd), ptr, len32(len)).flags(flags).build(), Side::None)
         }
         Desc::SendVectored { fd, bufs } => {
-            let iov = bufs.iter().map(|b| iovec(b.buf_ptr(), b.buf_len())).collect();
-            send_msg(fd, Msg::boxed(iov, std::ptr::null_mut(), 0, false))
+            let mut skip = sent;
+            let mut iov = Vec::with_capacity(bufs.count());
+            for b in (0..bufs.count()).map(|i| bufs.buf(i)) {
+                let (ptr, len) = rest(b, skip);
+                skip = skip.saturating_sub(b.buf_len());
+                if len > 0 {
+                    iov.push(iovec(ptr, len));
+                }
+            }
+            send_msg(fd, Msg::boxed(iov, std::ptr::null_mut(), 0, false), flags)
         }
         Desc::RecvFrom { fd, buf, addr } => {
             addr.reset();
@@ -116,7 +138,7 @@ pub(super) fn prepare(op: &mut dyn OpCode) -> (squeue::Entry, Side) {
         }
         Desc::SendTo { fd, buf, addr } => {
             let iov = vec![iovec(buf.buf_ptr(), buf.buf_len())];
-            send_msg(fd, Msg::boxed(iov, addr.as_ptr().cast_mut(), addr.len, false))
+            send_msg(fd, Msg::boxed(iov, addr.as_ptr().cast_mut(), addr.len, false), SEND_FLAGS)
         }
         Desc::Read { fd, buf, offset } => {
             let (ptr, room) = spare(buf);
@@ -125,10 +147,10 @@ pub(super) fn prepare(op: &mut dyn OpCode) -> (squeue::Entry, Side) {
             (entry, Side::None)
         }
         Desc::Write { fd, buf, offset } => {
-            let entry = opcode::Write::new(Fd(fd), buf.buf_ptr(), len32(buf.buf_len()))
-                .offset(offset.unwrap_or(u64::MAX))
-                .build();
-            (entry, Side::None)
+            let (ptr, len) = rest(buf, sent);
+            // -1: at (and advancing) the file position, like write(2).
+            let at = offset.map_or(u64::MAX, |off| off.saturating_add(sent as u64));
+            (opcode::Write::new(Fd(fd), ptr, len32(len)).offset(at).build(), Side::None)
         }
         Desc::PollReady { fd, interest } => {
             let events = ops::poll_events(interest) as u16 as u32;
@@ -137,20 +159,20 @@ pub(super) fn prepare(op: &mut dyn OpCode) -> (squeue::Entry, Side) {
     }
 }
 
-fn send_msg(fd: libc::c_int, msg: Box<Msg>) -> (squeue::Entry, Side) {
-    let entry = opcode::SendMsg::new(Fd(fd), &msg.hdr).flags(SEND_FLAGS as u32).build();
+fn send_msg(fd: libc::c_int, msg: Box<Msg>, flags: libc::c_int) -> (squeue::Entry, Side) {
+    let entry = opcode::SendMsg::new(Fd(fd), &msg.hdr).flags(flags as u32).build();
     (entry, Side::Msg(msg))
 }
 
-/// The outcome of `op`, whose completion entry carried `res` (bytes, or `-errno`): fills in
+/// The outcome of `p`, whose completion entry carried `res` (bytes, or `-errno`): fills in
 /// what the kernel wrote (buffer length, peer address, accepted socket) through
-/// [`ops::finish`].
-pub(super) fn outcome(op: &mut dyn OpCode, side: &Side, res: i32) -> io::Result<usize> {
-    let probe = matches!(op.describe(), Desc::Recv { buf, .. } if buf.buf_capacity() == buf.buf_len());
+/// [`ops::complete`].
+pub(super) fn outcome(p: &mut Pending, side: &Side, res: i32) -> io::Result<usize> {
+    let probe = matches!(p.op.describe(), Desc::Recv { buf, .. } if buf.buf_capacity() == buf.buf_len());
     if probe && res >= 0 {
         // The poll said "readable": look the way the emulation does (a one-byte peek), so that
         // a reset or an error shows up as that error on every backend.
-        return match ops::attempt(op) {
+        return match ops::attempt(p).res {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0), // another reader took it
             other => other,
         };
@@ -158,12 +180,12 @@ pub(super) fn outcome(op: &mut dyn OpCode, side: &Side, res: i32) -> io::Result<
     let raw = if res >= 0 { Ok(res as usize) } else { Err(io::Error::from_raw_os_error(-res)) };
     if let Side::Msg(msg) = side {
         if msg.recv {
-            if let Desc::RecvFrom { addr, .. } = op.describe() {
+            if let Desc::RecvFrom { addr, .. } = p.op.describe() {
                 copy_namelen(addr, msg);
             }
         }
     }
-    ops::finish(op, raw)
+    ops::complete(p, raw)
 }
 
 /// The sender's address length the kernel wrote into the header, into the op's address (which

@@ -1,6 +1,7 @@
 //! Socket addresses as Winsock reads and writes them (`SOCKADDR_STORAGE` + length).
 #![allow(unsafe_code)]
 
+use crate::contract::addr::SockAddrBuf;
 use std::mem;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
@@ -8,20 +9,6 @@ use windows_sys::Win32::Networking::WinSock::{
     AF_INET, AF_INET6, IN6_ADDR, IN6_ADDR_0, IN_ADDR, IN_ADDR_0, SOCKADDR, SOCKADDR_IN, SOCKADDR_IN6, SOCKADDR_IN6_0,
     SOCKADDR_STORAGE,
 };
-
-/// Room for any socket address, and its length: what `AcceptEx`, `WSARecvFrom` and
-/// `ConnectEx` take.
-#[derive(Clone)]
-pub struct SockAddrBuf {
-    pub(crate) storage: SOCKADDR_STORAGE,
-    pub(crate) len: i32,
-}
-
-impl std::fmt::Debug for SockAddrBuf {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SockAddrBuf({:?})", self.to_socket_addr())
-    }
-}
 
 impl SockAddrBuf {
     /// Empty, with room for any address (what the kernel fills).

@@ -47,9 +47,13 @@ use windows_sys::Win32::System::IO::{IO_STATUS_BLOCK, OVERLAPPED_ENTRY};
 
 use super::cport::{Cport, Entries, WAKE_KEY};
 use super::device::{self, Afd, PollInfo, LOCAL_CLOSE};
-use super::{net, RawSource};
-use crate::event::flags;
-use crate::{error, Interest, ReactorBackend, ReadyEvent, Token, Trigger};
+use super::net;
+use crate::contract::interest::{Interest, Trigger};
+use crate::contract::ready::{flags, ReadyEvent};
+use crate::contract::selector;
+use crate::contract::source::RawSource;
+use crate::contract::token::Token;
+use crate::error;
 
 /// Sockets per AFD handle.
 const GROUP: usize = 32;
@@ -256,7 +260,7 @@ impl Inner {
     }
 }
 
-impl super::super::Selector for Selector {
+impl selector::Selector for Selector {
     fn new() -> io::Result<Selector> {
         let port = Cport::new(1)?;
         // Open one AFD handle now, so a machine without AFD fails here, not at registration.
@@ -267,7 +271,7 @@ impl super::super::Selector for Selector {
 
     fn register(&self, socket: RawSource, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if trigger == Trigger::Edge {
-            return Err(error::trigger_unsupported(ReactorBackend::Afd, trigger));
+            return Err(error::trigger_unsupported("afd", trigger));
         }
         let base = net::base_handle(socket)?;
         let mut inner = lock(&self.inner);
@@ -310,7 +314,7 @@ impl super::super::Selector for Selector {
 
     fn reregister(&self, socket: RawSource, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if trigger == Trigger::Edge {
-            return Err(error::trigger_unsupported(ReactorBackend::Afd, trigger));
+            return Err(error::trigger_unsupported("afd", trigger));
         }
         let mut inner = lock(&self.inner);
         let s = *inner.socks.get(&socket).ok_or(io::ErrorKind::NotFound)?;

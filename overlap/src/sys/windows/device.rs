@@ -22,8 +22,8 @@ use windows_sys::Win32::Storage::FileSystem::{FILE_SHARE_READ, FILE_SHARE_WRITE,
 use windows_sys::Win32::System::IO::IO_STATUS_BLOCK;
 
 use super::cport::Cport;
-use crate::event::flags;
-use crate::Interest;
+use crate::contract::interest::Interest;
+use crate::contract::ready::flags;
 
 const IOCTL_AFD_POLL: u32 = 0x0001_2024;
 

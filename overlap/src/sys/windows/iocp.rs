@@ -47,14 +47,18 @@ use windows_sys::Win32::System::WindowsProgramming::{
 };
 use windows_sys::Win32::System::IO::{CancelIoEx, OVERLAPPED, OVERLAPPED_ENTRY};
 
-use super::super::Timers;
 use super::cport::{Cport, Entries, WAKE_KEY};
 use super::device::Afd;
+use super::net;
 use super::overlapped::{self, Issued, OpBox};
-use super::{net, OwnedSource, RawSource};
-use crate::op::Desc;
-use crate::port::{Pending, Queue};
-use crate::{error, Completion, OpId};
+use crate::contract::completion::{Completion, Pending};
+use crate::contract::desc::{Desc, Lane, Route};
+use crate::contract::driver;
+use crate::contract::lanes::Lanes;
+use crate::contract::queue::Queue;
+use crate::contract::source::{raw_of, HandleKind, OwnedSource, RawSource};
+use crate::contract::timers::Timers;
+use crate::error;
 
 /// The completion key of every op packet.
 const OP_KEY: usize = 1;
@@ -82,9 +86,14 @@ struct Info {
 
 #[derive(Default)]
 struct State {
-    inflight: IntMap<OpId, BoxPtr>,
+    /// The port was closed: what is submitted now completes cancelled.
+    closed: bool,
+    /// By op number.
+    inflight: IntMap<u64, BoxPtr>,
     handles: IntMap<RawSource, Info>,
     timers: Timers,
+    /// Transfers on streams waiting behind the one in flight in their lane (see `after`).
+    lanes: Lanes<Lane>,
 }
 
 /// The IOCP driver.
@@ -138,22 +147,64 @@ impl Driver {
         Ok(self.afd.get_or_init(|| a))
     }
 
-    /// Takes a dequeued box back and completes its op.
+    /// Takes a dequeued box back: the box and its op's result.
     ///
     /// # Safety
     ///
     /// `ptr` must be a box this driver issued whose packet was just dequeued.
-    unsafe fn reap(&self, ptr: *mut OpBox, bytes: u32) -> Completion {
+    unsafe fn reap(&self, ptr: *mut OpBox, bytes: u32) -> (Box<OpBox>, io::Result<usize>) {
         // SAFETY: the packet is dequeued: the kernel is done with the box and only this thread
         // holds it; it leaves `inflight` (under the lock) before it is freed.
-        let id = unsafe { (*ptr).pending.id };
+        let id = unsafe { (*ptr).pending.id.seq() };
         lock(&self.state).inflight.remove(&id);
-        // SAFETY: as above; the box came from `Box::into_raw` in `submit`.
+        // SAFETY: as above; the box came from `Box::into_raw` in `start`.
         let mut b = unsafe { Box::from_raw(ptr) };
         let raw = overlapped::packet_result(&mut b, bytes);
         let res = overlapped::finish(&mut b, raw);
         self.advance(&b, &res);
-        b.pending.complete(res)
+        (b, res)
+    }
+
+    /// Starts `first`, and what must start after it when it finishes at once (the rest of a
+    /// whole write, the next write of its handle); completions go to `done`.
+    fn start(&self, first: Pending, done: &mut Vec<Completion>) {
+        let mut next = Some(first);
+        while let Some(p) = next.take() {
+            if let Some((b, res)) = self.issue(p) {
+                next = self.after(b, res, done);
+            }
+        }
+    }
+
+    /// What follows a finished op: its completion goes to `done`, unless it is a whole write
+    /// the kernel took only part of, which goes again for the rest, and is returned. Else the
+    /// next transfer waiting in its lane, if any, is returned to start.
+    ///
+    /// Windows completes an overlapped `WSASend` on a stream whole, and the receives of a
+    /// socket in the order they were issued; Wine does neither (a send may complete in part, a
+    /// receive may stay pending while later ones take the data). So transfers on streams go
+    /// one at a time per lane here too, as on io_uring; accepts, connects and readiness waits
+    /// are not held back (several `AcceptEx` stay outstanding).
+    fn after(&self, mut b: Box<OpBox>, res: io::Result<usize>, done: &mut Vec<Completion>) -> Option<Pending> {
+        let p = &mut b.pending;
+        let (true, Route::Lane(lane)) = (p.plan.ordered, p.plan.route) else {
+            done.push(b.pending.complete(res));
+            return None;
+        };
+        let mut st = lock(&self.state);
+        let res = match res {
+            Ok(n) if p.plan.whole && !st.closed && p.sent + n < p.op.describe().write_len().unwrap_or(0) => {
+                p.sent += n;
+                st.lanes.again(lane, b.pending);
+                return st.lanes.next(lane);
+            }
+            Ok(n) if p.plan.whole => Ok(p.sent + n),
+            res => res,
+        };
+        let next = st.lanes.next(lane);
+        drop(st);
+        done.push(b.pending.complete(res));
+        next
     }
 
     /// Moves the position of the disk file a positionless op ran on by what it moved.
@@ -166,9 +217,75 @@ impl Driver {
     }
 }
 
-impl super::super::Driver for Driver {
-    fn attach(&self, source: &OwnedSource, _regular_file: bool) -> io::Result<()> {
-        let raw = source.raw();
+impl Driver {
+    /// Boxes `p` and makes its call: its box and result if it finished at once (no packet will
+    /// come), else `None`.
+    fn issue(&self, mut p: Pending) -> Option<(Box<OpBox>, io::Result<usize>)> {
+        let (on, info, positionless) = match p.op.describe() {
+            Desc::Nop | Desc::Timeout { .. } => unreachable!("routed above"),
+            Desc::PollReady { .. } => match self.afd() {
+                Ok(afd) => (afd.raw_handle(), Info::default(), false),
+                Err(e) => return Some((OpBox::new(p, std::ptr::null_mut(), false, None), Err(e))),
+            },
+            desc => {
+                let fd = desc.fd().unwrap_or(0);
+                let positionless = matches!(desc, Desc::Read { offset: None, .. } | Desc::Write { offset: None, .. });
+                (fd as HANDLE, lock(&self.state).handles.get(&fd).copied().unwrap_or_default(), positionless)
+            }
+        };
+        let skip = info.skip;
+        let cursor = (positionless && info.disk).then_some(info.cursor);
+        let id = p.id.seq();
+        let ptr = Box::into_raw(OpBox::new(p, on, info.datagram, cursor));
+        let mut st = lock(&self.state);
+        st.inflight.insert(id, BoxPtr(ptr));
+        if st.closed {
+            // SAFETY: just boxed, and not issued yet: nothing else touches it. Issued, it is
+            // cancelled at once below, as an op cancelled before its call is.
+            unsafe { (*ptr).cancelled = true };
+        }
+        drop(st);
+        let afd = self.afd.get();
+        // SAFETY: the box stays allocated until its packet is dequeued (by `reap`), or is taken
+        // back below when no packet will come; nothing else touches it meanwhile but `cancel`,
+        // under the lock, through the kernel.
+        let issued = unsafe { overlapped::issue(ptr, afd) };
+        let now = match issued {
+            Issued::Pending => None,
+            Issued::Now(_) if !skip => None, // the packet still comes
+            Issued::Now(n) => Some(Ok(n)),
+            Issued::Failed(e) => Some(Err(e)),
+        };
+        let mut st = lock(&self.state);
+        match now {
+            None => {
+                // A cancel that came before the call found nothing to cancel: do it now (if the
+                // packet was already reaped, the box left `inflight` and is not touched).
+                if let Some(&BoxPtr(b)) = st.inflight.get(&id) {
+                    // SAFETY: in `inflight`, so not freed; `cancelled` is only used under the lock.
+                    if unsafe { (*b).cancelled } {
+                        // SAFETY: the OVERLAPPED only names the request.
+                        unsafe { CancelIoEx(on, b.cast::<OVERLAPPED>()) };
+                    }
+                }
+            }
+            Some(res) => {
+                st.inflight.remove(&id);
+                drop(st);
+                // SAFETY: no packet will come: the box is ours again.
+                let mut b = unsafe { Box::from_raw(ptr) };
+                let res = overlapped::finish(&mut b, res);
+                self.advance(&b, &res);
+                return Some((b, res));
+            }
+        }
+        None
+    }
+}
+
+impl driver::Driver for Driver {
+    fn attach(&self, source: &OwnedSource, _kind: HandleKind) -> io::Result<()> {
+        let raw = raw_of(source);
         if let OwnedSource::Handle(_) = source {
             // Checked first: a handle associated with a port stays associated until closed.
             if super::file::is_synchronous(raw as HANDLE)? {
@@ -205,68 +322,42 @@ impl super::super::Driver for Driver {
     }
 
     fn submit(&self, mut p: Pending, _defer: bool) {
-        let (on, info, positionless) = match p.op.describe() {
-            Desc::Nop => return self.deliver(vec![p.complete(Ok(0))]),
-            Desc::Timeout { after } => {
-                if lock(&self.state).timers.add(p, after) {
+        match p.plan.route {
+            Route::Now => return self.deliver(vec![p.complete(Ok(0))]),
+            Route::Timer(after) => {
+                let mut st = lock(&self.state);
+                if st.closed {
+                    drop(st);
+                    return self.deliver(vec![p.cancelled()]);
+                }
+                if st.timers.add(p, after) {
+                    drop(st);
                     let _ = self.wake(); // the leader may wait past the new deadline
                 }
                 return;
             }
-            Desc::PollReady { .. } => match self.afd() {
-                Ok(afd) => (afd.raw_handle(), Info::default(), false),
-                Err(e) => return self.deliver(vec![p.complete(Err(e))]),
-            },
-            desc => {
-                let fd = desc.fd().unwrap_or(0);
-                let positionless = matches!(desc, Desc::Read { offset: None, .. } | Desc::Write { offset: None, .. });
-                (fd as HANDLE, lock(&self.state).handles.get(&fd).copied().unwrap_or_default(), positionless)
-            }
-        };
-        let skip = info.skip;
-        let cursor = (positionless && info.disk).then_some(info.cursor);
-        let id = p.id;
-        let ptr = Box::into_raw(OpBox::new(p, on, info.datagram, cursor));
-        lock(&self.state).inflight.insert(id, BoxPtr(ptr));
-        let afd = self.afd.get();
-        // SAFETY: the box stays allocated until its packet is dequeued (by `reap`), or is taken
-        // back below when no packet will come; nothing else touches it meanwhile but `cancel`,
-        // under the lock, through the kernel.
-        let issued = unsafe { overlapped::issue(ptr, afd) };
-        let now = match issued {
-            Issued::Pending => None,
-            Issued::Now(_) if !skip => None, // the packet still comes
-            Issued::Now(n) => Some(Ok(n)),
-            Issued::Failed(e) => Some(Err(e)),
-        };
-        let mut st = lock(&self.state);
-        match now {
-            None => {
-                // A cancel that came before the call found nothing to cancel: do it now (if the
-                // packet was already reaped, the box left `inflight` and is not touched).
-                if let Some(&BoxPtr(b)) = st.inflight.get(&id) {
-                    // SAFETY: in `inflight`, so not freed; `cancelled` is only used under the lock.
-                    if unsafe { (*b).cancelled } {
-                        // SAFETY: the OVERLAPPED only names the request.
-                        unsafe { CancelIoEx(on, b.cast::<OVERLAPPED>()) };
-                    }
-                }
-            }
-            Some(res) => {
-                st.inflight.remove(&id);
+            Route::File | Route::Lane(_) => {}
+        }
+        if let (true, Route::Lane(lane)) = (p.plan.ordered, p.plan.route) {
+            // One transfer of a lane in the kernel at a time (see `after`).
+            let mut st = lock(&self.state);
+            if st.closed {
                 drop(st);
-                // SAFETY: no packet will come: the box is ours again.
-                let mut b = unsafe { Box::from_raw(ptr) };
-                let res = overlapped::finish(&mut b, res);
-                self.advance(&b, &res);
-                self.deliver(vec![b.pending.complete(res)]);
+                return self.deliver(vec![p.cancelled()]);
+            }
+            match st.lanes.enter(lane, p) {
+                Some(first) => p = first,
+                None => return,
             }
         }
+        let mut done = Vec::new();
+        self.start(p, &mut done);
+        self.deliver(done);
     }
 
-    fn cancel(&self, id: OpId) -> io::Result<()> {
+    fn cancel(&self, seq: u64) -> io::Result<()> {
         let mut st = lock(&self.state);
-        if let Some(&BoxPtr(b)) = st.inflight.get(&id) {
+        if let Some(&BoxPtr(b)) = st.inflight.get(&seq) {
             // SAFETY: in `inflight`, so not freed (reap removes it under this lock first).
             unsafe {
                 (*b).cancelled = true;
@@ -274,7 +365,7 @@ impl super::super::Driver for Driver {
             }
             return Ok(()); // it completes through its packet, cancelled or with its own result
         }
-        let p = st.timers.cancel(id).ok_or_else(error::op_not_found)?;
+        let p = st.timers.cancel(seq).or_else(|| st.lanes.cancel(seq)).ok_or_else(error::op_not_found)?;
         drop(st);
         self.deliver(vec![p.cancelled()]);
         Ok(())
@@ -296,12 +387,33 @@ impl super::super::Driver for Driver {
                 continue;
             }
             // SAFETY: an op packet's OVERLAPPED is the first field of a box this driver issued.
-            done.push(unsafe { self.reap(e.lpOverlapped.cast(), e.dwNumberOfBytesTransferred) });
+            let (b, res) = unsafe { self.reap(e.lpOverlapped.cast(), e.dwNumberOfBytesTransferred) };
+            if let Some(next) = self.after(b, res, &mut done) {
+                self.start(next, &mut done);
+            }
         }
         drop(guard);
         lock(&self.state).timers.expire(|p| done.push(p.complete(Ok(0))));
         self.deliver(done);
         Ok(())
+    }
+
+    fn close(&self) {
+        let mut st = lock(&self.state);
+        st.closed = true;
+        let mut timers: Vec<Completion> = st.timers.drain().map(Pending::cancelled).collect();
+        timers.extend(st.lanes.drain().into_iter().map(Pending::cancelled));
+        for &BoxPtr(b) in st.inflight.values() {
+            // SAFETY: in `inflight`, so not freed (reap removes it under this lock first); the
+            // OVERLAPPED only names the request. Its packet comes back cancelled and is reaped
+            // by whoever still waits, or by `Drop`.
+            unsafe {
+                (*b).cancelled = true;
+                CancelIoEx((*b).on, b.cast::<OVERLAPPED>());
+            }
+        }
+        drop(st);
+        self.deliver(timers); // the queue is closed: they are dropped
     }
 
     fn notify(&self) -> io::Result<()> {
@@ -312,7 +424,9 @@ impl super::super::Driver for Driver {
 impl Drop for Driver {
     fn drop(&mut self) {
         let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        st.closed = true; // no whole write goes again
         st.timers = Timers::default();
+        drop(st.lanes.drain());
         for &BoxPtr(b) in st.inflight.values() {
             // SAFETY: in `inflight`, so not freed; the OVERLAPPED only names the request.
             unsafe { CancelIoEx((*b).on, b.cast::<OVERLAPPED>()) };
@@ -340,7 +454,7 @@ impl Drop for Driver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sys::Driver as _;
+    use crate::contract::driver::Driver as _;
 
     /// The skip-on-success path is really taken for plain sockets (the `windows_iocp` suite
     /// checks that such completions arrive exactly once).
@@ -350,9 +464,9 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
         let src = OwnedSource::Socket(c.into());
-        driver.attach(&src, false).unwrap();
-        assert!(lock(&driver.state).handles[&src.raw()].skip);
-        driver.detach(src.raw());
+        driver.attach(&src, HandleKind::Stream).unwrap();
+        assert!(lock(&driver.state).handles[&raw_of(&src)].skip);
+        driver.detach(raw_of(&src));
         assert!(lock(&driver.state).handles.is_empty());
     }
 }

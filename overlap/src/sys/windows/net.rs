@@ -16,7 +16,8 @@ use windows_sys::Win32::Networking::WinSock::{
     SO_ACCEPTCONN, SO_PROTOCOL_INFOW, SO_TYPE, WSAEINVAL, WSAID_CONNECTEX, WSAPROTOCOL_INFOW, XP1_IFS_HANDLES,
 };
 
-use super::RawSource;
+use crate::contract::addr::SockAddrBuf;
+use crate::contract::source::RawSource;
 
 /// The calling thread's last Winsock error.
 pub(super) fn last_error() -> io::Error {
@@ -120,7 +121,7 @@ pub(super) fn base_handle(s: RawSource) -> io::Result<HANDLE> {
 
 /// The socket's local address, if it is bound to an IP address.
 pub(super) fn local_addr(s: RawSource) -> Option<std::net::SocketAddr> {
-    let mut a = super::SockAddrBuf::empty();
+    let mut a = SockAddrBuf::empty();
     // SAFETY: the buffer is writable for `a.len` bytes.
     cvt(unsafe { getsockname(s as SOCKET, a.as_mut_ptr(), &mut a.len) }).ok()?;
     a.to_socket_addr()
@@ -128,7 +129,7 @@ pub(super) fn local_addr(s: RawSource) -> Option<std::net::SocketAddr> {
 
 /// The connected peer's address, if any.
 pub(super) fn peer_addr(s: RawSource) -> Option<std::net::SocketAddr> {
-    let mut a = super::SockAddrBuf::empty();
+    let mut a = SockAddrBuf::empty();
     // SAFETY: as above.
     cvt(unsafe { getpeername(s as SOCKET, a.as_mut_ptr(), &mut a.len) }).ok()?;
     a.to_socket_addr()

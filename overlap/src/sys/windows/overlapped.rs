@@ -24,10 +24,12 @@ use windows_sys::Win32::Storage::FileSystem::{ReadFile, WriteFile};
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
 use super::device::{self, Afd, PollInfo};
-use super::{net, OwnedSocket, RawSource, SockAddrBuf};
+use super::net;
+use crate::contract::addr::SockAddrBuf;
+use crate::contract::completion::Pending;
+use crate::contract::desc::{Desc, Output};
+use crate::contract::source::{OwnedSocket, RawSource};
 use crate::error;
-use crate::op::{Desc, Output};
-use crate::port::Pending;
 
 /// Room `AcceptEx` wants per address: the largest address plus 16 bytes.
 const ACCEPT_ADDR: u32 = (mem::size_of::<SOCKADDR_STORAGE>() + 16) as u32;
@@ -100,7 +102,15 @@ fn spare(buf: &mut dyn IoBufMut) -> WSABUF {
 
 /// The initialised bytes of `buf` as a Winsock buffer.
 fn bytes(buf: &dyn IoBuf) -> WSABUF {
-    WSABUF { len: buf.buf_len().min(u32::MAX as usize) as u32, buf: buf.buf_ptr().cast_mut() }
+    bytes_after(buf, 0)
+}
+
+/// The initialised bytes of `buf` after the first `sent` as a Winsock buffer (the rest of a
+/// whole write).
+fn bytes_after(buf: &dyn IoBuf, sent: usize) -> WSABUF {
+    let len = buf.buf_len().saturating_sub(sent);
+    let start = buf.buf_ptr().wrapping_add(buf.buf_len() - len); // inside, or one past, the buffer
+    WSABUF { len: len.min(u32::MAX as usize) as u32, buf: start.cast_mut() }
 }
 
 /// A Winsock call's return: 0 is done now, `SOCKET_ERROR` with `WSA_IO_PENDING` is pending.
@@ -151,6 +161,7 @@ pub(super) unsafe fn issue(b: *mut OpBox, afd: Option<&Afd>) -> Issued {
         unsafe { &mut *b };
     let ov: *mut OVERLAPPED = overlapped;
     let mut n = 0u32;
+    let sent = pending.sent; // the part of a whole write already sent
     match pending.op.describe() {
         Desc::Nop | Desc::Timeout { .. } => Issued::Now(0),
         Desc::Accept { fd, .. } => {
@@ -237,13 +248,21 @@ pub(super) unsafe fn issue(b: *mut OpBox, afd: Option<&Afd>) -> Issued {
         }
         Desc::Send { fd, buf } => {
             *socket_op = true;
-            let wb = bytes(buf);
+            let wb = bytes_after(buf, sent);
             // SAFETY: as for Recv.
             wsa(unsafe { WSASend(fd as SOCKET, &wb, 1, &mut n, 0, ov, None) }, n)
         }
         Desc::SendVectored { fd, bufs } => {
             *socket_op = true;
-            let wbs: Vec<WSABUF> = bufs.iter().map(|b| bytes(*b)).collect();
+            let mut skip = sent;
+            let mut wbs: Vec<WSABUF> = Vec::with_capacity(bufs.count());
+            for b in (0..bufs.count()).map(|i| bufs.buf(i)) {
+                let wb = bytes_after(b, skip);
+                skip = skip.saturating_sub(b.buf_len());
+                if wb.len > 0 || sent == 0 {
+                    wbs.push(wb); // (all of them on a first call: a datagram's shape stays)
+                }
+            }
             // SAFETY: as for Recv; the array is captured by the call.
             wsa(unsafe { WSASend(fd as SOCKET, wbs.as_ptr(), wbs.len() as u32, &mut n, 0, ov, None) }, n)
         }
@@ -272,8 +291,8 @@ pub(super) unsafe fn issue(b: *mut OpBox, afd: Option<&Afd>) -> Issued {
             win(unsafe { ReadFile(fd as HANDLE, wb.buf, wb.len, &mut n, ov) }, n)
         }
         Desc::Write { fd, buf, offset } => {
-            set_offset(overlapped, offset.or(*cursor));
-            let wb = bytes(buf);
+            set_offset(overlapped, offset.or(*cursor).map(|at| at + sent as u64));
+            let wb = bytes_after(buf, sent);
             // SAFETY: as for Read.
             win(unsafe { WriteFile(fd as HANDLE, wb.buf, wb.len, &mut n, ov) }, n)
         }

@@ -20,9 +20,7 @@ use loom::sync::{Condvar, Mutex};
 use loom::thread;
 
 use super::Queue;
-use crate::op::Nop;
-use crate::port::completion::{Completion, Pending};
-use crate::OpId;
+use crate::contract::completion::{test_pending, Completion, OpId, Pending};
 
 /// Explores `model` with loom, under the preemption bound `LOOM_MAX_PREEMPTIONS` if set, else
 /// `bound`, and prints how many interleavings that took (see them with `--nocapture`).
@@ -48,7 +46,7 @@ fn check(bound: usize, model: impl Fn() + Sync + Send + 'static) {
 }
 
 fn pending(id: u64) -> Pending {
-    Pending { id: OpId(id), key: 0, user_data: id as usize, op: Box::new(Nop) }
+    test_pending(id)
 }
 
 fn completion(id: u64) -> Completion {
@@ -56,7 +54,7 @@ fn completion(id: u64) -> Completion {
 }
 
 fn ids(cs: &[Completion]) -> Vec<u64> {
-    cs.iter().map(|c| c.id().0).collect()
+    cs.iter().map(|c| c.id().seq()).collect()
 }
 
 /// A kernel wait (`epoll_wait` with its waker): blocks until notified or until an op the
@@ -520,7 +518,7 @@ fn cancel_against_readiness() {
                 out
             })
         };
-        let cancelled = driver.cancel(&port, OpId(1));
+        let cancelled = driver.cancel(&port, OpId::new(0, 1));
         let out = waiter.join().unwrap();
         assert_eq!(ids(&out), [1]);
         assert!(port.left().is_empty(), "the op completed twice");
@@ -555,12 +553,12 @@ fn cancel_against_readiness_two_waiters() {
                 })
             })
             .collect();
-        let cancelled = driver.cancel(&port, OpId(2));
+        let cancelled = driver.cancel(&port, OpId::new(0, 2));
         let out: Vec<Completion> = waiters.into_iter().flat_map(|w| w.join().unwrap()).collect();
         assert!(port.left().is_empty(), "an op completed twice");
         assert_exactly_once(ids(&out), &[1, 2]);
-        let two = out.iter().find(|c| c.id() == OpId(2)).unwrap();
+        let two = out.iter().find(|c| c.id() == OpId::new(0, 2)).unwrap();
         assert_eq!(cancelled.is_ok(), two.is_cancelled());
-        assert!(out.iter().find(|c| c.id() == OpId(1)).unwrap().result().is_ok());
+        assert!(out.iter().find(|c| c.id() == OpId::new(0, 1)).unwrap().result().is_ok());
     });
 }

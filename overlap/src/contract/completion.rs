@@ -1,25 +1,60 @@
-//! `Completion` and `OpId`: what a port's waiters receive.
+//! `OpId`, `Pending` and `Completion`: an op from its submission, through a driver, to the
+//! waiter that receives it.
 
 use std::fmt;
 use std::io;
 
 use overlap_buf::BufResult;
 
-use crate::op::OpCode;
+use super::desc::{OpCode, Plan};
 
-/// Names one submitted op (or post), for [`CompletionPort::cancel`](crate::CompletionPort::cancel).
+/// Names one submitted op (or post) of one port, for
+/// [`CompletionPort::cancel`](crate::CompletionPort::cancel): another port refuses it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct OpId(pub(crate) u64);
+pub struct OpId {
+    /// The port's number (unique in the process).
+    port: u64,
+    /// The op's number in its port, counting from 1; what the drivers key their tables by.
+    seq: u64,
+}
+
+impl OpId {
+    pub(crate) const fn new(port: u64, seq: u64) -> OpId {
+        OpId { port, seq }
+    }
+    /// The number of the port that gave the id.
+    pub(crate) const fn port(self) -> u64 {
+        self.port
+    }
+    /// The op's number within its port.
+    pub(crate) const fn seq(self) -> u64 {
+        self.seq
+    }
+}
 
 /// An op on its way through a driver.
 pub(crate) struct Pending {
     pub(crate) id: OpId,
     pub(crate) key: usize,
     pub(crate) user_data: usize,
+    /// How the driver runs it (derived once, at submission).
+    pub(crate) plan: Plan,
+    /// Bytes of a whole write sent so far (the next attempt starts after them). IOCP has no use
+    /// for it or for `started`: its writes complete whole, its connects are `ConnectEx`.
+    #[cfg_attr(windows, allow(dead_code))]
+    pub(crate) sent: usize,
+    /// A connect that was started and would have blocked: the next attempt asks how it went.
+    #[cfg_attr(windows, allow(dead_code))]
+    pub(crate) started: bool,
     pub(crate) op: Box<dyn OpCode>,
 }
 
 impl Pending {
+    /// An op (or post) with nothing done yet.
+    pub(crate) fn new(id: OpId, key: usize, user_data: usize, plan: Plan, op: Box<dyn OpCode>) -> Pending {
+        Pending { id, key, user_data, plan, sent: 0, started: false, op }
+    }
+
     /// The op is done: `result` is the byte count (or the driver's error).
     pub(crate) fn complete(self, result: io::Result<usize>) -> Completion {
         Completion { id: self.id, key: self.key, user_data: self.user_data, result, op: self.op }
@@ -86,4 +121,28 @@ impl fmt::Debug for Completion {
             .field("result", &self.result)
             .finish()
     }
+}
+
+/// A finished post, for the queue's own tests and loom models (which run below `op/`).
+#[cfg(test)]
+pub(crate) fn test_completion(seq: u64) -> Completion {
+    test_pending(seq).complete(Ok(0))
+}
+
+/// A post on its way (user data: its number), for the queue's own tests and loom models.
+#[cfg(test)]
+pub(crate) fn test_pending(seq: u64) -> Pending {
+    struct TestNop;
+    impl OpCode for TestNop {
+        fn describe(&mut self) -> super::desc::Desc<'_> {
+            super::desc::Desc::Nop
+        }
+        fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send> {
+            self
+        }
+        fn op_type(&self) -> std::any::TypeId {
+            std::any::TypeId::of::<Self>()
+        }
+    }
+    Pending::new(OpId::new(0, seq), 0, seq as usize, Plan::NOW, Box::new(TestNop))
 }

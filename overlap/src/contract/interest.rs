@@ -20,7 +20,6 @@ impl Interest {
     pub const PRIORITY: Interest = Interest(4);
 
     /// Nothing (only for internal unions; registering it is an error).
-    #[cfg_attr(windows, allow(dead_code))]
     pub(crate) const NONE: Interest = Interest(0);
 
     /// Whether nothing is asked for.

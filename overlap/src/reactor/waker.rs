@@ -4,8 +4,9 @@ use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::reactor::Shared;
-use crate::{Registry, Token};
+use super::registry::Registry;
+use super::shared::Shared;
+use crate::contract::token::Token;
 
 /// Wakes a [`Reactor`](crate::Reactor)'s `poll` from any thread; `Clone + Send + Sync`.
 ///

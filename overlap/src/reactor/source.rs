@@ -19,12 +19,12 @@ pub(crate) mod private {
     /// Hands the raw descriptor to the registration code; sealed so the set of sources stays
     /// "whatever lends a descriptor".
     pub trait Sealed {
-        fn raw_source(&self) -> crate::sys::RawSource;
+        fn raw_source(&self) -> crate::contract::source::RawSource;
     }
 
     #[cfg(unix)]
     impl<T: std::os::fd::AsFd + ?Sized> Sealed for T {
-        fn raw_source(&self) -> crate::sys::RawSource {
+        fn raw_source(&self) -> crate::contract::source::RawSource {
             use std::os::fd::AsRawFd;
             self.as_fd().as_raw_fd()
         }
@@ -32,9 +32,9 @@ pub(crate) mod private {
 
     #[cfg(windows)]
     impl<T: std::os::windows::io::AsSocket + ?Sized> Sealed for T {
-        fn raw_source(&self) -> crate::sys::RawSource {
+        fn raw_source(&self) -> crate::contract::source::RawSource {
             use std::os::windows::io::AsRawSocket;
-            self.as_socket().as_raw_socket() as crate::sys::RawSource
+            self.as_socket().as_raw_socket() as crate::contract::source::RawSource
         }
     }
 }

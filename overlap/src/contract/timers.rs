@@ -7,15 +7,15 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
-use crate::port::Pending;
-use crate::OpId;
+use super::completion::Pending;
 
 /// Pending timeout ops by deadline. A cancelled op leaves a stale heap entry behind, dropped
 /// when it comes up or when stale entries pile up.
 #[derive(Default)]
 pub(crate) struct Timers {
-    heap: BinaryHeap<Reverse<(Instant, OpId)>>,
-    ops: IntMap<OpId, Pending>,
+    heap: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// By their op's number.
+    ops: IntMap<u64, Pending>,
 }
 
 impl Timers {
@@ -26,9 +26,9 @@ impl Timers {
         let at = Instant::now().checked_add(after);
         let earliest = self.next_deadline();
         if let Some(at) = at {
-            self.heap.push(Reverse((at, p.id)));
+            self.heap.push(Reverse((at, p.id.seq())));
         }
-        self.ops.insert(p.id, p);
+        self.ops.insert(p.id.seq(), p);
         if self.heap.len() > 64 && self.heap.len() > 2 * self.ops.len() {
             // Mostly cancelled entries: keep the live ones only.
             let ops = &self.ops;
@@ -39,8 +39,14 @@ impl Timers {
     }
 
     /// Takes a pending timeout out (to complete it cancelled).
-    pub(crate) fn cancel(&mut self, id: OpId) -> Option<Pending> {
-        self.ops.remove(&id)
+    pub(crate) fn cancel(&mut self, seq: u64) -> Option<Pending> {
+        self.ops.remove(&seq)
+    }
+
+    /// Takes every pending timeout out (for a port being closed).
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = Pending> + '_ {
+        self.heap.clear();
+        self.ops.drain().map(|(_, p)| p)
     }
 
     /// The earliest deadline (possibly of a cancelled op: an early wake-up, never a late one).

@@ -18,9 +18,12 @@
 use crate::int_map::IntMap;
 use std::io::{self, ErrorKind};
 
+use crate::contract::interest::{Interest, Trigger};
+use crate::contract::source::RawSource;
+use crate::contract::token::Token;
 use crate::error;
-use crate::sys::{file_id, AnySelector, FileId, RawSource};
-use crate::{Interest, Token, Trigger};
+use crate::sys::selector::AnySelector;
+use crate::sys::{file_id, FileId};
 
 #[derive(Debug)]
 struct Entry {

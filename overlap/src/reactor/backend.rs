@@ -3,6 +3,7 @@
 use std::{fmt, io, str::FromStr};
 
 use crate::error;
+use crate::sys::selector::AnySelector;
 
 /// A readiness backend.
 ///
@@ -47,7 +48,25 @@ impl ReactorBackend {
 
     /// `Ok` if this backend works here, else an `Unsupported` error that says why.
     pub fn check(self) -> io::Result<()> {
-        crate::sys::AnySelector::open(self).map(drop)
+        self.open().map(drop)
+    }
+
+    /// Opens this backend's selector, or says why it cannot be had here.
+    pub(crate) fn open(self) -> io::Result<AnySelector> {
+        #[allow(unused_imports)] // no selector is compiled for some targets
+        use crate::contract::selector::Selector;
+        match self {
+            #[cfg(epoll)]
+            ReactorBackend::Epoll => Ok(AnySelector::Epoll(Selector::new()?)),
+            #[cfg(kqueue)]
+            ReactorBackend::Kqueue => Ok(AnySelector::Kqueue(Selector::new()?)),
+            #[cfg(poll_backend)]
+            ReactorBackend::Poll => Ok(AnySelector::Poll(Selector::new()?)),
+            #[cfg(windows)]
+            ReactorBackend::Afd => Ok(AnySelector::Afd(Selector::new()?)),
+            #[allow(unreachable_patterns)]
+            other => Err(error::backend_unavailable(other.name(), other.not_here_reason())),
+        }
     }
 
     /// Why a backend is not compiled for this target (only meaningful when it is not).
@@ -96,7 +115,7 @@ impl FromStr for ReactorBackend {
         ReactorBackend::ALL
             .into_iter()
             .find(|b| b.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| error::unknown_backend(s))
+            .ok_or_else(|| error::unknown_backend(s, &ReactorBackend::ALL.map(ReactorBackend::name)))
     }
 }
 

@@ -1,35 +1,19 @@
-//! `Reactor` and `Registry`: the readiness model (libevent/epoll style).
+//! `Reactor`: the readiness model's poll loop, and its builder.
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::event::flags;
-use crate::registrations::Table;
-use crate::sys::AnySelector;
-use crate::{error, Interest, ReactorBackend, ReadyEvent, ReadyEvents, Source, Token, Trigger};
-
-/// State shared by a reactor, its registries and its waker.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) selector: AnySelector,
-    pub(crate) backend: ReactorBackend,
-    pub(crate) table: Mutex<Table>,
-    /// A wake not yet reported: 0 for none, else the waker's token + 1 (the reserved token
-    /// `usize::MAX` is never a waker's, so this cannot overflow). Set by `Waker::wake`,
-    /// taken by the poll that reports it; it carries its token so that a wake made just
-    /// before the last waker clone is dropped is still reported.
-    pub(crate) wake: AtomicUsize,
-}
-
-impl Shared {
-    pub(crate) fn table(&self) -> MutexGuard<'_, Table> {
-        // The table is updated only after the backend call succeeded, so a panic elsewhere
-        // cannot leave it half-written: poisoning carries no information here.
-        self.table.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+use super::backend::ReactorBackend;
+use super::events::ReadyEvents;
+use super::registrations::Table;
+use super::registry::Registry;
+use super::shared::Shared;
+use crate::contract::ready::{flags, ReadyEvent};
+use crate::contract::token::Token;
+use crate::error;
+use crate::sys::selector::AnySelector;
 
 /// A readiness event loop core: register sources, then `poll` for their readiness.
 ///
@@ -78,7 +62,7 @@ impl ReactorBuilder {
     /// Opens the reactor: the forced backend, or the best available one.
     pub fn build(self) -> io::Result<Reactor> {
         let (selector, backend) = match self.backend {
-            Some(b) => (AnySelector::open(b)?, b),
+            Some(b) => (b.open()?, b),
             None => open_best()?,
         };
         let shared = Shared { selector, backend, table: Mutex::new(Table::default()), wake: AtomicUsize::new(0) };
@@ -89,12 +73,12 @@ impl ReactorBuilder {
 /// The default backend, else the next in order of preference that opens.
 fn open_best() -> io::Result<(AnySelector, ReactorBackend)> {
     let first = ReactorBackend::default();
-    let mut err = match AnySelector::open(first) {
+    let mut err = match first.open() {
         Ok(s) => return Ok((s, first)),
         Err(e) => e,
     };
     for b in ReactorBackend::ALL.into_iter().filter(|b| *b != first && b.compiled()) {
-        match AnySelector::open(b) {
+        match b.open() {
             Ok(s) => return Ok((s, b)),
             Err(e) => err = e,
         }
@@ -171,68 +155,5 @@ impl Reactor {
         if pending != 0 {
             events.list.push(ReadyEvent::new(Token(pending - 1), flags::READABLE));
         }
-    }
-}
-
-/// Registers sources with a [`Reactor`]; `Clone + Send + Sync`.
-///
-/// # Errors every call can return
-///
-/// - `InvalidInput`: an empty interest, the reserved `Token(usize::MAX)`, a closed descriptor;
-/// - `AlreadyExists`: `register` of a token or a source that is already registered;
-/// - `NotFound`: `reregister`/`deregister` of a source that is not registered;
-/// - `Unsupported`: a trigger or interest the backend cannot do (`Edge` on poll), or a source
-///   the backend cannot watch (a regular file on epoll).
-///
-/// # Closing a source while it is registered
-///
-/// Deregister before closing. If you do not, nothing undefined happens:
-/// - epoll and kqueue drop the registration when the last descriptor of the file closes (no
-///   more events); with epoll a registration belongs to the open file, so a `dup`licated
-///   descriptor keeps it alive, and its events keep coming under the old token;
-/// - poll reports one event with `is_error()` (the kernel's `POLLNVAL`) and then stays quiet;
-///   if the number is reused before that poll, it watches the new file under the old token;
-/// - the token and the descriptor number become free again as soon as a new registration
-///   needs them (see the identity check in the registration table's docs).
-#[derive(Debug, Clone)]
-pub struct Registry {
-    pub(crate) shared: Arc<Shared>,
-}
-
-impl Registry {
-    /// Starts watching `source` for `interest`, reported under `token` per `trigger`.
-    pub fn register<S: Source + ?Sized>(
-        &self,
-        source: &S,
-        token: Token,
-        interest: Interest,
-        trigger: Trigger,
-    ) -> io::Result<()> {
-        let s = &*self.shared;
-        s.table().register(&s.selector, source.raw_source(), token, interest, trigger)
-    }
-
-    /// Changes the token, interest or trigger of a registered source, and re-arms a oneshot one.
-    pub fn reregister<S: Source + ?Sized>(
-        &self,
-        source: &S,
-        token: Token,
-        interest: Interest,
-        trigger: Trigger,
-    ) -> io::Result<()> {
-        let s = &*self.shared;
-        s.table().reregister(&s.selector, source.raw_source(), token, interest, trigger)
-    }
-
-    /// Stops watching `source`. A poll that starts afterwards reports nothing for it; a poll
-    /// already running in another thread may still report an event it had collected.
-    pub fn deregister<S: Source + ?Sized>(&self, source: &S) -> io::Result<()> {
-        let s = &*self.shared;
-        s.table().deregister(&s.selector, source.raw_source())
-    }
-
-    /// The backend of the reactor this registry belongs to.
-    pub fn backend(&self) -> ReactorBackend {
-        self.shared.backend
     }
 }

@@ -14,6 +14,10 @@
 //! sits in the kernel, the leader is woken out of the kernel (`push` returns true for that, and
 //! `wait` calls its `wake`).
 //!
+//! **Closing** (IOCP's `CloseHandle` on the port): every waiter, asleep or in the kernel, and
+//! every later wait returns the closed error; completions still queued, and any pushed later,
+//! are dropped (with their buffers).
+//!
 //! **Concurrency limit** (IOCP's `NumberOfConcurrentThreads`): a thread that took completions
 //! holds a *slot* until it waits again or exits (a thread-local guard gives the slot back when
 //! the thread ends, as Windows does); while `limit` threads hold slots, completions stay queued.
@@ -42,6 +46,8 @@ struct State {
     wakeups: usize,
     /// Threads holding a concurrency slot.
     active: Vec<ThreadId>,
+    /// The port was closed.
+    closed: bool,
 }
 
 /// The shared completion queue (see the module docs).
@@ -147,9 +153,31 @@ impl Queue {
     /// (a leader is blocked, it is not this thread, and no follower is there to take them).
     pub(crate) fn push(&self, done: impl IntoIterator<Item = Completion>) -> bool {
         let mut st = self.lock();
+        if st.closed {
+            drop(st);
+            drop(done.into_iter().collect::<Vec<_>>()); // buffers go, outside the lock
+            return false;
+        }
         let before = st.ready.len();
         st.ready.extend(done);
         st.ready.len() != before && self.hand_off(&mut st, current_thread())
+    }
+
+    /// Closes the queue (see "Closing" in the module docs): wakes every sleeping waiter and
+    /// drops what is queued. Returns true if a leader may be in the kernel (the caller wakes it)
+    /// and false if the queue was closed already.
+    pub(crate) fn close(&self) -> bool {
+        let mut st = self.lock();
+        if st.closed {
+            return false;
+        }
+        st.closed = true;
+        let dropped: Vec<Completion> = st.ready.drain(..).collect();
+        let leader = st.leader.is_some();
+        self.cond.notify_all();
+        drop(st);
+        drop(dropped);
+        leader
     }
 
     /// Waits for up to `max` completions (at least one unless `timeout` passes first), driving
@@ -174,6 +202,9 @@ impl Queue {
             st.active.swap_remove(i); // this thread is done with what it took last time
         }
         loop {
+            if st.closed {
+                return Err(crate::error::port_closed());
+            }
             if !st.ready.is_empty() && st.active.len() < self.limit {
                 let n = max.min(st.ready.len());
                 out.extend(st.ready.drain(..n));
@@ -282,9 +313,7 @@ mod tests {
     use std::time::Duration;
 
     use super::Queue;
-    use crate::op::Nop;
-    use crate::port::completion::{Completion, Pending};
-    use crate::OpId;
+    use crate::contract::completion::{test_completion, Completion};
 
     /// A kernel wait for ops the kernel finishes: only a poll reaps them (see loom_model.rs).
     #[derive(Default)]
@@ -356,7 +385,7 @@ mod tests {
         }
         go.send(()).unwrap();
         assert!(leader.join().unwrap().is_empty(), "the leader timed out");
-        let c = Pending { id: OpId(1), key: 0, user_data: 0, op: Box::new(Nop) }.complete(Ok(0));
+        let c = test_completion(1);
         kernel.finished.lock().unwrap().1.push(c);
         kernel.cond.notify_all();
         assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(1), "nobody reaped the kernel");
