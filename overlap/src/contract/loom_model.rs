@@ -153,6 +153,28 @@ impl Port {
     }
 }
 
+impl Port {
+    /// `CompletionPort::close`: closes the queue and wakes a leader out of the kernel.
+    fn close(&self) {
+        if self.queue.close() {
+            self.kernel.notify().unwrap();
+        }
+    }
+
+    /// A wait that may find the port closed: its completions, or `None` for the closed error.
+    fn wait_or_closed(&self, timeout: Option<Duration>) -> Option<Vec<Completion>> {
+        let mut out = Vec::new();
+        match self.queue.wait(&mut out, 1, timeout, |t| self.kernel.poll(&self.queue, t), || self.kernel.notify(), || ()) {
+            Ok(_) => Some(out),
+            Err(e) => {
+                assert_eq!(e.kind(), io::ErrorKind::BrokenPipe, "{e}");
+                assert!(out.is_empty());
+                None
+            }
+        }
+    }
+}
+
 /// A latch: `arrive` blocks until `n` threads have arrived. Waiters that arrive after taking
 /// their completions keep their slots and stay off the port, so a hand-off they owe is not
 /// made for them by the slot release of a thread that ends.
@@ -560,5 +582,29 @@ fn cancel_against_readiness_two_waiters() {
         let two = out.iter().find(|c| c.id() == OpId::new(0, 2)).unwrap();
         assert_eq!(cancelled.is_ok(), two.is_cancelled());
         assert!(out.iter().find(|c| c.id() == OpId::new(0, 1)).unwrap().result().is_ok());
+    });
+}
+
+/// (e) Closing releases every waiter: two threads wait with no timeout (one leads in the
+/// kernel, one sleeps as a follower, or either not yet started) while a third closes the port
+/// after posting one completion. Every waiter returns — with the post or the closed error,
+/// never a hang — the post is delivered at most once, and a later wait fails at once.
+#[test]
+fn close_releases_the_leader_and_the_followers() {
+    check(2, || {
+        let port = Port::new(4);
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let port = port.clone();
+                thread::spawn(move || port.wait_or_closed(None).map(|cs| ids(&cs)))
+            })
+            .collect();
+        port.post(vec![completion(1)]);
+        port.close();
+        let got: Vec<Option<Vec<u64>>> = waiters.into_iter().map(|w| w.join().unwrap()).collect();
+        let taken: Vec<u64> = got.iter().flatten().flatten().copied().collect();
+        assert!(taken.len() <= 1 && taken.iter().all(|&id| id == 1), "{got:?}");
+        assert!(port.wait_or_closed(None).is_none(), "a wait after the close fails at once");
+        assert!(port.left().is_empty(), "the close dropped what was queued");
     });
 }

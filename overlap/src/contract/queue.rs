@@ -265,7 +265,7 @@ impl Queue {
             st = self.lock();
             let can_take = !st.ready.is_empty() && st.active.len() < self.limit;
             let can_lead = st.leader.is_none() && st.ready.is_empty();
-            if can_take || can_lead {
+            if can_take || can_lead || st.closed {
                 continue; // things changed while the lock was let go
             }
             st.idle += 1;
