@@ -6,7 +6,7 @@ use std::io;
 
 use overlap_buf::BufResult;
 
-use super::desc::{OpCode, Plan};
+use super::desc::{Lane, OpCode, Plan, Route};
 
 /// Names one submitted op (or post) of one port, for
 /// [`CompletionPort::cancel`](crate::CompletionPort::cancel): another port refuses it.
@@ -16,11 +16,24 @@ pub struct OpId {
     port: u64,
     /// The op's number in its port, counting from 1; what the drivers key their tables by.
     seq: u64,
+    /// Where the op waits, if in a lane: a cancel looks there, with no table of every op.
+    lane: Option<Lane>,
 }
 
 impl OpId {
     pub(crate) const fn new(port: u64, seq: u64) -> OpId {
-        OpId { port, seq }
+        OpId { port, seq, lane: None }
+    }
+    /// The id of an op that runs on `route`.
+    pub(crate) const fn on(self, route: Route) -> OpId {
+        match route {
+            Route::Lane(lane) => OpId { lane: Some(lane), ..self },
+            _ => self,
+        }
+    }
+    /// The lane the op runs in, if any.
+    pub(crate) const fn lane(self) -> Option<Lane> {
+        self.lane
     }
     /// The number of the port that gave the id.
     pub(crate) const fn port(self) -> u64 {

@@ -52,7 +52,7 @@ impl<B: IoBuf + Send> BufList for Vec<B> {
 }
 
 /// One direction of one descriptor: the ops in a lane complete in submission order.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct Lane {
     pub(crate) fd: RawSource,
     /// Reads (accepts, receives, readiness waits for reading) rather than writes (connects,

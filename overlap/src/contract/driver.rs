@@ -3,7 +3,7 @@
 use std::io;
 use std::time::Duration;
 
-use super::completion::Pending;
+use super::completion::{OpId, Pending};
 use super::source::{HandleKind, OwnedSource, RawSource};
 
 /// A completion backend: runs ops and pushes their completions into the port's queue
@@ -18,8 +18,9 @@ use super::source::{HandleKind, OwnedSource, RawSource};
 ///   (io_uring: one `io_uring_enter` for a batch; the others start it at once). A whole write
 ///   (`Pending::whole`) completes only when every byte has gone or with an error, and the next
 ///   op of its lane starts only then;
-/// - `cancel`: the op numbered `seq` completes (later, or before returning) with the
-///   cancelled error, exactly once; `NotFound` if it is no longer in flight;
+/// - `cancel`: the op `id` completes (later, or before returning) with the cancelled error,
+///   exactly once; `NotFound` if it is no longer in flight (the id says the op's number and,
+///   for an op in a lane, which lane it waits in);
 /// - `close`: the port is closed: every op in flight completes cancelled (or is released
 ///   under the driver's drop rules, where the kernel still owns it), and ops submitted later
 ///   complete cancelled at once;
@@ -31,7 +32,7 @@ pub(crate) trait Driver: Send + Sync {
     fn submit(&self, op: Pending, defer: bool);
     /// Hands the kernel what `submit` deferred.
     fn flush(&self) {}
-    fn cancel(&self, seq: u64) -> io::Result<()>;
+    fn cancel(&self, id: OpId) -> io::Result<()>;
     fn close(&self);
     fn poll(&self, timeout: Option<Duration>) -> io::Result<()>;
     fn notify(&self) -> io::Result<()>;

@@ -164,7 +164,14 @@ impl Port {
     /// A wait that may find the port closed: its completions, or `None` for the closed error.
     fn wait_or_closed(&self, timeout: Option<Duration>) -> Option<Vec<Completion>> {
         let mut out = Vec::new();
-        match self.queue.wait(&mut out, 1, timeout, |t| self.kernel.poll(&self.queue, t), || self.kernel.notify(), || ()) {
+        match self.queue.wait(
+            &mut out,
+            1,
+            timeout,
+            |t| self.kernel.poll(&self.queue, t),
+            || self.kernel.notify(),
+            || (),
+        ) {
             Ok(_) => Some(out),
             Err(e) => {
                 assert_eq!(e.kind(), io::ErrorKind::BrokenPipe, "{e}");

@@ -91,9 +91,17 @@ fn remember(q: &Arc<Queue>) {
     let _ = HELD.try_with(|h| {
         let mut h = h.borrow_mut();
         let held = h.get_or_insert_with(|| Held { id: current_thread(), queues: Vec::new() });
+        let known = |w: &Weak<Queue>| std::ptr::eq(w.as_ptr(), Arc::as_ptr(q));
+        if held.queues.last().is_some_and(known) {
+            return; // the common case: this thread waits on one port, again
+        }
         held.queues.retain(|w| w.strong_count() > 0);
-        if !held.queues.iter().any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(q))) {
-            held.queues.push(Arc::downgrade(q));
+        match held.queues.iter().position(known) {
+            Some(i) => {
+                let w = held.queues.remove(i);
+                held.queues.push(w); // last, for the check above
+            }
+            None => held.queues.push(Arc::downgrade(q)),
         }
     });
 }
@@ -152,15 +160,22 @@ impl Queue {
     /// Queues finished ops. Returns true if the caller must wake the leader out of the kernel
     /// (a leader is blocked, it is not this thread, and no follower is there to take them).
     pub(crate) fn push(&self, done: impl IntoIterator<Item = Completion>) -> bool {
+        let mut done = done.into_iter();
+        let Some(first) = done.next() else { return false };
         let mut st = self.lock();
         if st.closed {
             drop(st);
-            drop(done.into_iter().collect::<Vec<_>>()); // buffers go, outside the lock
+            drop((first, done.collect::<Vec<_>>())); // buffers go, outside the lock
             return false;
         }
-        let before = st.ready.len();
-        st.ready.extend(done);
-        st.ready.len() != before && self.hand_off(&mut st, current_thread())
+        st.ready.push_back(first);
+        for c in done {
+            st.ready.push_back(c);
+        }
+        if st.idle == 0 && st.leader.is_none() {
+            return false; // nobody to hand off to (and no thread id needed to know it)
+        }
+        self.hand_off(&mut st, current_thread())
     }
 
     /// Closes the queue (see "Closing" in the module docs): wakes every sleeping waiter and
@@ -207,7 +222,10 @@ impl Queue {
             }
             if !st.ready.is_empty() && st.active.len() < self.limit {
                 let n = max.min(st.ready.len());
-                out.extend(st.ready.drain(..n));
+                out.reserve(n);
+                for _ in 0..n {
+                    out.push(st.ready.pop_front().expect("n is at most the length"));
+                }
                 st.active.push(me);
                 remember(self);
                 let leftover = !st.ready.is_empty() || st.leader.is_none();

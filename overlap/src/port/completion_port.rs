@@ -169,7 +169,7 @@ impl CompletionPort {
             return Err(SubmitError { error, op });
         }
         let plan = desc.plan(kind);
-        let id = self.next_id();
+        let id = self.next_id().on(plan.route);
         self.shared.driver.submit(Pending::new(id, key, user_data, plan, Box::new(op)), defer);
         Ok(id)
     }
@@ -234,7 +234,7 @@ impl CompletionPort {
         if id.port() != self.shared.id {
             return Err(error::foreign_op());
         }
-        self.shared.driver.cancel(id.seq())
+        self.shared.driver.cancel(id)
     }
 
     fn next_id(&self) -> OpId {

@@ -4,7 +4,7 @@
 use std::io;
 use std::time::Duration;
 
-use crate::contract::completion::Pending;
+use crate::contract::completion::{OpId, Pending};
 use crate::contract::driver::Driver;
 use crate::contract::source::{HandleKind, OwnedSource, RawSource};
 
@@ -47,8 +47,8 @@ impl Driver for AnyDriver {
     fn flush(&self) {
         drive!(self, d => d.flush())
     }
-    fn cancel(&self, seq: u64) -> io::Result<()> {
-        drive!(self, d => d.cancel(seq))
+    fn cancel(&self, id: OpId) -> io::Result<()> {
+        drive!(self, d => d.cancel(id))
     }
     fn close(&self) {
         drive!(self, d => d.close())

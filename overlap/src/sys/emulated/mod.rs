@@ -53,6 +53,7 @@
 //! that completes cancelled at once.
 
 mod pool;
+mod table;
 
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
@@ -61,8 +62,8 @@ use std::time::Duration;
 
 use super::selector::AnySelector;
 use super::unix::{fd, ops};
-use crate::contract::completion::{Completion, Pending};
-use crate::contract::desc::Route;
+use crate::contract::completion::{Completion, OpId, Pending};
+use crate::contract::desc::{Lane, Route};
 use crate::contract::driver;
 use crate::contract::interest::{Interest, Trigger};
 use crate::contract::queue::Queue;
@@ -71,15 +72,7 @@ use crate::contract::source::{HandleKind, OwnedSource, RawSource};
 use crate::contract::timers::Timers;
 use crate::contract::token::Token;
 use crate::error;
-use crate::int_map::IntMap;
-
-/// Where an op in flight waits.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Place {
-    Read(RawSource),
-    Write(RawSource),
-    Timer,
-}
+use table::FdTable;
 
 struct Parked {
     read: VecDeque<Pending>,
@@ -150,12 +143,17 @@ impl Parked {
     }
 }
 
+/// What a poll fills: the selector's events, and the completions they bring.
+#[derive(Default)]
+struct Scratch {
+    events: Vec<ReadyEvent>,
+    done: Vec<Completion>,
+}
+
 #[derive(Default)]
 struct State {
-    fds: IntMap<RawSource, Parked>,
+    fds: FdTable<Parked>,
     timers: Timers,
-    /// Where each op in flight waits, by its number.
-    places: IntMap<u64, Place>,
     /// The port was closed: what is submitted now completes cancelled.
     closed: bool,
 }
@@ -168,8 +166,8 @@ pub(crate) struct Driver {
     queue: Arc<Queue>,
     state: Mutex<State>,
     pool: pool::Pool,
-    /// The leader's event buffer.
-    events: Mutex<Vec<ReadyEvent>>,
+    /// The leader's buffers, kept from poll to poll.
+    scratch: Mutex<Scratch>,
 }
 
 impl Driver {
@@ -177,7 +175,7 @@ impl Driver {
         let edge = sel.edge_triggers();
         let sel = Arc::new(sel);
         let pool = pool::Pool::new(queue.clone(), sel.clone());
-        Driver { sel, edge, queue, state: Mutex::default(), pool, events: Mutex::default() }
+        Driver { sel, edge, queue, state: Mutex::default(), pool, scratch: Mutex::default() }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -189,6 +187,11 @@ impl Driver {
         if self.queue.push(done) {
             let _ = self.sel.notify();
         }
+    }
+
+    /// Queues one completion (with no list made for it).
+    fn deliver_one(&self, c: Completion) {
+        self.deliver(Some(c));
     }
 
     /// Arms `fd` for what its parked ops wait for, if it is not armed for it yet: oneshot for
@@ -220,16 +223,9 @@ impl Driver {
 
     /// Arms `fd` for its parked ops; if the selector refuses, they cannot wait, so every op
     /// parked on it fails with the reason.
-    fn arm_or_fail(
-        &self,
-        fd: RawSource,
-        parked: &mut Parked,
-        places: &mut IntMap<u64, Place>,
-        done: &mut Vec<Completion>,
-    ) {
+    fn arm_or_fail(&self, fd: RawSource, parked: &mut Parked, done: &mut Vec<Completion>) {
         if let Err(e) = self.arm(fd, parked) {
             for p in parked.read.drain(..).chain(parked.write.drain(..)) {
-                places.remove(&p.id.seq());
                 done.push(p.complete(Err(io::Error::new(e.kind(), e.to_string()))));
             }
         }
@@ -237,14 +233,13 @@ impl Driver {
 
     /// Retries the parked ops of one queue (the read queue if `read`) in order, up to the first
     /// that would block.
-    fn run_queue(parked: &mut Parked, read: bool, places: &mut IntMap<u64, Place>, done: &mut Vec<Completion>) {
+    fn run_queue(parked: &mut Parked, read: bool, done: &mut Vec<Completion>) {
         let q = if read { &mut parked.read } else { &mut parked.write };
         while let Some(front) = q.front_mut() {
             match try_op(front, &mut parked.ready, parked.drains) {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 res => {
                     let p = q.pop_front().expect("front exists");
-                    places.remove(&p.id.seq());
                     done.push(p.complete(res));
                 }
             }
@@ -252,40 +247,45 @@ impl Driver {
     }
 
     /// Runs an op on a descriptor's lane: at once if nothing is ahead of it and its direction
-    /// may be ready, else parked. `done` gets what completes (and what fails with the lane).
-    fn submit_on(&self, mut p: Pending, fd: RawSource, read: bool, done: &mut Vec<Completion>) {
+    /// may be ready, else parked; delivers what completes (and what fails with the lane).
+    fn submit_on(&self, mut p: Pending, fd: RawSource, read: bool) {
         let mut guard = self.lock();
         let st = &mut *guard;
         if st.closed {
             drop(guard);
-            return done.push(p.cancelled());
+            return self.deliver_one(p.cancelled());
         }
-        let parked = st.fds.entry(fd).or_default();
+        let Some(parked) = st.fds.get_or_insert_with(fd, Parked::default) else {
+            drop(guard);
+            return self.deliver_one(p.complete(Err(io::Error::from_raw_os_error(libc::EBADF))));
+        };
         let q = if read { &mut parked.read } else { &mut parked.write };
         if q.is_empty() {
             match try_op(&mut p, &mut parked.ready, parked.drains) {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                 res => {
                     drop(guard);
-                    return done.push(p.complete(res));
+                    return self.deliver_one(p.complete(res));
                 }
             }
         }
-        st.places.insert(p.id.seq(), if read { Place::Read(fd) } else { Place::Write(fd) });
         let q = if read { &mut parked.read } else { &mut parked.write };
         q.push_back(p);
-        self.arm_or_fail(fd, parked, &mut st.places, done);
+        let mut failed = Vec::new();
+        self.arm_or_fail(fd, parked, &mut failed);
+        drop(guard);
+        if !failed.is_empty() {
+            self.deliver(failed);
+        }
     }
 
-    /// Takes the op numbered `seq` out of where it waits; cancelling the head of a read queue
-    /// tries the new head (see the module docs), whose completions go to `done` too.
-    fn take(&self, st: &mut State, seq: u64, done: &mut Vec<Completion>) -> Option<Pending> {
-        let (fd, read) = match st.places.remove(&seq)? {
-            Place::Timer => return st.timers.cancel(seq),
-            Place::Read(fd) => (fd, true),
-            Place::Write(fd) => (fd, false),
-        };
-        let parked = st.fds.get_mut(&fd)?;
+    /// Takes the op `id` out of where it waits (its lane's queue, or the timer heap);
+    /// cancelling the head of a read queue tries the new head (see the module docs), whose
+    /// completions go to `done` too.
+    fn take(&self, st: &mut State, id: OpId, done: &mut Vec<Completion>) -> Option<Pending> {
+        let seq = id.seq();
+        let Some(Lane { fd, read }) = id.lane() else { return st.timers.cancel(seq) };
+        let parked = st.fds.get_mut(fd)?;
         let q = if read { &mut parked.read } else { &mut parked.write };
         let at = q.iter().position(|p| p.id.seq() == seq)?;
         let p = q.remove(at)?;
@@ -297,9 +297,9 @@ impl Driver {
                 // queue's ops all wait for writability, and a send behind a cancelled connect
                 // must not run early.)
                 parked.ready |= Interest::READABLE | Interest::PRIORITY;
-                Self::run_queue(parked, true, &mut st.places, done);
+                Self::run_queue(parked, true, done);
             }
-            self.arm_or_fail(fd, parked, &mut st.places, done); // for the new head
+            self.arm_or_fail(fd, parked, done); // for the new head
         }
         Some(p)
     }
@@ -317,7 +317,7 @@ impl driver::Driver for Driver {
 
     fn detach(&self, fd: RawSource) {
         let mut st = self.lock();
-        if let Some(parked) = st.fds.remove(&fd) {
+        if let Some(parked) = st.fds.remove(fd) {
             // Ops hold their handle, so nothing is parked on a handle being dropped.
             if parked.registered {
                 let _ = self.sel.deregister(fd);
@@ -326,35 +326,29 @@ impl driver::Driver for Driver {
     }
 
     fn submit(&self, p: Pending, _defer: bool) {
-        let mut done = Vec::new(); // no allocation until something completes
         match p.plan.route {
-            Route::Now => done.push(p.complete(Ok(0))),
+            Route::Now => self.deliver_one(p.complete(Ok(0))),
             Route::File => self.pool.run(p), // running at once: not cancellable
             Route::Timer(after) => {
                 let mut st = self.lock();
                 if st.closed {
                     drop(st);
-                    done.push(p.cancelled());
-                } else {
-                    st.places.insert(p.id.seq(), Place::Timer);
-                    let earliest = st.timers.add(p, after);
-                    drop(st);
-                    if earliest {
-                        let _ = self.sel.notify(); // the leader may be waiting past the new deadline
-                    }
+                    return self.deliver_one(p.cancelled());
+                }
+                let earliest = st.timers.add(p, after);
+                drop(st);
+                if earliest {
+                    let _ = self.sel.notify(); // the leader may be waiting past the new deadline
                 }
             }
-            Route::Lane(lane) => self.submit_on(p, lane.fd, lane.read, &mut done),
-        }
-        if !done.is_empty() {
-            self.deliver(done);
+            Route::Lane(lane) => self.submit_on(p, lane.fd, lane.read),
         }
     }
 
-    fn cancel(&self, seq: u64) -> io::Result<()> {
+    fn cancel(&self, id: OpId) -> io::Result<()> {
         let mut guard = self.lock();
         let mut done = Vec::new();
-        let p = self.take(&mut guard, seq, &mut done).ok_or_else(error::op_not_found)?;
+        let p = self.take(&mut guard, id, &mut done).ok_or_else(error::op_not_found)?;
         done.push(p.cancelled());
         drop(guard);
         self.deliver(done);
@@ -365,7 +359,6 @@ impl driver::Driver for Driver {
         let mut guard = self.lock();
         let st = &mut *guard;
         st.closed = true;
-        st.places.clear();
         let mut done: Vec<Completion> = st.timers.drain().map(Pending::cancelled).collect();
         for parked in st.fds.values_mut() {
             done.extend(parked.read.drain(..).chain(parked.write.drain(..)).map(Pending::cancelled));
@@ -376,16 +369,16 @@ impl driver::Driver for Driver {
 
     fn poll(&self, timeout: Option<Duration>) -> io::Result<()> {
         let wait = self.lock().timers.bound(timeout);
-        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let mut scratch = self.scratch.lock().unwrap_or_else(|p| p.into_inner());
+        let Scratch { events, done } = &mut *scratch;
         events.clear();
-        self.sel.select(&mut events, 1024, wait)?;
-        let mut done = Vec::new();
+        self.sel.select(events, 1024, wait)?;
         {
             let mut st = self.lock();
             let st = &mut *st;
             for ev in events.iter() {
                 let fd = ev.token().0 as RawSource;
-                let Some(parked) = st.fds.get_mut(&fd) else { continue };
+                let Some(parked) = st.fds.get_mut(fd) else { continue };
                 if !self.edge {
                     parked.armed = None; // oneshot: the event disarmed it
                 }
@@ -393,19 +386,14 @@ impl driver::Driver for Driver {
                 if ev.is_read_closed() || ev.is_error() {
                     parked.drains = false;
                 }
-                Self::run_queue(parked, true, &mut st.places, &mut done);
-                Self::run_queue(parked, false, &mut st.places, &mut done);
-                self.arm_or_fail(fd, parked, &mut st.places, &mut done);
+                Self::run_queue(parked, true, done);
+                Self::run_queue(parked, false, done);
+                self.arm_or_fail(fd, parked, done);
             }
-            let places = &mut st.places;
-            st.timers.expire(|p| {
-                places.remove(&p.id.seq());
-                done.push(p.complete(Ok(0)));
-            });
+            st.timers.expire(|p| done.push(p.complete(Ok(0))));
         }
-        drop(events);
         if !done.is_empty() {
-            self.deliver(done);
+            self.deliver(done.drain(..)); // the buffer keeps its room for the next poll
         }
         Ok(())
     }

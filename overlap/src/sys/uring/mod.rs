@@ -74,7 +74,7 @@ use io_uring::{opcode, squeue};
 pub(crate) use probe::probe;
 
 use super::unix::fd;
-use crate::contract::completion::{Completion, Pending};
+use crate::contract::completion::{Completion, OpId, Pending};
 use crate::contract::desc::{Desc, Lane, Route};
 use crate::contract::driver;
 use crate::contract::lanes::Lanes;
@@ -344,7 +344,8 @@ impl driver::Driver for Driver {
         self.ring.kick_pending();
     }
 
-    fn cancel(&self, seq: u64) -> io::Result<()> {
+    fn cancel(&self, id: OpId) -> io::Result<()> {
+        let seq = id.seq();
         let mut guard = lock(&self.state);
         let st = &mut *guard;
         if let Some(p) = st.timers.cancel(seq) {

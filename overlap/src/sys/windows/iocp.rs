@@ -51,7 +51,7 @@ use super::cport::{Cport, Entries, WAKE_KEY};
 use super::device::Afd;
 use super::net;
 use super::overlapped::{self, Issued, OpBox};
-use crate::contract::completion::{Completion, Pending};
+use crate::contract::completion::{Completion, OpId, Pending};
 use crate::contract::desc::{Desc, Lane, Route};
 use crate::contract::driver;
 use crate::contract::lanes::Lanes;
@@ -355,7 +355,8 @@ impl driver::Driver for Driver {
         self.deliver(done);
     }
 
-    fn cancel(&self, seq: u64) -> io::Result<()> {
+    fn cancel(&self, id: OpId) -> io::Result<()> {
+        let seq = id.seq();
         let mut st = lock(&self.state);
         if let Some(&BoxPtr(b)) = st.inflight.get(&seq) {
             // SAFETY: in `inflight`, so not freed (reap removes it under this lock first).
