@@ -32,6 +32,7 @@ impl OpId {
         }
     }
     /// The lane the op runs in, if any.
+    #[cfg_attr(windows, allow(dead_code))] // the emulation's cancel (io_uring and IOCP key by number)
     pub(crate) const fn lane(self) -> Option<Lane> {
         self.lane
     }
