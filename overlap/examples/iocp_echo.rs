@@ -98,21 +98,19 @@ fn next_op(port: &CompletionPort, c: Completion) -> io::Result<()> {
         RECV => {
             let (res, recv) = c.into_op::<Recv<Vec<u8>>>().expect("a Recv").unpack();
             if let Ok(1..) = res {
-                let conn = recv.handle().clone();
-                port.submit(SendOp::new(&conn, recv.into_buf()), SEND)?;
+                // The send takes the receive's handle and buffer: the echo.
+                let (conn, buf) = recv.into_parts();
+                port.submit(SendOp::with_handle(conn, buf), SEND)?;
             } // 0 bytes (the client left) or an error: dropping the op closes the connection
         }
         SEND => {
+            // A send on a stream completes whole, as an overlapped WSASend does (or fails: then
+            // dropping the op closes the connection).
             let (res, send) = c.into_op::<SendOp<Vec<u8>>>().expect("a Send").unpack();
-            let conn = send.handle().clone();
-            let mut buf = send.into_buf();
-            if let Ok(n) = res {
-                buf.drain(..n); // what was not sent yet (usually nothing)
-                if buf.is_empty() {
-                    port.submit(Recv::new(&conn, buf), RECV)?;
-                } else {
-                    port.submit(SendOp::new(&conn, buf), SEND)?;
-                }
+            if res.is_ok() {
+                let (conn, mut buf) = send.into_parts();
+                buf.clear();
+                port.submit(Recv::with_handle(conn, buf), RECV)?;
             }
         }
         _ => {}

@@ -128,6 +128,32 @@ fn send_and_send_vectored(b: PortBackend) {
     assert_eq!(&got, b"one two three");
 }
 
+/// A completion handler posts the next op on the same handle by taking it out of the op that
+/// completed (`into_parts`, `with_handle`): the echo of the seed's server.
+fn next_op_takes_the_handle_of_the_last(b: PortBackend) {
+    let port = port(b);
+    let (h, mut peer) = unix_pair(&port);
+    port.submit(Recv::new(&h, Vec::with_capacity(16)), 1).unwrap();
+    drop(h); // the ops carry it from here on
+    peer.write_all(b"echo me").unwrap();
+    let (n, recv) = next(&port, "the recv").into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+    assert_eq!(n.unwrap(), 7);
+    let (h, buf) = recv.into_parts();
+    assert_eq!(h.key(), 1);
+    port.submit(Send::with_handle(h, buf), 2).unwrap();
+    let (n, send) = next(&port, "the send").into_op::<Send<Vec<u8>>>().unwrap().unpack();
+    assert_eq!(n.unwrap(), 7);
+    let mut got = [0u8; 7];
+    peer.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"echo me", "[{b}]");
+    let (h, mut buf) = send.into_parts();
+    buf.clear();
+    port.submit(Recv::with_handle(h, buf), 3).unwrap();
+    drop(peer); // the last op holds the only handle: it sees the end of the stream
+    let (n, recv) = next(&port, "end of stream").into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+    assert_eq!((n.unwrap(), recv.into_buf().capacity() >= 16), (0, true), "[{b}]");
+}
+
 fn send_to_reset_peer_fails(b: PortBackend) {
     let port = port(b);
     let (c, s) = tcp_pair();
@@ -585,6 +611,7 @@ fn deferred_ops_start_at_flush(b: PortBackend) {
 
 fn main() {
     let cases = cases![
+        next_op_takes_the_handle_of_the_last,
         connect_on_a_connected_socket_fails,
         deferred_ops_start_at_the_next_wait,
         deferred_ops_start_at_flush,

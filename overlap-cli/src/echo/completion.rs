@@ -148,25 +148,21 @@ fn handle(port: &CompletionPort, listener: &Handle, c: Completion) {
         RETRY_ACCEPT => {
             let _ = port.submit_deferred(Accept::new(listener), ACCEPT);
         }
+        // The next op takes the handle of the one that completed (no reference count touched).
         RECV => {
             let Ok(BufResult(res, op)) = c.into_op::<Recv<Vec<u8>>>() else { return };
             if let Ok(1..) = res {
-                let h = op.handle().clone();
-                let _ = port.submit_deferred(SendOp::new(&h, op.into_buf()), SEND);
+                let (h, buf) = op.into_parts();
+                let _ = port.submit_deferred(SendOp::with_handle(h, buf), SEND);
             } // end of stream or error: dropping the op drops the connection
         }
         SEND => {
-            let Ok(BufResult(res, op)) = c.into_op::<SendOp<Vec<u8>>>() else { return };
-            let h: Handle = op.handle().clone();
-            let mut buf = op.into_buf();
-            if let Ok(n) = res {
-                buf.drain(..n); // what a partial send left
-                let _ = if buf.is_empty() {
-                    port.submit_deferred(Recv::new(&h, buf), RECV).map(drop).map_err(|e| e.error)
-                } else {
-                    port.submit_deferred(SendOp::new(&h, buf), SEND).map(drop).map_err(|e| e.error)
-                };
-            }
+            // A send on a stream completes whole (or fails): then the buffer takes the next
+            // message.
+            let Ok(BufResult(Ok(_), op)) = c.into_op::<SendOp<Vec<u8>>>() else { return };
+            let (h, mut buf) = op.into_parts();
+            buf.clear();
+            let _ = port.submit_deferred(Recv::with_handle(h, buf), RECV);
         }
         _ => {}
     }

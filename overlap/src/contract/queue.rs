@@ -55,6 +55,8 @@ pub(crate) struct Queue {
     state: Mutex<State>,
     cond: Condvar,
     limit: usize,
+    /// Only one thread ever waits (a single-thread port): no slots to keep.
+    single: bool,
     /// Wakes a leader out of the kernel, for hand-offs made where no caller can (a thread
     /// exiting with a slot). Set once the driver exists.
     waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
@@ -107,8 +109,17 @@ fn remember(q: &Arc<Queue>) {
 }
 
 impl Queue {
+    /// A queue any number of threads wait on (the drivers' and the queue's own tests).
+    #[cfg(test)]
     pub(crate) fn new(limit: usize) -> Queue {
-        Queue { state: Mutex::new(State::default()), cond: Condvar::new(), limit: limit.max(1), waker: OnceLock::new() }
+        Queue::with_threads(limit, false)
+    }
+
+    /// A queue only one thread waits on (`single`), or any number (then at most `limit` of
+    /// them hold slots at a time).
+    pub(crate) fn with_threads(limit: usize, single: bool) -> Queue {
+        let state = Mutex::new(State::default());
+        Queue { state, cond: Condvar::new(), limit: limit.max(1), single, waker: OnceLock::new() }
     }
 
     /// Sets how to wake a leader out of the kernel (see `waker`).
@@ -213,7 +224,9 @@ impl Queue {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t)); // no clock for `None`
         let forever = timeout.is_some() && deadline.is_none(); // too large for an Instant
         let mut st = self.lock();
-        if let Some(i) = st.active.iter().position(|t| *t == me) {
+        if self.single {
+            // One thread: the slot it holds limits nobody.
+        } else if let Some(i) = st.active.iter().position(|t| *t == me) {
             st.active.swap_remove(i); // this thread is done with what it took last time
         }
         loop {
@@ -226,8 +239,10 @@ impl Queue {
                 for _ in 0..n {
                     out.push(st.ready.pop_front().expect("n is at most the length"));
                 }
-                st.active.push(me);
-                remember(self);
+                if !self.single {
+                    st.active.push(me);
+                    remember(self);
+                }
                 let leftover = !st.ready.is_empty() || st.leader.is_none();
                 let wake_leader = leftover && self.hand_off(&mut st, me);
                 drop(st);

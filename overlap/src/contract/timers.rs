@@ -43,6 +43,12 @@ impl Timers {
         self.ops.remove(&seq)
     }
 
+    /// Whether no timeout is pending.
+    #[cfg_attr(not(unix), allow(dead_code))] // the emulation's
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
     /// Takes every pending timeout out (for a port being closed).
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = Pending> + '_ {
         self.heap.clear();

@@ -20,6 +20,12 @@ impl<B: IoBufMut + std::marker::Send> Read<B> {
     pub fn new(handle: &Handle, buf: B) -> Read<B> {
         Read { handle: handle.clone(), buf, offset: None }
     }
+    /// Like [`new`](Read::new), taking the handle instead of a clone of it (no reference
+    /// count to touch: what a completion handler that posts the next op on the same handle
+    /// wants, with [`into_parts`](Read::into_parts)).
+    pub fn with_handle(handle: Handle, buf: B) -> Read<B> {
+        Read { handle, buf, offset: None }
+    }
     /// The handle the op works on.
     pub fn handle(&self) -> &Handle {
         &self.handle
@@ -34,6 +40,10 @@ impl<B: IoBufMut + std::marker::Send> Read<B> {
     /// The buffer, with what was read appended.
     pub fn into_buf(self) -> B {
         self.buf
+    }
+    /// The handle and the buffer, to post the next op on the same handle with no clone.
+    pub fn into_parts(self) -> (Handle, B) {
+        (self.handle, self.buf)
     }
 }
 
@@ -64,6 +74,12 @@ impl<B: IoBuf + std::marker::Send> Write<B> {
     pub fn new(handle: &Handle, buf: B) -> Write<B> {
         Write { handle: handle.clone(), buf, offset: None }
     }
+    /// Like [`new`](Write::new), taking the handle instead of a clone of it (no reference
+    /// count to touch: what a completion handler that posts the next op on the same handle
+    /// wants, with [`into_parts`](Write::into_parts)).
+    pub fn with_handle(handle: Handle, buf: B) -> Write<B> {
+        Write { handle, buf, offset: None }
+    }
     /// The handle the op works on.
     pub fn handle(&self) -> &Handle {
         &self.handle
@@ -77,6 +93,10 @@ impl<B: IoBuf + std::marker::Send> Write<B> {
     /// The buffer back.
     pub fn into_buf(self) -> B {
         self.buf
+    }
+    /// The handle and the buffer, to post the next op on the same handle with no clone.
+    pub fn into_parts(self) -> (Handle, B) {
+        (self.handle, self.buf)
     }
 }
 

@@ -113,6 +113,12 @@ impl<B: IoBufMut + std::marker::Send> Recv<B> {
     pub fn new(socket: &Handle, buf: B) -> Recv<B> {
         Recv { handle: socket.clone(), buf }
     }
+    /// Like [`new`](Recv::new), taking the handle instead of a clone of it (no reference
+    /// count to touch: what a completion handler that posts the next op on the same handle
+    /// wants, with [`into_parts`](Recv::into_parts)).
+    pub fn with_handle(handle: Handle, buf: B) -> Recv<B> {
+        Recv { handle, buf }
+    }
     /// The handle the op works on.
     pub fn handle(&self) -> &Handle {
         &self.handle
@@ -120,6 +126,10 @@ impl<B: IoBufMut + std::marker::Send> Recv<B> {
     /// The buffer, with what was received appended.
     pub fn into_buf(self) -> B {
         self.buf
+    }
+    /// The handle and the buffer, to post the next op on the same handle with no clone.
+    pub fn into_parts(self) -> (Handle, B) {
+        (self.handle, self.buf)
     }
 }
 
@@ -149,6 +159,12 @@ impl<B: IoBuf + std::marker::Send> Send<B> {
     pub fn new(socket: &Handle, buf: B) -> Send<B> {
         Send { handle: socket.clone(), buf }
     }
+    /// Like [`new`](Send::new), taking the handle instead of a clone of it (no reference
+    /// count to touch: what a completion handler that posts the next op on the same handle
+    /// wants, with [`into_parts`](Send::into_parts)).
+    pub fn with_handle(handle: Handle, buf: B) -> Send<B> {
+        Send { handle, buf }
+    }
     /// The handle the op works on.
     pub fn handle(&self) -> &Handle {
         &self.handle
@@ -156,6 +172,10 @@ impl<B: IoBuf + std::marker::Send> Send<B> {
     /// The buffer back.
     pub fn into_buf(self) -> B {
         self.buf
+    }
+    /// The handle and the buffer, to post the next op on the same handle with no clone.
+    pub fn into_parts(self) -> (Handle, B) {
+        (self.handle, self.buf)
     }
 }
 

@@ -56,7 +56,7 @@ impl PortBuilder {
             None | Some(0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
             Some(n) => n,
         };
-        let queue = Arc::new(Queue::new(concurrency));
+        let queue = Arc::new(Queue::with_threads(concurrency, self.single_thread));
         let single = self.single_thread;
         let (driver, backend) = match self.backend {
             Some(b) => (b.open(queue.clone(), concurrency, single)?, b),

@@ -57,6 +57,7 @@ mod table;
 
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -168,6 +169,10 @@ pub(crate) struct Driver {
     pool: pool::Pool,
     /// The leader's buffers, kept from poll to poll.
     scratch: Mutex<Scratch>,
+    /// Timeouts are pending (set under the state lock): without, a poll needs no lock to
+    /// know how long it may wait. A timeout added while a poll waits wakes it if it is the
+    /// earliest, so a poll that missed the flag's change is not late.
+    timing: AtomicBool,
 }
 
 impl Driver {
@@ -175,7 +180,8 @@ impl Driver {
         let edge = sel.edge_triggers();
         let sel = Arc::new(sel);
         let pool = pool::Pool::new(queue.clone(), sel.clone());
-        Driver { sel, edge, queue, state: Mutex::default(), pool, scratch: Mutex::default() }
+        let (state, scratch, timing) = (Mutex::default(), Mutex::default(), AtomicBool::new(false));
+        Driver { sel, edge, queue, state, pool, scratch, timing }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -336,6 +342,7 @@ impl driver::Driver for Driver {
                     return self.deliver_one(p.cancelled());
                 }
                 let earliest = st.timers.add(p, after);
+                self.timing.store(true, Ordering::Relaxed);
                 drop(st);
                 if earliest {
                     let _ = self.sel.notify(); // the leader may be waiting past the new deadline
@@ -368,7 +375,10 @@ impl driver::Driver for Driver {
     }
 
     fn poll(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let wait = self.lock().timers.bound(timeout);
+        let wait = match self.timing.load(Ordering::Relaxed) {
+            true => self.lock().timers.bound(timeout),
+            false => timeout,
+        };
         let mut scratch = self.scratch.lock().unwrap_or_else(|p| p.into_inner());
         let Scratch { events, done } = &mut *scratch;
         events.clear();
@@ -390,7 +400,10 @@ impl driver::Driver for Driver {
                 Self::run_queue(parked, false, done);
                 self.arm_or_fail(fd, parked, done);
             }
-            st.timers.expire(|p| done.push(p.complete(Ok(0))));
+            if self.timing.load(Ordering::Relaxed) {
+                st.timers.expire(|p| done.push(p.complete(Ok(0))));
+                self.timing.store(!st.timers.is_empty(), Ordering::Relaxed);
+            }
         }
         if !done.is_empty() {
             self.deliver(done.drain(..)); // the buffer keeps its room for the next poll
