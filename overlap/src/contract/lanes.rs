@@ -11,7 +11,8 @@
 //! ```
 //!
 //! A lane is busy from `enter` (when it returns the op) until `next` finds nothing waiting, or
-//! `free` is called with nothing waiting.
+//! `free` is called with nothing waiting. Its entry stays when it is free (a socket's next op
+//! finds it without an insertion), until the driver `forget`s its descriptor.
 
 use std::collections::VecDeque;
 use std::hash::Hash;
@@ -21,10 +22,16 @@ use crate::int_map::IntMap;
 
 /// The waiting ops of every busy lane `K`.
 pub(crate) struct Lanes<K> {
-    /// A lane is in the map while it is busy.
-    lanes: IntMap<K, VecDeque<Pending>>,
+    lanes: IntMap<K, Lane>,
     /// The lane of each waiting op, by op number.
     waiting: IntMap<u64, K>,
+}
+
+/// One lane: whether an op of it is in flight, and the ops waiting behind that one.
+#[derive(Default)]
+struct Lane {
+    busy: bool,
+    queue: VecDeque<Pending>,
 }
 
 impl<K> Default for Lanes<K> {
@@ -37,50 +44,43 @@ impl<K: Copy + Eq + Hash> Lanes<K> {
     /// `p` joins lane `k`: back to the caller to start at once if the lane was free (it is busy
     /// now), else it waits.
     pub(crate) fn enter(&mut self, k: K, p: Pending) -> Option<Pending> {
-        match self.lanes.get_mut(&k) {
-            Some(q) => {
-                self.waiting.insert(p.id.seq(), k);
-                q.push_back(p);
-                None
-            }
-            None => {
-                self.lanes.insert(k, VecDeque::new());
-                Some(p)
-            }
+        let lane = self.lanes.entry(k).or_default();
+        if !lane.busy {
+            lane.busy = true;
+            return Some(p);
         }
+        self.waiting.insert(p.id.seq(), k);
+        lane.queue.push_back(p);
+        None
     }
 
     /// `p`, which was in flight on busy lane `k`, goes again before the ops behind it.
     pub(crate) fn again(&mut self, k: K, p: Pending) {
         self.waiting.insert(p.id.seq(), k);
-        self.lanes.entry(k).or_default().push_front(p);
+        let lane = self.lanes.entry(k).or_default();
+        lane.busy = true;
+        lane.queue.push_front(p);
     }
 
-    /// Whether ops wait on lane `k`.
+    /// The op in flight on lane `k` is done: true if ops wait behind it (the lane stays busy,
+    /// for `next` to start one once the caller can), else the lane is free.
     #[cfg_attr(windows, allow(dead_code))] // io_uring frees a lane before it holds a slot
-    pub(crate) fn has_waiting(&self, k: K) -> bool {
-        self.lanes.get(&k).is_some_and(|q| !q.is_empty())
-    }
-
-    /// The op in flight on lane `k` is done and nothing waits: the lane is free.
-    #[cfg_attr(windows, allow(dead_code))] // io_uring frees a lane before it holds a slot
-    pub(crate) fn free(&mut self, k: K) {
-        if !self.has_waiting(k) {
-            self.lanes.remove(&k);
-        }
+    pub(crate) fn done(&mut self, k: K) -> bool {
+        let Some(lane) = self.lanes.get_mut(&k) else { return false };
+        lane.busy = !lane.queue.is_empty();
+        lane.busy
     }
 
     /// The op in flight on lane `k` is done: the next op to start (the lane stays busy), or
     /// none (the lane is free).
     pub(crate) fn next(&mut self, k: K) -> Option<Pending> {
-        let next = self.lanes.get_mut(&k).and_then(VecDeque::pop_front);
+        let lane = self.lanes.get_mut(&k)?;
+        let next = lane.queue.pop_front();
         match &next {
             Some(p) => {
                 self.waiting.remove(&p.id.seq());
             }
-            None => {
-                self.lanes.remove(&k);
-            }
+            None => lane.busy = false,
         }
         next
     }
@@ -88,17 +88,25 @@ impl<K: Copy + Eq + Hash> Lanes<K> {
     /// Every op waiting on lane `k`, which is free afterwards (its ops cannot start).
     #[cfg_attr(windows, allow(dead_code))] // io_uring frees a lane before it holds a slot
     pub(crate) fn take_lane(&mut self, k: K) -> Vec<Pending> {
-        let q = self.lanes.remove(&k).unwrap_or_default();
+        let Some(lane) = self.lanes.get_mut(&k) else { return Vec::new() };
+        lane.busy = false;
+        let q = std::mem::take(&mut lane.queue);
         for p in &q {
             self.waiting.remove(&p.id.seq());
         }
         q.into()
     }
 
+    /// Drops the entry of lane `k` (its descriptor is closing: nothing of it is in flight or
+    /// waiting, since ops hold their handle).
+    pub(crate) fn forget(&mut self, k: K) {
+        self.lanes.remove(&k);
+    }
+
     /// Takes the waiting op numbered `seq` out, if there is one.
     pub(crate) fn cancel(&mut self, seq: u64) -> Option<Pending> {
         let k = self.waiting.remove(&seq)?;
-        let q = self.lanes.get_mut(&k)?;
+        let q = &mut self.lanes.get_mut(&k)?.queue;
         let at = q.iter().position(|p| p.id.seq() == seq)?;
         q.remove(at)
     }
@@ -106,7 +114,7 @@ impl<K: Copy + Eq + Hash> Lanes<K> {
     /// Every waiting op, of every lane (lanes stay busy while their op is in flight).
     pub(crate) fn drain(&mut self) -> Vec<Pending> {
         self.waiting.clear();
-        self.lanes.values_mut().flat_map(|q| q.drain(..)).collect()
+        self.lanes.values_mut().flat_map(|lane| lane.queue.drain(..)).collect()
     }
 }
 
@@ -121,7 +129,8 @@ mod tests {
         assert!(lanes.enter(3, test_pending(1)).is_some(), "a free lane starts its op");
         assert!(lanes.enter(3, test_pending(2)).is_none() && lanes.enter(3, test_pending(3)).is_none());
         assert!(lanes.enter(4, test_pending(4)).is_some(), "lanes are independent");
-        assert!(lanes.has_waiting(3) && !lanes.has_waiting(4));
+        assert!(lanes.done(3) && lanes.enter(3, test_pending(8)).is_none(), "ops wait: still busy");
+        assert_eq!(lanes.cancel(8).map(|p| p.id.seq()), Some(8));
         assert_eq!(lanes.cancel(3).map(|p| p.id.seq()), Some(3));
         assert!(lanes.cancel(3).is_none(), "taken once");
         assert_eq!(lanes.next(3).map(|p| p.id.seq()), Some(2));
@@ -129,10 +138,14 @@ mod tests {
         assert_eq!(lanes.next(3).map(|p| p.id.seq()), Some(2));
         assert!(lanes.next(3).is_none(), "nothing waits: the lane is free");
         assert!(lanes.enter(3, test_pending(5)).is_some(), "a free lane starts at once again");
-        lanes.free(4);
+        assert!(!lanes.done(4), "nothing waits: free");
         assert!(lanes.enter(4, test_pending(6)).is_some());
         assert!(lanes.enter(4, test_pending(7)).is_none());
         assert_eq!(lanes.drain().len(), 1);
         assert!(lanes.cancel(7).is_none());
+        assert!(lanes.next(4).is_none());
+        lanes.forget(4);
+        lanes.forget(3);
+        assert!(lanes.lanes.is_empty() && lanes.waiting.is_empty(), "nothing left of forgotten lanes");
     }
 }

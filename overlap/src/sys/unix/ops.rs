@@ -73,19 +73,9 @@ pub(crate) fn attempt(p: &mut Pending) -> Attempt {
     Attempt { res: res.0, short: res.1 }
 }
 
-/// Turns the kernel's answer `raw` for `p` into its outcome (see the module docs).
-#[cfg(uring)]
-pub(crate) fn complete(p: &mut Pending, raw: io::Result<usize>) -> io::Result<usize> {
-    let (res, out) = finish(p.op.describe(), raw);
-    if let Some(out) = out {
-        p.op.set_output(out);
-    }
-    res
-}
-
 /// The outcome of the op `desc` describes, whose call returned `raw`, and what to hand the op
 /// besides the byte count.
-fn finish(desc: Desc<'_>, raw: io::Result<usize>) -> (io::Result<usize>, Option<Output>) {
+pub(crate) fn finish(desc: Desc<'_>, raw: io::Result<usize>) -> (io::Result<usize>, Option<Output>) {
     let n = match raw {
         Ok(n) => n,
         Err(e) if e.raw_os_error() == Some(libc::ECANCELED) => return (Err(error::cancelled()), None),

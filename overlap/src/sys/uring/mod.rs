@@ -211,10 +211,8 @@ impl Driver {
                         if let Some(lane) = op.lane {
                             // A lane with nothing waiting is free here, without the submission
                             // queue; one with ops waiting starts the next below.
-                            if st.lanes.has_waiting(lane) {
+                            if st.lanes.done(lane) {
                                 next_in_lane.push(lane);
-                            } else {
-                                st.lanes.free(lane);
                             }
                         }
                         finished.push((op, res));
@@ -295,8 +293,12 @@ impl driver::Driver for Driver {
         Ok(())
     }
 
-    fn detach(&self, _fd: RawSource) {
-        // Ops hold their handle, so no op is in flight on a descriptor being closed.
+    fn detach(&self, fd: RawSource) {
+        // Ops hold their handle, so no op is in flight on a descriptor being closed: only its
+        // lanes' entries are left.
+        let mut st = lock(&self.state);
+        st.lanes.forget(Lane { fd, read: true });
+        st.lanes.forget(Lane { fd, read: false });
     }
 
     fn submit(&self, p: Pending, defer: bool) {

@@ -168,7 +168,8 @@ fn send_msg(fd: libc::c_int, msg: Box<Msg>, flags: libc::c_int) -> (squeue::Entr
 /// what the kernel wrote (buffer length, peer address, accepted socket) through
 /// [`ops::complete`].
 pub(super) fn outcome(p: &mut Pending, side: &Side, res: i32) -> io::Result<usize> {
-    let probe = matches!(p.op.describe(), Desc::Recv { buf, .. } if buf.buf_capacity() == buf.buf_len());
+    let mut desc = p.op.describe();
+    let probe = matches!(&desc, Desc::Recv { buf, .. } if buf.buf_capacity() == buf.buf_len());
     if probe && res >= 0 {
         // The poll said "readable": look the way the emulation does (a one-byte peek), so that
         // a reset or an error shows up as that error on every backend.
@@ -178,14 +179,16 @@ pub(super) fn outcome(p: &mut Pending, side: &Side, res: i32) -> io::Result<usiz
         };
     }
     let raw = if res >= 0 { Ok(res as usize) } else { Err(io::Error::from_raw_os_error(-res)) };
-    if let Side::Msg(msg) = side {
+    if let (Side::Msg(msg), Desc::RecvFrom { addr, .. }) = (side, &mut desc) {
         if msg.recv {
-            if let Desc::RecvFrom { addr, .. } = p.op.describe() {
-                copy_namelen(addr, msg);
-            }
+            copy_namelen(addr, msg);
         }
     }
-    ops::complete(p, raw)
+    let (res, out) = ops::finish(desc, raw);
+    if let Some(out) = out {
+        p.op.set_output(out);
+    }
+    res
 }
 
 /// The sender's address length the kernel wrote into the header, into the op's address (which

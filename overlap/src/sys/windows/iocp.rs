@@ -318,7 +318,10 @@ impl driver::Driver for Driver {
 
     fn detach(&self, fd: RawSource) {
         // Ops hold their handle, so none is in flight on a handle being dropped.
-        lock(&self.state).handles.remove(&fd);
+        let mut st = lock(&self.state);
+        st.handles.remove(&fd);
+        st.lanes.forget(Lane { fd, read: true });
+        st.lanes.forget(Lane { fd, read: false });
     }
 
     fn submit(&self, mut p: Pending, _defer: bool) {
