@@ -227,8 +227,13 @@ impl CompletionPort {
 
     /// Cancels an op in flight: it completes exactly once, with an error of kind `Interrupted`
     /// ([`Completion::is_cancelled`]), and its buffer — or with its own result, if it finished
-    /// first. `NotFound` if it already completed. A regular-file op of the emulation runs on a
-    /// thread pool at once and cannot be cancelled there (`NotFound`; it completes normally).
+    /// first. `NotFound` if it already completed; `InvalidInput` for an id another port gave.
+    /// A regular-file op of the emulation runs on a thread pool at once and cannot be
+    /// cancelled there (`NotFound`; it completes normally).
+    ///
+    /// A send on a stream that is cancelled after part of it went leaves those bytes sent, and
+    /// the sends behind it follow them: as with IOCP, cancel a stream's sends to give up on the
+    /// connection, not to take back bytes.
     pub fn cancel(&self, id: OpId) -> io::Result<()> {
         self.check()?;
         if id.port() != self.shared.id {
