@@ -147,20 +147,27 @@ fn cancel_accept(b: PortBackend) {
     assert!(c.into_op::<Accept>().unwrap().1.take_socket().is_none());
 }
 
+/// `pairs` stream pairs with one end on `port` and four receives in flight on it, each into a
+/// buffer counted in `live`; the other ends.
+fn receives_in_flight(port: &CompletionPort, pairs: usize, live: &Arc<AtomicUsize>) -> Vec<Stream> {
+    let mut peers = Vec::new();
+    for i in 0..pairs {
+        let (a, p) = stream_pair().unwrap();
+        let h = port.associate(a, i).unwrap();
+        for _ in 0..4 {
+            port.submit(Recv::new(&h, Counted::new(128, live)), i).unwrap();
+        }
+        peers.push(p);
+    }
+    peers
+}
+
 fn drop_port_with_ops_in_flight(b: PortBackend) {
     let live = Arc::new(AtomicUsize::new(0));
     let fds_before = open_fds();
     {
         let port = port(b);
-        let mut peers = Vec::new();
-        for i in 0..64 {
-            let (a, p) = stream_pair().unwrap();
-            let h = port.associate(a, i).unwrap();
-            for _ in 0..4 {
-                port.submit(Recv::new(&h, Counted::new(128, &live)), i).unwrap();
-            }
-            peers.push(p);
-        }
+        let peers = receives_in_flight(&port, 64, &live);
         for i in 0..8 {
             port.submit(Timeout::new(Duration::from_secs(3600)), i).unwrap();
         }
@@ -290,15 +297,7 @@ fn close_with_ops_in_flight(b: PortBackend) {
     let fds_before = open_fds();
     {
         let port = port(b);
-        let mut peers = Vec::new();
-        for i in 0..16 {
-            let (a, p) = stream_pair().unwrap();
-            let h = port.associate(a, i).unwrap();
-            for _ in 0..4 {
-                port.submit(Recv::new(&h, Counted::new(64, &live)), i).unwrap();
-            }
-            peers.push(p);
-        }
+        let peers = receives_in_flight(&port, 16, &live);
         port.submit(Timeout::new(Duration::from_secs(3600)), 99).unwrap();
         (&peers[0]).write_all(b"done before the close").unwrap();
         port.post(1, 2, 3).unwrap();

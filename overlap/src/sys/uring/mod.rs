@@ -2,8 +2,12 @@
 //!
 //! Each op becomes one submission queue entry (SQE) whose user data is the op's id; the
 //! kernel posts one completion queue entry (CQE) per op, carrying that id and the raw result,
-//! which [`ops::finish`](super::unix::ops::finish) turns into the op's outcome. Nothing is
-//! retried here: the kernel waits for readiness itself.
+//! which [`ops::finish`](super::unix::ops::finish) turns into the op's outcome. The kernel
+//! waits for readiness itself; an op goes again in two cases only (back at the head of its
+//! lane, before anything behind it): a whole write the kernel took in part (sent with
+//! `MSG_WAITALL`, which kernels before 5.18 ignore), and an op answered `EAGAIN`, which happens
+//! on a non-blocking socket after a spurious wake-up (the kernel retries such an op on a
+//! worker thread, where `O_NONBLOCK` makes it fail instead of wait).
 //!
 //! **Order.** The kernel wakes the ops parked on one socket in no particular order (several
 //! receives: the last one armed gets the first datagram), while a port completes the ops of
@@ -40,13 +44,15 @@
 //!                   └── cancel ──────────────────────────────────────► cancelled
 //!
 //!   in flight ── CQE ───────────────────────────────────────────────► completed
+//!       ├── CQE: part of a whole write, or EAGAIN ──► waiting, at the head of its lane
 //!       ├── cancel ──► cancel requested ──┬─ CQE -ECANCELED ─────────► cancelled
 //!       │                                 └─ CQE with its result ────► completed (it raced)
 //!       └── port dropped ──► cancel requested ──┬─ CQE within 2 s ───► cancelled and dropped
 //!                                               └─ none ─────────────► leaked, never freed
 //! ```
 //!
-//! (Ops still waiting in a lane when the port is dropped never reached the kernel: dropped.)
+//! (Ops still waiting in a lane when the port is dropped never reached the kernel: dropped.
+//! Closing the port does the same, completing them cancelled, and cancels those in flight.)
 //!
 //! An op whose SQE cannot be queued at all (the submission queue stays full) completes at once
 //! with that error. Every op completes exactly once: its entry leaves the table only when its
