@@ -133,7 +133,7 @@ fn size(ret: isize) -> io::Result<usize> {
 /// The bytes of `buf` after the first `sent`.
 fn rest(buf: &dyn IoBuf, sent: usize) -> (*const libc::c_void, usize) {
     let len = buf.buf_len().saturating_sub(sent);
-    // `wrapping_add` stays inside (or one past) the buffer: `sent <= len` for the bytes left.
+    // `wrapping_add` stays inside (or one past) the buffer: it adds at most `buf_len`.
     (buf.buf_ptr().wrapping_add(buf.buf_len() - len).cast(), len)
 }
 
