@@ -1,7 +1,7 @@
 //! [`Lanes`]: the ops waiting behind the one in flight, per lane, for the drivers that keep one
 //! op of a lane in the kernel at a time (io_uring for every socket and pipe, whose kernel would
-//! wake parked ops in no particular order; IOCP for whole writes, which Wine's `WSASend` may
-//! complete in part).
+//! wake parked ops in no particular order; IOCP for receives and sends on streams, which Wine
+//! may complete in part or out of order).
 //!
 //! ```text
 //!   enter ─┬─ (lane free: now busy) ──► the caller starts it ───────────────┐
@@ -10,8 +10,8 @@
 //!   again: an op in flight goes back to the head of its lane (the rest of a whole write)
 //! ```
 //!
-//! A lane is busy from `enter` (when it returns the op) until `next` finds nothing waiting, or
-//! `free` is called with nothing waiting. Its entry stays when it is free (a socket's next op
+//! A lane is busy from `enter` (when it returns the op) until `next` or `done` finds nothing
+//! waiting. Its entry stays when it is free (a socket's next op
 //! finds it without an insertion), until the driver `forget`s its descriptor.
 
 use std::collections::VecDeque;
