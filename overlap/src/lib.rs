@@ -92,6 +92,10 @@ pub use contract::ready::ReadyEvent;
 pub use contract::token::Token;
 pub use port::{Associate, CompletionPort, Handle, PortBackend, PortBuilder, SubmitError};
 pub use reactor::{Reactor, ReactorBackend, ReactorBuilder, ReadyEvents, Registry, Source, Waker};
+#[cfg(unix)]
+pub use reactor::SourceFd;
+#[cfg(windows)]
+pub use reactor::SourceSocket;
 
 /// The owned-buffer traits and result type ops use (from `overlap-buf`).
 pub use overlap_buf::{BufResult, IoBuf, IoBufMut};

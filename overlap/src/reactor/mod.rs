@@ -30,4 +30,8 @@ pub use events::ReadyEvents;
 pub use poll::{Reactor, ReactorBuilder};
 pub use registry::Registry;
 pub use source::Source;
+#[cfg(unix)]
+pub use source::SourceFd;
+#[cfg(windows)]
+pub use source::SourceSocket;
 pub use waker::Waker;
