@@ -1,7 +1,54 @@
 //! libevent's programming model — an event base, events on descriptors, timers, signals,
 //! priorities — in safe Rust, on every readiness backend of [`overlap`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use overlap_event::{EventBase, Flags};
+//!
+//! let mut base = EventBase::new()?;
+//! let tick = base.new_timer(Flags::PERSIST, |base, ev, fired| {
+//!     assert!(fired.contains(Flags::TIMEOUT));
+//!     base.free(ev).unwrap(); // the last event: the loop ends
+//! })?;
+//! base.add(tick, Some(Duration::from_millis(1)))?;
+//! base.dispatch()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Backends
+//!
+//! | backend | where | ET | CLOSED alone | any descriptor |
+//! |---|---|---|---|---|
+//! | epoll | Linux (default) | yes | yes | no regular files |
+//! | kqueue | BSD, macOS (type-checked) | yes | no | yes |
+//! | poll | every Unix | no (`Unsupported`) | no | yes |
+//! | afd | Windows (tested under Wine) | no (`Unsupported`) | no | sockets only |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod active;
+mod base;
+mod config;
+mod error;
+mod events;
+mod fdmap;
+mod flags;
+mod handle;
+mod id;
+mod remote;
+mod run;
+mod signals;
+mod slab;
+mod slot;
 #[allow(dead_code)]
 mod timer;
+#[allow(dead_code)]
+mod timer_stub;
+
+pub use base::EventBase;
+pub use config::{EventConfig, MAX_PRIORITIES};
+pub use flags::{Features, Flags};
+pub use handle::BaseHandle;
+pub use id::{Event, Fd};
+pub use overlap::ReactorBackend;
+pub use run::{LoopEnd, LoopFlags};

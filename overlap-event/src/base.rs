@@ -1,0 +1,217 @@
+//! `EventBase`: the loop's state, how it is built, and what it tells about itself. The event
+//! calls are in `events.rs`, the loop in `run.rs`, the cross-thread handle in `handle.rs`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use overlap::{Reactor, ReactorBackend, ReadyEvents, Token, Waker};
+
+use crate::active::Active;
+use crate::config::{features, EventConfig};
+use crate::fdmap::FdMap;
+use crate::flags::{Features, Flags};
+use crate::id::Event;
+use crate::remote::Remote;
+use crate::slab::Slab;
+use crate::slot::Slot;
+use crate::timer_stub::Timers;
+
+/// An event's callback: the base (to add, delete, free and activate events, itself included,
+/// and to stop the loop), the event, and what fired.
+pub(crate) type Callback = Box<dyn FnMut(&mut EventBase, Event, Flags)>;
+
+/// What another thread asks of the loop (through a [`BaseHandle`](crate::BaseHandle)).
+pub(crate) enum Msg {
+    /// Run this on the loop.
+    Run(Box<dyn FnOnce(&mut EventBase) + Send>),
+    /// Activate the event with these flags.
+    Activate(Event, Flags),
+    /// `loopbreak`.
+    Break,
+    /// `loopexit`.
+    Exit(Option<Duration>),
+}
+
+/// The token of the base's waker.
+pub(crate) const WAKER: Token = Token(usize::MAX - 1);
+/// The token of the base's signal receiver.
+pub(crate) const SIGNALS: Token = Token(usize::MAX - 2);
+
+/// Numbers bases, so that an event of one base is refused by another.
+static NEXT_BASE: AtomicU32 = AtomicU32::new(1);
+
+/// An event loop, libevent's `event_base`: events on descriptors, timers, signals, in
+/// priorities, run by [`dispatch`](EventBase::dispatch) and its variants on one thread.
+///
+/// A base is `Send` (build it on one thread, run it on another) but not `Sync`: its calls
+/// take `&mut self`, so no lock is taken on the loop's path. Other threads reach a running
+/// loop through a [`BaseHandle`](crate::BaseHandle). Callbacks get `&mut EventBase` and may
+/// call anything on it, except starting the loop again from inside it.
+pub struct EventBase {
+    pub(crate) id: u32,
+    pub(crate) reactor: Reactor,
+    pub(crate) features: Features,
+    pub(crate) ready: ReadyEvents,
+    pub(crate) slots: Slab<Slot<Callback>>,
+    pub(crate) fds: FdMap,
+    pub(crate) timers: Timers<Event>,
+    pub(crate) active: Active,
+    /// Events active now (in a queue under their current activation).
+    pub(crate) n_active: usize,
+    /// Events inserted or timed (what the loop waits for).
+    pub(crate) n_pending: usize,
+    /// Activations handed out (queue entries name theirs).
+    pub(crate) activations: u32,
+    /// Events per signal number (signal delivery arrives in a later change).
+    pub(crate) signals: HashMap<i32, Vec<Event>>,
+    /// The cached time, refreshed once per iteration.
+    pub(crate) now: Instant,
+    pub(crate) running: bool,
+    /// When `loopexit` asked the loop to stop.
+    pub(crate) exit_at: Option<Instant>,
+    pub(crate) got_exit: bool,
+    pub(crate) got_break: bool,
+    pub(crate) max_interval: Option<Duration>,
+    pub(crate) max_callbacks: Option<usize>,
+    pub(crate) limit_after: usize,
+    pub(crate) remote: Arc<Remote<Msg>>,
+    pub(crate) waker: Waker,
+    /// Messages taken from `remote`, kept for their buffer.
+    pub(crate) inbox: Vec<Msg>,
+}
+
+impl fmt::Debug for EventBase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventBase")
+            .field("backend", &self.backend())
+            .field("events", &self.slots.len())
+            .field("running", &self.running)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventBase {
+    /// A base on the best backend available here, with one priority.
+    pub fn new() -> io::Result<EventBase> {
+        EventBase::with_config(&EventConfig::new())
+    }
+
+    /// A base as `config` says. Fails with `Unsupported` (saying why) if no backend available
+    /// here satisfies it, and `InvalidInput` for a number out of range.
+    pub fn with_config(config: &EventConfig) -> io::Result<EventBase> {
+        config.validate()?;
+        let backend = choose(config)?;
+        let reactor = Reactor::builder().backend(backend).build()?;
+        let waker = Waker::new(reactor.registry(), WAKER)?;
+        let now = Instant::now();
+        Ok(EventBase {
+            id: NEXT_BASE.fetch_add(1, Ordering::Relaxed),
+            reactor,
+            features: features(backend),
+            ready: ReadyEvents::with_capacity(1024),
+            slots: Slab::new(),
+            fds: FdMap::default(),
+            timers: Timers::new(now),
+            active: Active::new(config.priorities),
+            n_active: 0,
+            n_pending: 0,
+            activations: 0,
+            signals: HashMap::new(),
+            now,
+            running: false,
+            exit_at: None,
+            got_exit: false,
+            got_break: false,
+            max_interval: config.max_interval,
+            max_callbacks: config.max_callbacks,
+            limit_after: config.limit_after,
+            remote: Arc::new(Remote::new()),
+            waker,
+            inbox: Vec::new(),
+        })
+    }
+
+    /// The backend the base runs on (libevent's `event_base_get_method`).
+    pub fn backend(&self) -> ReactorBackend {
+        self.reactor.backend()
+    }
+
+    /// What the backend can do (libevent's `event_base_get_features`).
+    pub fn features(&self) -> Features {
+        self.features
+    }
+
+    /// The number of priorities (0 runs first).
+    pub fn priorities(&self) -> usize {
+        self.active.priorities()
+    }
+
+    /// The time cached at the start of this iteration's callbacks (libevent's
+    /// `event_base_gettimeofday_cached`, on the monotonic clock): callbacks that ask for the
+    /// time often get it without a system call. Outside the loop, the current time.
+    pub fn now(&self) -> Instant {
+        if self.running {
+            self.now
+        } else {
+            Instant::now()
+        }
+    }
+
+    /// Whether the last loop ended by [`loopexit`](EventBase::loopexit).
+    pub fn got_exit(&self) -> bool {
+        self.got_exit
+    }
+
+    /// Whether the last loop ended by [`loopbreak`](EventBase::loopbreak).
+    pub fn got_break(&self) -> bool {
+        self.got_break
+    }
+
+    /// How many events exist (made and not freed).
+    pub fn num_events(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// How many events are pending (added) or active.
+    pub fn num_pending(&self) -> usize {
+        self.n_pending
+    }
+
+    /// How many events are active (queued to run).
+    pub fn num_active(&self) -> usize {
+        self.n_active
+    }
+}
+
+/// The backend `config` asks for: forced, or the best available one that is not avoided and
+/// has the required features.
+fn choose(config: &EventConfig) -> io::Result<ReactorBackend> {
+    let fits = |b: ReactorBackend| -> Result<(), String> {
+        if config.avoid.contains(&b) {
+            return Err(format!("{b} is avoided"));
+        }
+        if !features(b).contains(config.require) {
+            return Err(format!("{b} lacks {:?}", config.require));
+        }
+        b.check().map_err(|e| e.to_string())
+    };
+    let candidates = match config.backend {
+        Some(b) => vec![b],
+        None => ReactorBackend::available(),
+    };
+    let mut reasons = Vec::new();
+    for b in candidates {
+        match fits(b) {
+            Ok(()) => return Ok(b),
+            Err(r) => reasons.push(r),
+        }
+    }
+    if reasons.is_empty() {
+        reasons.push("no backend works on this machine".into());
+    }
+    Err(crate::error::no_backend(&reasons.join("; ")))
+}

@@ -1,0 +1,61 @@
+//! The event loop's error messages, in one place. Every public error is an `io::Error`.
+
+use std::io::{Error, ErrorKind};
+
+pub(crate) fn freed_event() -> Error {
+    Error::new(ErrorKind::NotFound, "the event was freed (or belongs to a base that no longer exists)")
+}
+pub(crate) fn foreign_event() -> Error {
+    Error::new(ErrorKind::InvalidInput, "the event belongs to another event base")
+}
+pub(crate) fn bad_flags(bits: u16) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("unknown event flags {bits:#x}"))
+}
+pub(crate) fn signal_with_io() -> Error {
+    Error::new(ErrorKind::InvalidInput, "a signal event cannot also watch READ, WRITE or CLOSED")
+}
+pub(crate) fn io_without_fd() -> Error {
+    Error::new(ErrorKind::InvalidInput, "READ, WRITE and CLOSED need a descriptor")
+}
+pub(crate) fn et_mix(fd: i64) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("descriptor {fd} has both edge-triggered (ET) and level-triggered events; libevent refuses that too"),
+    )
+}
+pub(crate) fn unsupported(what: &str, backend: &str) -> Error {
+    Error::new(ErrorKind::Unsupported, format!("{what} is not available on the {backend} backend"))
+}
+pub(crate) fn priority_range(p: usize, n: usize) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("priority {p} is out of range: this base has {n} (0 to {})", n - 1))
+}
+pub(crate) fn priorities_count(n: usize, max: usize) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("{n} priorities: a base has 1 to {max}"))
+}
+pub(crate) fn priority_while_active() -> Error {
+    Error::new(ErrorKind::InvalidInput, "the priority of an active event cannot change (libevent refuses it too)")
+}
+pub(crate) fn reentrant() -> Error {
+    Error::new(
+        ErrorKind::WouldBlock,
+        "the event base is already running (a loop was started from one of its callbacks)",
+    )
+}
+pub(crate) fn no_backend(reasons: &str) -> Error {
+    Error::new(ErrorKind::Unsupported, format!("no backend satisfies the configuration: {reasons}"))
+}
+pub(crate) fn too_many_events() -> Error {
+    Error::new(ErrorKind::OutOfMemory, "a base holds at most 2^32 events at a time")
+}
+pub(crate) fn bad_signal(signo: i32) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("signal number {signo} is out of range"))
+}
+pub(crate) fn timeout_overflow() -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        "the timeout is too large for the clock (more than the monotonic clock can hold)",
+    )
+}
+pub(crate) fn closed_fd(fd: i64, e: &Error) -> Error {
+    Error::new(e.kind(), format!("descriptor {fd} cannot be watched: {e}"))
+}

@@ -1,0 +1,327 @@
+//! The loop (libevent's `event_base_loop`): one kernel wait per iteration, then the timers,
+//! then the callbacks of the first priority that has any.
+//!
+//! ```text
+//!   ┌─► stop? (exit, break) ── messages from other threads ── nothing left? ─► NoEvents
+//!   │     │
+//!   │   wait: zero if something is active, else until the next timer (or exit time)
+//!   │     │
+//!   │   readiness ─► activate the descriptors' events;  expired timers ─► activate (TIMEOUT)
+//!   │     │
+//!   │   run the first non-empty priority queue (lowest number), up to the dispatch limits;
+//!   │   callbacks may add, delete, free and activate anything (freed: never runs)
+//!   └─────┘
+//! ```
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use overlap::ReadyEvents;
+
+use crate::base::{EventBase, Msg, SIGNALS, WAKER};
+use crate::fdmap::fd_of;
+use crate::flags::Flags;
+use crate::id::Event;
+
+/// How a loop runs (libevent's `EVLOOP_*`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub struct LoopFlags {
+    /// Block until something is active, run it, and return (`EVLOOP_ONCE`).
+    pub once: bool,
+    /// Never block: run what is ready or active now, and return (`EVLOOP_NONBLOCK`).
+    pub nonblock: bool,
+    /// Keep running with no event pending, until `loopexit` or `loopbreak` (other threads may
+    /// add events; `EVLOOP_NO_EXIT_ON_EMPTY`).
+    pub no_exit_on_empty: bool,
+}
+
+/// How a loop ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LoopEnd {
+    /// `once` or `nonblock` did what they do.
+    Done,
+    /// [`loopexit`](EventBase::loopexit).
+    Exit,
+    /// [`loopbreak`](EventBase::loopbreak).
+    Break,
+    /// No event was pending or active (libevent returns 1 for it).
+    NoEvents,
+}
+
+impl EventBase {
+    /// Runs until no event is pending or active, or `loopexit` / `loopbreak`
+    /// (libevent's `event_base_dispatch`).
+    pub fn dispatch(&mut self) -> io::Result<LoopEnd> {
+        self.run(LoopFlags::default())
+    }
+
+    /// Waits for events, runs the active ones, and returns (`EVLOOP_ONCE`).
+    pub fn run_once(&mut self) -> io::Result<LoopEnd> {
+        self.run(LoopFlags { once: true, ..LoopFlags::default() })
+    }
+
+    /// Runs what is ready or active now without blocking (`EVLOOP_NONBLOCK`).
+    pub fn run_nonblocking(&mut self) -> io::Result<LoopEnd> {
+        self.run(LoopFlags { nonblock: true, ..LoopFlags::default() })
+    }
+
+    /// Runs the loop as `flags` say (libevent's `event_base_loop`). Fails with `WouldBlock` if
+    /// the loop is already running (called from one of its callbacks); a kernel error ends
+    /// the loop with it.
+    pub fn run(&mut self, flags: LoopFlags) -> io::Result<LoopEnd> {
+        if self.running {
+            return Err(crate::error::reentrant());
+        }
+        self.running = true;
+        self.got_exit = false;
+        self.got_break = false;
+        let end = self.iterate(flags);
+        self.running = false;
+        end
+    }
+
+    fn iterate(&mut self, flags: LoopFlags) -> io::Result<LoopEnd> {
+        loop {
+            self.take_remote();
+            if self.got_break {
+                return Ok(LoopEnd::Break);
+            }
+            if self.got_exit {
+                return Ok(LoopEnd::Exit);
+            }
+            let active = self.n_active > 0;
+            if !active && self.n_pending == 0 && self.exit_at.is_none() && !flags.no_exit_on_empty {
+                return Ok(LoopEnd::NoEvents);
+            }
+            let timeout = if active || flags.nonblock { Some(Duration::ZERO) } else { self.wait_bound() };
+            self.make_later_active();
+            let mut ready = std::mem::replace(&mut self.ready, ReadyEvents::with_capacity(0));
+            let polled = self.reactor.poll(&mut ready, timeout);
+            self.now = Instant::now();
+            if let Err(e) = polled {
+                self.ready = ready;
+                return Err(e);
+            }
+            self.process_ready(&ready);
+            self.ready = ready;
+            self.take_remote();
+            self.process_timers();
+            if self.n_active > 0 {
+                let ran = self.process_active();
+                self.active.trim();
+                if flags.once && self.n_active == 0 && ran > 0 {
+                    self.check_exit();
+                    return Ok(if self.got_break { LoopEnd::Break } else { LoopEnd::Done });
+                }
+            } else if flags.nonblock {
+                self.check_exit();
+                return Ok(LoopEnd::Done);
+            }
+            self.check_exit();
+        }
+    }
+
+    /// How long the kernel wait may last: until the next timer or the exit time.
+    fn wait_bound(&self) -> Option<Duration> {
+        let next = match (self.timers.next_expiration(), self.exit_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        next.map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// Ends the loop after this iteration if the exit time came.
+    fn check_exit(&mut self) {
+        if self.exit_at.is_some_and(|at| at <= self.now) {
+            self.exit_at = None;
+            self.got_exit = true;
+        }
+    }
+
+    /// Runs what other threads left (closures, activations, stops).
+    fn take_remote(&mut self) {
+        let mut inbox = std::mem::take(&mut self.inbox);
+        self.remote.take(&mut inbox);
+        for msg in inbox.drain(..) {
+            match msg {
+                Msg::Run(f) => f(self),
+                Msg::Activate(ev, what) => {
+                    if self.slot(ev).is_ok() {
+                        self.activate_n(ev, what, 1);
+                    }
+                }
+                Msg::Break => self.got_break = true,
+                Msg::Exit(after) => {
+                    let _ = self.loopexit(after);
+                }
+            }
+        }
+        self.inbox = inbox;
+    }
+
+    /// Moves what `activate_later` queued into the run queues.
+    fn make_later_active(&mut self) {
+        for ev in self.active.take_later() {
+            let Some(slot) = self.slots.get_mut(ev.index, ev.generation) else { continue };
+            if !slot.later {
+                continue; // deleted since (and perhaps activated anew)
+            }
+            slot.later = false;
+            self.activations = self.activations.wrapping_add(1);
+            slot.activation = self.activations;
+            let priority = slot.priority;
+            self.active.push(priority, ev, self.activations);
+        }
+    }
+
+    /// Activates the events of what the kernel reported.
+    fn process_ready(&mut self, ready: &ReadyEvents) {
+        let mut fired: Vec<(Event, Flags)> = Vec::new();
+        for e in ready.iter() {
+            let token = e.token();
+            if token == WAKER {
+                continue; // its messages are taken right after the wait
+            }
+            if token == SIGNALS {
+                continue; // signal delivery comes with the signal change
+            }
+            let mut what = Flags::NONE;
+            if e.is_readable() {
+                what |= Flags::READ;
+            }
+            if e.is_writable() || e.is_write_closed() {
+                what |= Flags::WRITE;
+            }
+            if e.is_read_closed() {
+                what |= Flags::READ | Flags::CLOSED;
+            }
+            if e.is_error() {
+                what |= Flags::READ | Flags::WRITE | Flags::CLOSED;
+            }
+            let Some(entry) = self.fds.get(fd_of(token)) else { continue };
+            for &(ev, watch) in &entry.events {
+                let res = what & watch & Flags::IO;
+                if !res.is_empty() {
+                    fired.push((ev, res));
+                }
+            }
+        }
+        for (ev, res) in fired {
+            self.activate_n(ev, res, 1);
+        }
+    }
+
+    /// Activates the events whose timers expired.
+    fn process_timers(&mut self) {
+        let mut expired: Vec<Event> = Vec::new();
+        self.timers.poll(self.now, |_, ev| expired.push(ev));
+        for ev in expired {
+            let Some(slot) = self.slots.get_mut(ev.index, ev.generation) else { continue };
+            slot.timer = None;
+            self.activate_n(ev, Flags::TIMEOUT, 1);
+            let slot = self.slots.get(ev.index, ev.generation).expect("live");
+            if !slot.pending() {
+                self.n_pending -= 1;
+            }
+        }
+    }
+
+    /// Runs the first priority queue that has active events; returns how many ran.
+    fn process_active(&mut self) -> usize {
+        for p in 0..self.active.priorities() {
+            if !self.active.has(p) {
+                continue;
+            }
+            let limited = p >= self.limit_after;
+            let max = if limited { self.max_callbacks } else { None };
+            let end = if limited { self.max_interval.and_then(|d| self.now.checked_add(d)) } else { None };
+            let ran = self.run_queue(p, max, end);
+            if ran > 0 || self.got_break {
+                return ran;
+            }
+        }
+        0
+    }
+
+    /// Runs the events of priority `p` in order (also those activated at `p` meanwhile), up
+    /// to `max` callbacks or until `end`.
+    fn run_queue(&mut self, p: usize, max: Option<usize>, end: Option<Instant>) -> usize {
+        let mut ran = 0;
+        while let Some((ev, activation)) = self.active.pop(p) {
+            let Some(slot) = self.slots.get_mut(ev.index, ev.generation) else { continue };
+            if slot.activation != activation || slot.later {
+                continue; // stale: deleted (and perhaps activated anew) since it was queued
+            }
+            let Some(res) = slot.active.take() else { continue };
+            self.n_active -= 1;
+            let calls = if slot.watch.contains(Flags::SIGNAL) { std::mem::take(&mut slot.ncalls).max(1) } else { 1 };
+            if slot.watch.contains(Flags::PERSIST) {
+                self.rearm(ev, res);
+            } else {
+                let _ = self.del(ev);
+            }
+            ran += 1;
+            self.call(ev, res, calls);
+            if self.got_break || max.is_some_and(|m| ran >= m) {
+                break;
+            }
+            if let Some(end) = end {
+                self.now = Instant::now();
+                if self.now >= end {
+                    break;
+                }
+            }
+        }
+        ran
+    }
+
+    /// Re-arms the timeout of a persistent event about to run: from when it was due if it
+    /// fired by timeout (from now if that is past already: the loop fell behind), else from
+    /// now.
+    fn rearm(&mut self, ev: Event, res: Flags) {
+        let Some(slot) = self.slots.get(ev.index, ev.generation) else { return };
+        let Some(t) = slot.timeout else { return };
+        let was_pending = slot.pending();
+        let from_due = slot.due.filter(|_| res.contains(Flags::TIMEOUT)).and_then(|d| d.checked_add(t));
+        let at = match from_due {
+            Some(at) if at > self.now => Some(at),
+            _ => self.now.checked_add(t),
+        };
+        if let Some(old) = slot.timer {
+            self.timers.remove(old);
+        }
+        if let Some(slot) = self.slots.get_mut(ev.index, ev.generation) {
+            slot.timer = None;
+        }
+        if let Some(at) = at {
+            self.arm(ev, at, t);
+        }
+        let now = self.slots.get(ev.index, ev.generation).is_some_and(|s| s.pending());
+        match (was_pending, now) {
+            (false, true) => self.n_pending += 1,
+            (true, false) => self.n_pending -= 1,
+            _ => {}
+        }
+    }
+
+    /// Runs the callback of `ev` (`calls` times for a signal, stopping at a loopbreak or if the
+    /// event is deleted meanwhile); gives it back to the event if the event still exists, and
+    /// frees a `once` event.
+    fn call(&mut self, ev: Event, res: Flags, calls: u32) {
+        let Some(mut cb) = self.slots.get_mut(ev.index, ev.generation).and_then(|s| s.callback.take()) else { return };
+        for i in 0..calls {
+            if i > 0 && (self.got_break || self.slots.get(ev.index, ev.generation).is_none_or(|s| !s.inserted)) {
+                break;
+            }
+            cb(self, ev, res);
+        }
+        if let Some(slot) = self.slots.get_mut(ev.index, ev.generation) {
+            if slot.once {
+                drop(cb);
+                let _ = self.free(ev);
+            } else if slot.callback.is_none() {
+                slot.callback = Some(cb);
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Shared helpers of the event loop's conformance suites: every case on every available
+//! backend, a watchdog that stops a loop that would hang, and socket plumbing.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use overlap_event::{EventBase, EventConfig, Fd, LoopEnd, ReactorBackend};
+
+/// How long a case waits for something that must happen: generous, for a loaded machine.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// One case, run once per backend.
+pub struct Case {
+    pub name: &'static str,
+    pub run: fn(ReactorBackend),
+}
+
+/// Declares cases: `cases![a, b]` with `fn a(b: ReactorBackend)`.
+#[macro_export]
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        vec![$($crate::util::Case { name: stringify!($name), run: $name }),*]
+    };
+}
+
+static TALLY: Mutex<BTreeMap<String, (usize, usize)>> = Mutex::new(BTreeMap::new());
+
+/// Runs `cases` on every available backend, prints the count per backend, exits with
+/// libtest's status.
+pub fn run_suite(suite: &str, cases: Vec<Case>) {
+    let args = Arguments::from_args();
+    let backends = ReactorBackend::available();
+    assert!(!backends.is_empty(), "no backend available on this machine");
+    let mut trials = Vec::new();
+    for &b in &backends {
+        for c in &cases {
+            let run = c.run;
+            trials.push(Trial::test(format!("{b}::{}", c.name), move || {
+                let res = catch_unwind(AssertUnwindSafe(|| run(b)));
+                let mut t = TALLY.lock().unwrap_or_else(|p| p.into_inner());
+                let e = t.entry(b.to_string()).or_default();
+                match res {
+                    Ok(()) => {
+                        e.0 += 1;
+                        Ok(())
+                    }
+                    Err(p) => {
+                        e.1 += 1;
+                        let msg = p
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        Err(Failed::from(format!("[{b}] {msg}")))
+                    }
+                }
+            }));
+        }
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    let t = TALLY.lock().unwrap_or_else(|p| p.into_inner());
+    let per: Vec<String> = t.iter().map(|(b, (p, f))| format!("{b} {p} passed, {f} failed")).collect();
+    println!("{suite} per backend: {}\n", per.join("; "));
+    conclusion.exit();
+}
+
+/// A base on `b`.
+pub fn base(b: ReactorBackend) -> EventBase {
+    base_with(b, EventConfig::new())
+}
+
+/// A base on `b` built from `config`.
+pub fn base_with(b: ReactorBackend, config: EventConfig) -> EventBase {
+    let base = EventBase::with_config(&config.backend(b)).unwrap_or_else(|e| panic!("open {b}: {e}"));
+    assert_eq!(base.backend(), b);
+    base
+}
+
+/// Stops a loop that runs longer than `PATIENCE` (through the base's handle) and says so.
+pub struct Watchdog {
+    done: Option<mpsc::Sender<()>>,
+    fired: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watchdog {
+    pub fn new(base: &EventBase) -> Watchdog {
+        let (tx, rx) = mpsc::channel::<()>();
+        let fired = Arc::new(AtomicBool::new(false));
+        let (h, f) = (base.handle(), fired.clone());
+        let thread = std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(PATIENCE) {
+                f.store(true, Ordering::SeqCst);
+                let _ = h.loopbreak();
+            }
+        });
+        Watchdog { done: Some(tx), fired, thread: Some(thread) }
+    }
+    pub fn fired(&self) -> bool {
+        self.fired.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.done.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Runs `base.dispatch()` under a watchdog; panics if it had to stop it.
+pub fn dispatch(base: &mut EventBase) -> LoopEnd {
+    let dog = Watchdog::new(base);
+    let end = base.dispatch().expect("dispatch");
+    assert!(!dog.fired(), "[{}] the loop ran for {PATIENCE:?}: something that must happen did not", base.backend());
+    end
+}
+
+/// A connected stream pair: a socketpair on Unix, a loopback TCP pair on Windows.
+#[cfg(unix)]
+pub type Stream = std::os::unix::net::UnixStream;
+/// A connected stream pair: a socketpair on Unix, a loopback TCP pair on Windows.
+#[cfg(windows)]
+pub type Stream = std::net::TcpStream;
+
+/// A connected pair, both ends non-blocking.
+pub fn pair() -> (Stream, Stream) {
+    #[cfg(unix)]
+    let (a, b) = Stream::pair().unwrap();
+    #[cfg(windows)]
+    let (a, b) = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let c = Stream::connect(l.local_addr().unwrap()).unwrap();
+        let (s, _) = l.accept().unwrap();
+        (c, s)
+    };
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    (a, b)
+}
+
+/// The descriptor of `s`, as events name it.
+#[cfg(unix)]
+pub fn fd(s: &impl std::os::fd::AsRawFd) -> Fd {
+    s.as_raw_fd()
+}
+/// The descriptor of `s`, as events name it.
+#[cfg(windows)]
+pub fn fd(s: &impl std::os::windows::io::AsRawSocket) -> Fd {
+    s.as_raw_socket()
+}
+
+/// A shared log the callbacks write to.
+pub type Log<T> = std::rc::Rc<std::cell::RefCell<Vec<T>>>;
+
+/// An empty log.
+pub fn log<T>() -> Log<T> {
+    Default::default()
+}
