@@ -23,7 +23,8 @@ fn main() -> std::io::Result<()> {
     let period = Duration::from_millis(ms);
 
     let mut base = EventBase::new()?;
-    let last = Rc::new(Cell::new(Instant::now()));
+    let start = Instant::now();
+    let last = Rc::new(Cell::new(start));
     let count = Rc::new(Cell::new(0u32));
     let what = if persistent { Flags::PERSIST } else { Flags::NONE };
     let ev = base.new_timer(what, move |base, ev, _| {

@@ -94,7 +94,7 @@ impl EventConfig {
 /// What `backend` can do.
 pub(crate) fn features(backend: ReactorBackend) -> Features {
     match backend {
-        ReactorBackend::Epoll => Features::EDGE_TRIGGERED | Features::O1 | Features::EARLY_CLOSE,
+        ReactorBackend::Epoll => Features::EDGE_TRIGGERED | Features::O1,
         ReactorBackend::Kqueue => Features::EDGE_TRIGGERED | Features::O1 | Features::FDS,
         ReactorBackend::Poll => Features::FDS,
         ReactorBackend::Afd => Features::O1,

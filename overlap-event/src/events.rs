@@ -96,6 +96,11 @@ impl EventBase {
             Some(t) => Some(self.now().checked_add(t).ok_or_else(crate::error::timeout_overflow)?),
             None => None,
         };
+        if watch.contains(Flags::CLOSED) && !watch.contains(Flags::READ) {
+            // Watching the read side for the close alone would wake the loop for every byte
+            // that arrives (the core has no close-only interest yet): refuse, not spin.
+            return Err(crate::error::unsupported("CLOSED without READ", self.backend().name()));
+        }
         if !inserted {
             match target {
                 Target::Fd(fd) if watch.intersects(Flags::IO) => {

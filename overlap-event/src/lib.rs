@@ -17,12 +17,17 @@
 //!
 //! # Backends
 //!
-//! | backend | where | ET | CLOSED alone | any descriptor |
-//! |---|---|---|---|---|
-//! | epoll | Linux (default) | yes | yes | no regular files |
-//! | kqueue | BSD, macOS (type-checked) | yes | no | yes |
-//! | poll | every Unix | no (`Unsupported`) | no | yes |
-//! | afd | Windows (tested under Wine) | no (`Unsupported`) | no | sockets only |
+//! | backend | where | ET | any descriptor |
+//! |---|---|---|---|
+//! | epoll | Linux (default) | yes | no regular files |
+//! | kqueue | BSD, macOS (type-checked) | yes | yes |
+//! | poll | every Unix | no (`Unsupported`) | yes |
+//! | afd | Windows (tested under Wine) | no (`Unsupported`) | sockets only |
+//!
+//! Not yet: signal events (refused with `Unsupported` until signal delivery lands), and
+//! CLOSED without READ (refused with `Unsupported`: the reactor has no close-only interest,
+//! and watching the read side for it would wake the loop for every byte). CLOSED with READ
+//! is reported where the backend sees the peer's close (epoll; poll on Linux; kqueue).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -175,6 +175,16 @@ fn closed_is_reported_with_read(b: ReactorBackend) {
     }
 }
 
+fn closed_without_read_is_refused_not_spun(b: ReactorBackend) {
+    let mut base = base(b);
+    let (a, _peer) = pair();
+    let ev = base.new_event(fd(&a), Flags::CLOSED, |_, _, _| {}).unwrap();
+    let err = base.add(ev, None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.to_string().contains("CLOSED without READ"), "{err}");
+    assert_eq!(base.num_pending(), 0);
+}
+
 fn simpleclose_with_close(b: ReactorBackend) {
     simpleclose(b, false)
 }
@@ -271,6 +281,7 @@ fn main() {
             level_repeats_and_edge_does_not,
             et_and_level_on_one_descriptor_are_refused,
             closed_is_reported_with_read,
+            closed_without_read_is_refused_not_spun,
             simpleclose_with_close,
             simpleclose_with_shutdown,
             adding_a_closed_descriptor_fails,
