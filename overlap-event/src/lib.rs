@@ -56,4 +56,9 @@ pub use flags::{Features, Flags};
 pub use handle::BaseHandle;
 pub use id::{Event, Fd};
 pub use overlap::ReactorBackend;
+
+/// The README's examples (the core's and the event loop's), compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
 pub use run::{LoopEnd, LoopFlags};

@@ -172,3 +172,49 @@ pub(crate) fn offset_too_large() -> Error {
 pub(crate) fn priority_unsupported_port(backend: &str) -> Error {
     Error::new(ErrorKind::Unsupported, format!("the {backend} completion backend cannot wait for priority data"))
 }
+
+pub(crate) fn signal_invalid(signo: i32) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("{signo} is not a signal number on this system"))
+}
+
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) fn signal_uncatchable(signo: i32, name: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("signal {signo} ({name}) cannot be caught: the kernel never lets a program handle SIGKILL or SIGSTOP"),
+    )
+}
+
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) fn signal_fault(signo: i32, name: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "signal {signo} ({name}) is a synchronous fault: the faulting instruction runs again as soon as \
+             the handler returns, before an event loop could see the signal, so the program would hang; \
+             leave it to its default action"
+        ),
+    )
+}
+
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) fn signal_receivers_full(limit: usize) -> Error {
+    Error::new(
+        ErrorKind::QuotaExceeded,
+        format!(
+            "at most {limit} SignalReceivers can be alive in a process at once (the signal handler's \
+             table is fixed: a handler cannot allocate); drop one, or share one among event loops"
+        ),
+    )
+}
+
+#[cfg_attr(not(windows), allow(dead_code))]
+pub(crate) fn signal_unsupported(signo: i32) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "signal {signo} cannot be caught on Windows: only SIGINT (2, Ctrl+C) and SIGBREAK (21, \
+             Ctrl+Break) arrive there, as console control events"
+        ),
+    )
+}

@@ -83,6 +83,7 @@ mod int_map;
 pub mod op;
 mod port;
 mod reactor;
+pub mod signal;
 mod sync;
 mod sys;
 
@@ -91,16 +92,12 @@ pub use contract::interest::{Interest, Trigger};
 pub use contract::ready::ReadyEvent;
 pub use contract::token::Token;
 pub use port::{Associate, CompletionPort, Handle, PortBackend, PortBuilder, SubmitError};
-pub use reactor::{Reactor, ReactorBackend, ReactorBuilder, ReadyEvents, Registry, Source, Waker};
 #[cfg(unix)]
 pub use reactor::SourceFd;
 #[cfg(windows)]
 pub use reactor::SourceSocket;
+pub use reactor::{Reactor, ReactorBackend, ReactorBuilder, ReadyEvents, Registry, Source, Waker};
+pub use signal::SignalReceiver;
 
 /// The owned-buffer traits and result type ops use (from `overlap-buf`).
 pub use overlap_buf::{BufResult, IoBuf, IoBufMut};
-
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

@@ -1,5 +1,5 @@
 //! Unix backends: epoll (Linux), kqueue (BSD, Apple), poll (every Unix), and what they share:
-//! descriptors, addresses, the wake-up descriptor, and ops as system calls.
+//! descriptors, addresses, the wake-up descriptor, ops as system calls, and signal delivery.
 
 pub(crate) mod addr;
 #[cfg(epoll)]
@@ -11,3 +11,4 @@ pub(crate) mod notifier;
 pub(crate) mod ops;
 #[cfg(poll_backend)]
 pub(crate) mod poll;
+pub(crate) mod signal;

@@ -13,6 +13,7 @@
 //! | `overlapped.rs` | one in-flight op: its `OVERLAPPED`, issue and finish |
 //! | `iocp.rs` | the completion `Driver` |
 //! | `afd.rs` | the readiness `Selector` |
+//! | `signal.rs` | console control events (Ctrl+C, Ctrl+Break) as signals |
 
 pub(crate) mod addr;
 pub(crate) mod afd;
@@ -23,3 +24,4 @@ pub(crate) mod identity;
 pub(crate) mod iocp;
 mod net;
 mod overlapped;
+pub(crate) mod signal;
