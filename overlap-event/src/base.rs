@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use overlap::{Reactor, ReactorBackend, ReadyEvents, Token, Waker};
+use overlap::{Reactor, ReactorBackend, ReadyEvents, SignalReceiver, Token, Waker};
 
 use crate::active::Active;
 use crate::config::{features, EventConfig};
@@ -66,8 +66,10 @@ pub struct EventBase {
     pub(crate) n_pending: usize,
     /// Activations handed out (queue entries name theirs).
     pub(crate) activations: u32,
-    /// Events per signal number (signal delivery arrives in a later change).
+    /// Events per signal number.
     pub(crate) signals: HashMap<i32, Vec<Event>>,
+    /// Catches the signals of `signals` (made with the first signal event).
+    pub(crate) signal_rx: Option<SignalReceiver>,
     /// The cached time, refreshed once per iteration.
     pub(crate) now: Instant,
     pub(crate) running: bool,
@@ -121,6 +123,7 @@ impl EventBase {
             n_pending: 0,
             activations: 0,
             signals: HashMap::new(),
+            signal_rx: None,
             now,
             running: false,
             exit_at: None,

@@ -53,8 +53,8 @@ impl EventBase {
         if what.intersects(Flags::IO) {
             return Err(crate::error::signal_with_io());
         }
-        if !(1..=64).contains(&signo) {
-            return Err(crate::error::bad_signal(signo));
+        if !(1..=127).contains(&signo) {
+            return Err(crate::error::bad_signal(signo)); // the rest is checked when it is added
         }
         self.make(Target::Signal(signo), what | Flags::SIGNAL, Box::new(callback))
     }

@@ -24,8 +24,12 @@
 //! | poll | every Unix | no (`Unsupported`) | yes |
 //! | afd | Windows (tested under Wine) | no (`Unsupported`) | sockets only |
 //!
-//! Not yet: signal events (refused with `Unsupported` until signal delivery lands), and
-//! CLOSED without READ (refused with `Unsupported`: the reactor has no close-only interest,
+//! Signal events: on Unix any catchable signal (sigaction and a self-pipe); on Windows
+//! `SIGINT` (Ctrl-C) and `SIGBREAK` (Ctrl-Break). Every base watching a signal gets each
+//! arrival (libevent gives it to the last base only), and each event on it runs once per
+//! arrival. The signal's earlier disposition comes back when no event watches it.
+//!
+//! Not yet: CLOSED without READ (refused with `Unsupported`: the reactor has no close-only interest,
 //! and watching the read side for it would wake the loop for every byte). CLOSED with READ
 //! is reported where the backend sees the peer's close (epoll; poll on Linux; kqueue).
 #![forbid(unsafe_code)]

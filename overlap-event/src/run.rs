@@ -177,13 +177,15 @@ impl EventBase {
     /// Activates the events of what the kernel reported.
     fn process_ready(&mut self, ready: &ReadyEvents) {
         let mut fired: Vec<(Event, Flags)> = Vec::new();
+        let mut signals = false;
         for e in ready.iter() {
             let token = e.token();
             if token == WAKER {
                 continue; // its messages are taken right after the wait
             }
             if token == SIGNALS {
-                continue; // signal delivery comes with the signal change
+                signals = true;
+                continue;
             }
             let mut what = Flags::NONE;
             if e.is_readable() {
@@ -208,6 +210,9 @@ impl EventBase {
         }
         for (ev, res) in fired {
             self.activate_n(ev, res, 1);
+        }
+        if signals {
+            self.process_signals();
         }
     }
 

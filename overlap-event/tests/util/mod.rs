@@ -34,7 +34,15 @@ static TALLY: Mutex<BTreeMap<String, (usize, usize)>> = Mutex::new(BTreeMap::new
 /// Runs `cases` on every available backend, prints the count per backend, exits with
 /// libtest's status.
 pub fn run_suite(suite: &str, cases: Vec<Case>) {
-    let args = Arguments::from_args();
+    run_suite_with(suite, cases, false)
+}
+
+/// Like `run_suite`, one case at a time if `sequential` (signals are process-wide).
+pub fn run_suite_with(suite: &str, cases: Vec<Case>, sequential: bool) {
+    let mut args = Arguments::from_args();
+    if sequential {
+        args.test_threads = Some(1);
+    }
     let backends = ReactorBackend::available();
     assert!(!backends.is_empty(), "no backend available on this machine");
     let mut trials = Vec::new();
