@@ -84,6 +84,10 @@ pub struct EventBase {
     pub(crate) waker: Waker,
     /// Messages taken from `remote`, kept for their buffer.
     pub(crate) inbox: Vec<Msg>,
+    /// The events a poll's readiness activates, kept for the buffer.
+    pub(crate) fired: Vec<(Event, Flags)>,
+    /// The events whose timers expired, kept for the buffer.
+    pub(crate) expired: Vec<Event>,
 }
 
 impl fmt::Debug for EventBase {
@@ -135,6 +139,8 @@ impl EventBase {
             remote: Arc::new(Remote::new()),
             waker,
             inbox: Vec::new(),
+            fired: Vec::new(),
+            expired: Vec::new(),
         })
     }
 

@@ -71,11 +71,7 @@ impl FdMap {
         let entry = self.map.entry(fd).or_default();
         if let Some((_, other)) = entry.events.first() {
             if other.contains(Flags::ET) != watch.contains(Flags::ET) {
-                let e = crate::error::et_mix(fd as i64);
-                if entry.events.is_empty() {
-                    self.map.remove(&fd);
-                }
-                return Err(e);
+                return Err(crate::error::et_mix(fd as i64));
             }
         }
         entry.events.push((ev, watch));

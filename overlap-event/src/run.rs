@@ -176,7 +176,7 @@ impl EventBase {
 
     /// Activates the events of what the kernel reported.
     fn process_ready(&mut self, ready: &ReadyEvents) {
-        let mut fired: Vec<(Event, Flags)> = Vec::new();
+        let mut fired = std::mem::take(&mut self.fired);
         let mut signals = false;
         for e in ready.iter() {
             let token = e.token();
@@ -208,9 +208,10 @@ impl EventBase {
                 }
             }
         }
-        for (ev, res) in fired {
+        for (ev, res) in fired.drain(..) {
             self.activate_n(ev, res, 1);
         }
+        self.fired = fired;
         if signals {
             self.process_signals();
         }
@@ -218,9 +219,9 @@ impl EventBase {
 
     /// Activates the events whose timers expired.
     fn process_timers(&mut self) {
-        let mut expired: Vec<Event> = Vec::new();
+        let mut expired = std::mem::take(&mut self.expired);
         self.timers.poll(self.now, |_, ev| expired.push(ev));
-        for ev in expired {
+        for ev in expired.drain(..) {
             let Some(slot) = self.slots.get_mut(ev.index, ev.generation) else { continue };
             slot.timer = None;
             self.activate_n(ev, Flags::TIMEOUT, 1);
@@ -229,6 +230,7 @@ impl EventBase {
                 self.n_pending -= 1;
             }
         }
+        self.expired = expired;
     }
 
     /// Runs the first priority queue that has active events; returns how many ran.
