@@ -52,6 +52,13 @@ impl Active {
     pub(crate) fn take_later(&mut self) -> Vec<Event> {
         std::mem::take(&mut self.later)
     }
+    /// The heap memory it holds, in bytes.
+    pub(crate) fn memory(&self) -> usize {
+        let entry = std::mem::size_of::<(Event, u32)>();
+        self.queues.iter().map(|q| q.capacity() * entry).sum::<usize>()
+            + self.queues.capacity() * std::mem::size_of::<VecDeque<(Event, u32)>>()
+            + self.later.capacity() * std::mem::size_of::<Event>()
+    }
     /// Gives memory back once the queues are empty after a burst (cheap when none grew).
     pub(crate) fn trim(&mut self) {
         if !self.grown {

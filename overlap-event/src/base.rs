@@ -18,7 +18,7 @@ use crate::id::Event;
 use crate::remote::Remote;
 use crate::slab::Slab;
 use crate::slot::Slot;
-use crate::timer_stub::Timers;
+use crate::timer::Timers;
 
 /// An event's callback: the base (to add, delete, free and activate events, itself included,
 /// and to stop the loop), the event, and what fired.
@@ -193,6 +193,13 @@ impl EventBase {
     /// How many events are active (queued to run).
     pub fn num_active(&self) -> usize {
         self.n_active
+    }
+
+    /// The heap memory the base's own tables hold, in bytes: its events, the descriptor map,
+    /// the timers and the run queues (not what callbacks capture, nor the kernel's side). It
+    /// goes down again after mass deletion: the tables give memory back.
+    pub fn memory(&self) -> usize {
+        self.slots.memory() + self.fds.memory() + self.timers.memory() + self.active.memory()
     }
 }
 

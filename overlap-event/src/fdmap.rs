@@ -95,9 +95,22 @@ impl FdMap {
         let _ = apply(registry, fd, entry, want);
         if entry.events.is_empty() {
             self.map.remove(&fd);
+            if self.map.capacity() > SHRINK_FLOOR && self.map.len() < self.map.capacity() / 4 {
+                self.map.shrink_to_fit(); // give the memory back after mass removal
+            }
         }
     }
+
+    /// The heap memory it holds, in bytes (about: the map's table and each descriptor's list).
+    pub(crate) fn memory(&self) -> usize {
+        let table = self.map.capacity() * (std::mem::size_of::<(Fd, FdEntry)>() + 1);
+        let lists: usize = self.map.values().map(|e| e.events.capacity() * std::mem::size_of::<(Event, Flags)>()).sum();
+        table + lists
+    }
 }
+
+/// Below this many descriptors' room the map does not bother shrinking.
+const SHRINK_FLOOR: usize = 1024;
 
 /// Makes the registration of `fd` what `want` says.
 fn apply(registry: &Registry, fd: Fd, entry: &mut FdEntry, want: Option<(Interest, Trigger)>) -> io::Result<()> {

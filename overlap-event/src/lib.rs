@@ -49,10 +49,7 @@ mod run;
 mod signals;
 mod slab;
 mod slot;
-#[allow(dead_code)]
 mod timer;
-#[allow(dead_code)]
-mod timer_stub;
 
 pub use base::EventBase;
 pub use config::{EventConfig, MAX_PRIORITIES};

@@ -87,7 +87,6 @@ impl<T> Slab<T> {
     }
 
     /// Bytes of storage held (capacity).
-    #[cfg(test)]
     pub(crate) fn memory(&self) -> usize {
         self.entries.capacity() * std::mem::size_of::<Option<(u64, T)>>() + self.free.capacity() * 4
     }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::flags::Flags;
 use crate::id::Fd;
-use crate::timer_stub::TimerKey;
+use crate::timer::TimerKey;
 
 /// What an event is about.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -267,6 +267,7 @@ impl<T> Timers<T> {
     }
 
     /// Whether no timer is pending.
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.slab.len() == 0
     }
