@@ -63,7 +63,7 @@ impl Timers for timer::Timers<u64> {
         self.remove(key)
     }
     fn poll(&mut self, now: Instant, mut f: impl FnMut(u64)) {
-        self.poll(now, |_, v| f(v))
+        self.poll(now, |_, _, v| f(v))
     }
 }
 

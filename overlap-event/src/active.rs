@@ -27,7 +27,7 @@ impl Active {
         Active { queues: (0..n).map(|_| VecDeque::new()).collect(), later: Vec::new(), grown: false }
     }
     /// Queues `ev` (activation `activation`) at `priority`.
-    pub(crate) fn push(&mut self, priority: u16, ev: Event, activation: u32) {
+    pub(crate) fn push(&mut self, priority: u8, ev: Event, activation: u32) {
         let q = &mut self.queues[priority as usize];
         q.push_back((ev, activation));
         self.grown |= q.len() > TRIM_ABOVE;

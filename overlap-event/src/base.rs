@@ -58,7 +58,8 @@ pub struct EventBase {
     pub(crate) ready: ReadyEvents,
     pub(crate) slots: Slab<Slot<Callback>>,
     pub(crate) fds: FdMap,
-    pub(crate) timers: Timers<Event>,
+    /// The timers, each naming its event by index (the slot keeps the key, which checks it).
+    pub(crate) timers: Timers<u32>,
     pub(crate) active: Active,
     /// Events active now (in a queue under their current activation).
     pub(crate) n_active: usize,
@@ -68,6 +69,9 @@ pub struct EventBase {
     pub(crate) activations: u32,
     /// Events per signal number.
     pub(crate) signals: HashMap<i32, Vec<Event>>,
+    /// How many times a signal arrived for an active signal event (by event index): its
+    /// callback runs that many times.
+    pub(crate) signal_calls: HashMap<u32, u32>,
     /// Catches the signals of `signals` (made with the first signal event).
     pub(crate) signal_rx: Option<SignalReceiver>,
     /// The cached time, refreshed once per iteration.
@@ -86,8 +90,8 @@ pub struct EventBase {
     pub(crate) inbox: Vec<Msg>,
     /// The events a poll's readiness activates, kept for the buffer.
     pub(crate) fired: Vec<(Event, Flags)>,
-    /// The events whose timers expired, kept for the buffer.
-    pub(crate) expired: Vec<Event>,
+    /// The events whose timers expired, with their due times, kept for the buffer.
+    pub(crate) expired: Vec<(Event, Instant)>,
 }
 
 impl fmt::Debug for EventBase {
@@ -127,6 +131,7 @@ impl EventBase {
             n_pending: 0,
             activations: 0,
             signals: HashMap::new(),
+            signal_calls: HashMap::new(),
             signal_rx: None,
             now,
             running: false,

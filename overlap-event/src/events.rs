@@ -61,7 +61,7 @@ impl EventBase {
 
     /// Makes the slot of a new event, at the middle priority.
     pub(crate) fn make(&mut self, target: Target, what: Flags, callback: Callback) -> io::Result<Event> {
-        let priority = (self.active.priorities() / 2) as u16;
+        let priority = (self.active.priorities() / 2) as u8;
         let slot = Slot::new(target, what, priority, callback);
         let (index, generation) = self.slots.insert(slot).ok_or_else(crate::error::too_many_events)?;
         Ok(Event { base: self.id, index, generation })
@@ -126,10 +126,9 @@ impl EventBase {
 
     /// Sets the timer of `ev` (which has none now) to `deadline`, for a timeout of `t`.
     pub(crate) fn arm(&mut self, ev: Event, deadline: Instant, t: Duration) {
-        let key = self.timers.insert(deadline, ev);
+        let key = self.timers.insert(deadline, ev.index);
         if let Some(slot) = self.slots.get_mut(ev.index, ev.generation) {
-            slot.timeout = Some(t);
-            slot.due = Some(deadline);
+            slot.set_timeout(t);
             slot.timer = Some(key);
         }
     }
@@ -144,8 +143,9 @@ impl EventBase {
         }
     }
 
-    /// Makes `ev` not pending and not active: it stops watching, its timer is cancelled, and
-    /// if it was about to run (even later in this iteration) it does not. Deleting an event
+    /// Makes `ev` not pending and not active: it stops watching, its timer is cancelled (and
+    /// its timeout forgotten: added again without one, it has none), and if it was about to
+    /// run (even later in this iteration) it does not. Deleting an event
     /// that is not pending is not an error.
     pub fn del(&mut self, ev: Event) -> io::Result<()> {
         let slot = self.slot(ev)?;
@@ -163,9 +163,12 @@ impl EventBase {
         let slot = self.slots.get_mut(ev.index, ev.generation).expect("checked above");
         slot.inserted = false;
         let timer = slot.timer.take();
+        slot.clear_timeout();
         let was_active = slot.active.take().is_some();
         slot.later = false;
-        slot.ncalls = 0;
+        if slot.watch.contains(Flags::SIGNAL) {
+            self.signal_calls.remove(&ev.index);
+        }
         if let Some(key) = timer {
             self.timers.remove(key);
         }
@@ -215,7 +218,8 @@ impl EventBase {
     pub(crate) fn activate_n(&mut self, ev: Event, what: Flags, ncalls: u32) {
         let Some(slot) = self.slots.get_mut(ev.index, ev.generation) else { return };
         if slot.watch.contains(Flags::SIGNAL) {
-            slot.ncalls = slot.ncalls.saturating_add(ncalls);
+            let calls = self.signal_calls.entry(ev.index).or_default();
+            *calls = calls.saturating_add(ncalls);
         }
         match &mut slot.active {
             Some(flags) => *flags |= what,
@@ -262,7 +266,7 @@ impl EventBase {
         if slot.active.is_some() {
             return Err(crate::error::priority_while_active());
         }
-        slot.priority = priority as u16;
+        slot.priority = priority as u8; // < n <= 256
         Ok(())
     }
 

@@ -217,13 +217,31 @@ impl EventBase {
         }
     }
 
-    /// Activates the events whose timers expired.
+    /// Activates the events whose timers expired; a persistent one is timed again first, from
+    /// when it was due (from now if that is past already: the loop fell behind, libevent's
+    /// `persistent_timeout_jump`), so that it does not drift.
     fn process_timers(&mut self) {
         let mut expired = std::mem::take(&mut self.expired);
-        self.timers.poll(self.now, |_, ev| expired.push(ev));
-        for ev in expired.drain(..) {
-            let Some(slot) = self.slots.get_mut(ev.index, ev.generation) else { continue };
-            slot.timer = None;
+        let (slots, base) = (&mut self.slots, self.id);
+        self.timers.poll(self.now, |key, due, index| {
+            let Some((generation, slot)) = slots.get_at_mut(index) else { return };
+            if slot.timer == Some(key) {
+                slot.timer = None;
+                expired.push((Event { base, index, generation }, due));
+            }
+        });
+        for (ev, due) in expired.drain(..) {
+            let Some(slot) = self.slots.get(ev.index, ev.generation) else { continue };
+            let again = match slot.timeout() {
+                Some(t) if slot.watch.contains(Flags::PERSIST) => match due.checked_add(t) {
+                    Some(at) if at > self.now => Some((at, t)),
+                    _ => self.now.checked_add(t).map(|at| (at, t)),
+                },
+                _ => None,
+            };
+            if let Some((at, t)) = again {
+                self.arm(ev, at, t);
+            }
             self.activate_n(ev, Flags::TIMEOUT, 1);
             let slot = self.slots.get(ev.index, ev.generation).expect("live");
             if !slot.pending() {
@@ -261,9 +279,13 @@ impl EventBase {
             }
             let Some(res) = slot.active.take() else { continue };
             self.n_active -= 1;
-            let calls = if slot.watch.contains(Flags::SIGNAL) { std::mem::take(&mut slot.ncalls).max(1) } else { 1 };
-            if slot.watch.contains(Flags::PERSIST) {
-                self.rearm(ev, res);
+            let (watch, timed) = (slot.watch, slot.timeout().is_some());
+            let calls =
+                if watch.contains(Flags::SIGNAL) { self.signal_calls.remove(&ev.index).unwrap_or(1).max(1) } else { 1 };
+            if watch.contains(Flags::PERSIST) {
+                if timed && !res.contains(Flags::TIMEOUT) {
+                    self.retime(ev); // a timeout fire was timed again when the timer expired
+                }
             } else {
                 let _ = self.del(ev);
             }
@@ -282,25 +304,16 @@ impl EventBase {
         ran
     }
 
-    /// Re-arms the timeout of a persistent event about to run: from when it was due if it
-    /// fired by timeout (from now if that is past already: the loop fell behind), else from
-    /// now.
-    fn rearm(&mut self, ev: Event, res: Flags) {
-        let Some(slot) = self.slots.get(ev.index, ev.generation) else { return };
-        let Some(t) = slot.timeout else { return };
+    /// Times a persistent event about to run for something other than its timeout again: its
+    /// timeout counts from now (libevent's `event_persist_closure`).
+    fn retime(&mut self, ev: Event) {
+        let Some(slot) = self.slots.get_mut(ev.index, ev.generation) else { return };
+        let Some(t) = slot.timeout() else { return };
         let was_pending = slot.pending();
-        let from_due = slot.due.filter(|_| res.contains(Flags::TIMEOUT)).and_then(|d| d.checked_add(t));
-        let at = match from_due {
-            Some(at) if at > self.now => Some(at),
-            _ => self.now.checked_add(t),
-        };
-        if let Some(old) = slot.timer {
+        if let Some(old) = slot.timer.take() {
             self.timers.remove(old);
         }
-        if let Some(slot) = self.slots.get_mut(ev.index, ev.generation) {
-            slot.timer = None;
-        }
-        if let Some(at) = at {
+        if let Some(at) = self.now.checked_add(t) {
             self.arm(ev, at, t);
         }
         let now = self.slots.get(ev.index, ev.generation).is_some_and(|s| s.pending());

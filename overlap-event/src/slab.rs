@@ -65,6 +65,14 @@ impl<T> Slab<T> {
         }
     }
 
+    /// The entry at `index`, whatever its generation, with the generation, mutably.
+    pub(crate) fn get_at_mut(&mut self, index: u32) -> Option<(u64, &mut T)> {
+        match self.entries.get_mut(index as usize) {
+            Some(Some((g, v))) => Some((*g, v)),
+            _ => None,
+        }
+    }
+
     /// Takes the entry out; shrinks the storage when it is less than a quarter full.
     pub(crate) fn remove(&mut self, index: u32, generation: u64) -> Option<T> {
         let slot = self.entries.get_mut(index as usize)?;

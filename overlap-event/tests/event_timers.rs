@@ -144,6 +144,63 @@ fn deleting_removes_the_timeout(b: ReactorBackend) {
     assert_eq!(dispatch(&mut base), LoopEnd::NoEvents);
 }
 
+fn a_deleted_event_forgets_its_timeout(b: ReactorBackend) {
+    // Added with a timeout, deleted, added again without one: a persistent read event that
+    // fires must not come back with the old timeout.
+    let mut base = base(b);
+    let (mut a, c) = pair();
+    let reads = Rc::new(Cell::new(0u32));
+    let r = reads.clone();
+    let mut c2 = c.try_clone().unwrap();
+    let ev = base
+        .new_event(fd(&c), Flags::READ | Flags::PERSIST, move |base, ev, what| {
+            assert_eq!(what, Flags::READ);
+            let mut byte = [0u8; 1];
+            std::io::Read::read(&mut c2, &mut byte).unwrap();
+            r.set(r.get() + 1);
+            assert_eq!(base.pending(ev, Flags::TIMEOUT).unwrap(), (Flags::NONE, None), "no timeout came back");
+            base.free(ev).unwrap();
+        })
+        .unwrap();
+    base.add(ev, Some(Duration::from_secs(100))).unwrap();
+    base.del(ev).unwrap();
+    base.add(ev, None).unwrap();
+    assert_eq!(base.pending(ev, Flags::TIMEOUT).unwrap(), (Flags::NONE, None));
+    std::io::Write::write_all(&mut a, b"x").unwrap();
+    assert_eq!(dispatch(&mut base), LoopEnd::NoEvents);
+    assert_eq!(reads.get(), 1);
+}
+
+fn a_persistent_event_fired_by_io_counts_its_timeout_from_then(b: ReactorBackend) {
+    // libevent's `persistent_timeout` with I/O: each read pushes the timeout back.
+    let mut base = base(b);
+    let (mut a, c) = pair();
+    let log = log::<Flags>();
+    let l = log.clone();
+    let mut c2 = c.try_clone().unwrap();
+    let ev = base
+        .new_event(fd(&c), Flags::READ | Flags::PERSIST, move |base, ev, what| {
+            l.borrow_mut().push(what);
+            if what.contains(Flags::READ) {
+                let mut byte = [0u8; 1];
+                std::io::Read::read(&mut c2, &mut byte).unwrap();
+                let due = base.pending(ev, Flags::TIMEOUT).unwrap().1.expect("timed again");
+                assert!(due >= base.now() + Duration::from_secs(99), "counted from this run, not from the add");
+            } else {
+                base.free(ev).unwrap();
+            }
+        })
+        .unwrap();
+    base.add(ev, Some(Duration::from_secs(100))).unwrap();
+    std::io::Write::write_all(&mut a, b"x").unwrap();
+    base.run_once().unwrap();
+    assert_eq!(*log.borrow(), vec![Flags::READ]);
+    // Now a short timeout: it fires, with TIMEOUT, and is timed again before the callback.
+    base.add(ev, Some(Duration::from_millis(5))).unwrap();
+    assert_eq!(dispatch(&mut base), LoopEnd::NoEvents);
+    assert_eq!(*log.borrow(), vec![Flags::READ, Flags::TIMEOUT]);
+}
+
 fn many_timers_with_one_duration(b: ReactorBackend) {
     // libevent's common timeouts: 100k timers of one duration, half cancelled.
     let mut base = base(b);
@@ -187,6 +244,8 @@ fn main() {
             huge_timeout_stays_pending,
             readding_replaces_the_timeout_and_none_keeps_it,
             deleting_removes_the_timeout,
+            a_deleted_event_forgets_its_timeout,
+            a_persistent_event_fired_by_io_counts_its_timeout_from_then,
             many_timers_with_one_duration,
             zero_timeout_fires_at_the_next_iteration,
         ],

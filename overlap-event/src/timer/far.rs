@@ -60,13 +60,13 @@ impl Far {
         self.map.first_key_value().map(|(&(at, _), _)| at)
     }
 
-    /// Takes the earliest timer if `due` says its deadline is due: (seq, index).
-    pub(super) fn pop_if(&mut self, due: impl Fn(Instant) -> bool) -> Option<(u64, u32)> {
+    /// Takes the earliest timer if `due` says its deadline is due: (deadline, seq, index).
+    pub(super) fn pop_if(&mut self, due: impl Fn(Instant) -> bool) -> Option<(Instant, u64, u32)> {
         let (&(at, _), _) = self.map.first_key_value()?;
         if !due(at) {
             return None;
         }
-        self.map.pop_first().map(|((_, seq), index)| (seq, index))
+        self.map.pop_first().map(|((at, seq), index)| (at, seq, index))
     }
 
     /// An estimate of the heap memory held: B-tree leaves of up to 11 entries, half full.

@@ -100,8 +100,9 @@ const DUE_KEEP: usize = 256;
 pub(crate) struct TimerKey {
     /// The timer's node in the slab.
     index: u32,
-    /// The low 32 bits of the timer's insertion sequence number (never 0).
-    generation: u32,
+    /// The low 32 bits of the timer's insertion sequence number (never 0, which makes an
+    /// `Option<TimerKey>` 8 bytes).
+    generation: NonZeroU32,
 }
 
 /// A hierarchical timing wheel of timers carrying a `T` each (see the module docs).
@@ -153,11 +154,10 @@ impl<T> Timers<T> {
             self.seq = self.seq.wrapping_add(1);
         }
         let seq = NonZeroU32::new(self.seq as u32).unwrap_or(NonZeroU32::MIN);
-        let generation = seq.get();
         let index = match nanos_since(self.origin, deadline) {
             Some(d) => {
                 let Ok(i) = self.slab.insert(Live { deadline: d, value, seq, place: 0 }) else {
-                    return TimerKey { index: NIL, generation: 0 };
+                    return TimerKey { index: NIL, generation: seq };
                 };
                 self.wheel.link(&mut self.slab, i, d);
                 i
@@ -165,7 +165,7 @@ impl<T> Timers<T> {
             None => {
                 let (secs, nanos) = far::encode(self.origin, deadline);
                 let Ok(i) = self.slab.insert(Live { deadline: secs, value, seq, place: FAR }) else {
-                    return TimerKey { index: NIL, generation: 0 };
+                    return TimerKey { index: NIL, generation: seq };
                 };
                 if let Some(node) = self.slab.node_mut(i) {
                     node.next = nanos;
@@ -174,7 +174,7 @@ impl<T> Timers<T> {
                 i
             }
         };
-        TimerKey { index, generation }
+        TimerKey { index, generation: seq }
     }
 
     /// The full insertion sequence number whose low 32 bits a node keeps: the latest one given
@@ -189,7 +189,7 @@ impl<T> Timers<T> {
     fn node(&self, key: TimerKey) -> Option<(&Node<T>, &Live<T>)> {
         let node = self.slab.node(key.index)?;
         let live = node.live.as_ref()?;
-        (live.seq.get() == key.generation).then_some((node, live))
+        (live.seq == key.generation).then_some((node, live))
     }
 
     /// Removes a pending timer: O(1). `None` for a stale key.
@@ -231,15 +231,15 @@ impl<T> Timers<T> {
         }
     }
 
-    /// Removes every timer with deadline <= `now` and hands each to `f`, in deadline order;
-    /// equal deadlines in insertion order. Advances the wheel's time to `now` (a `now` earlier
+    /// Removes every timer with deadline <= `now` and hands each to `f` with its deadline, in
+    /// deadline order; equal deadlines in insertion order. Advances the wheel's time to `now` (a `now` earlier
     /// than the wheel's time is treated as the wheel's time).
-    pub(crate) fn poll(&mut self, now: Instant, mut f: impl FnMut(TimerKey, T)) {
+    pub(crate) fn poll(&mut self, now: Instant, mut f: impl FnMut(TimerKey, Instant, T)) {
         self.time = self.time.max(now);
         let (origin, time) = (self.origin, self.time);
         // Before the origin: earlier than anything in the wheel.
-        while let Some((seq, i)) = self.far.pop_if(|at| at < origin) {
-            fire(&mut self.slab, i, seq, &mut f);
+        while let Some((at, seq, i)) = self.far.pop_if(|at| at < origin) {
+            fire(&mut self.slab, i, seq, at, &mut f);
         }
         let now_ns = nanos_since(origin, time).unwrap_or(u64::MAX);
         self.wheel.expire(&mut self.slab, now_ns, &mut self.due);
@@ -248,16 +248,18 @@ impl<T> Timers<T> {
         }
         self.due.sort_unstable_by_key(|&(d, seq, _)| (u128::from(d) << 64) | u128::from(seq));
         for k in 0..self.due.len() {
-            let (_, seq, i) = self.due[k];
-            fire(&mut self.slab, i, seq, &mut f);
+            let (d, seq, i) = self.due[k];
+            // Representable: no later than a deadline that was given as an `Instant`.
+            let at = origin.checked_add(Duration::from_nanos(d)).unwrap_or(time);
+            fire(&mut self.slab, i, seq, at, &mut f);
         }
         self.due.clear();
         if self.due.capacity() > DUE_KEEP {
             self.due.shrink_to(DUE_KEEP);
         }
         // 584 years on and beyond: later than anything in the wheel.
-        while let Some((seq, i)) = self.far.pop_if(|at| at <= time) {
-            fire(&mut self.slab, i, seq, &mut f);
+        while let Some((at, seq, i)) = self.far.pop_if(|at| at <= time) {
+            fire(&mut self.slab, i, seq, at, &mut f);
         }
     }
 
@@ -299,12 +301,13 @@ impl<T> Timers<T> {
     }
 }
 
-/// Frees node `i` if it still holds the timer inserted as `seq`, and hands its value to `f`.
+/// Frees node `i` if it still holds the timer inserted as `seq`, and hands its value (due at
+/// `at`) to `f`.
 #[inline]
-fn fire<T>(slab: &mut Slab<T>, i: u32, seq: u64, f: &mut impl FnMut(TimerKey, T)) {
-    let generation = seq as u32;
-    if let Some(live) = slab.remove_if(i, |live| live.seq.get() == generation) {
-        f(TimerKey { index: i, generation }, live.value);
+fn fire<T>(slab: &mut Slab<T>, i: u32, seq: u64, at: Instant, f: &mut impl FnMut(TimerKey, Instant, T)) {
+    let Some(generation) = NonZeroU32::new(seq as u32) else { return };
+    if let Some(live) = slab.remove_if(i, |live| live.seq == generation) {
+        f(TimerKey { index: i, generation }, at, live.value);
     }
 }
 

@@ -44,10 +44,14 @@ impl Rng {
     }
 }
 
-/// Polls at `now` and returns what fired.
+/// Polls at `now` and returns what fired (checking that nothing fired before its deadline).
 fn poll<T>(t: &mut Timers<T>, now: Instant) -> Vec<(TimerKey, T)> {
     let mut out = Vec::new();
-    t.poll(now, |k, v| out.push((k, v)));
+    let limit = now.max(t.time); // an earlier `now` counts as the wheel's time
+    t.poll(now, |k, at, v| {
+        assert!(at <= limit, "a timer due at {at:?} fired at {limit:?}");
+        out.push((k, v))
+    });
     out
 }
 
@@ -133,7 +137,8 @@ fn insertion_order_holds_across_the_32_bit_wrap_of_sequence_numbers() {
     t.seq = u64::from(u32::MAX) - 3;
     let at = o + SEC;
     let keys: Vec<_> = (0..8).map(|v| t.insert(at, v)).collect();
-    assert!(keys.iter().all(|k| k.generation != 0), "low 32 bits of 0 are skipped");
+    let gens: Vec<u32> = keys.iter().map(|k| k.generation.get()).collect();
+    assert_eq!(gens, [u32::MAX - 2, u32::MAX - 1, u32::MAX, 1, 2, 3, 4, 5], "low 32 bits of 0 are skipped");
     let far = o + 1000 * YEAR;
     let k = t.insert(far, 8);
     assert_eq!(t.deadline(k), Some(far));
@@ -312,7 +317,7 @@ fn a_panicking_callback_loses_no_other_timer() {
     }
     let mut seen = Vec::new();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        t.poll(o + SEC, |_, v| {
+        t.poll(o + SEC, |_, _, v| {
             seen.push(v);
             assert_ne!(v, 3, "boom");
         })
@@ -339,7 +344,7 @@ fn values_are_dropped_with_the_wheel() {
     for i in 0..2000u32 {
         t.insert(o + MS * i, Counted(drops.clone()));
     }
-    t.poll(o + 999 * MS, |_, v| drop(v));
+    t.poll(o + 999 * MS, |_, _, v| drop(v));
     assert_eq!(drops.get(), 1000);
     drop(t);
     assert_eq!(drops.get(), 2000);

@@ -141,7 +141,7 @@ fn a_million_timers_polled_at_once() {
         t.insert(o + Duration::from_nanos(rng.below(600_000_000_000)), v);
     }
     let mut count = 0u64;
-    t.poll(o + 601 * SEC, |_, _| count += 1);
+    t.poll(o + 601 * SEC, |_, _, _| count += 1);
     assert_eq!(count, n);
     assert!(t.is_empty());
     assert!(t.memory() < 64 * 1024, "{} bytes left", t.memory());
@@ -154,8 +154,9 @@ fn a_million_timers_polled_at_once() {
         ds.push(d);
         t.insert(o + d, v);
     }
-    t.poll(o + 601 * SEC, |_, v| {
+    t.poll(o + 601 * SEC, |_, at, v| {
         let d = ds[v as usize];
+        assert_eq!(at, o + d, "the deadline handed out is the one given");
         assert!((d, v) > last, "out of order");
         last = (d, v);
     });
