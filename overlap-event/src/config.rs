@@ -94,10 +94,14 @@ impl EventConfig {
 /// What `backend` can do.
 pub(crate) fn features(backend: ReactorBackend) -> Features {
     match backend {
-        ReactorBackend::Epoll => Features::EDGE_TRIGGERED | Features::O1,
+        ReactorBackend::Epoll => Features::EDGE_TRIGGERED | Features::O1 | Features::EARLY_CLOSE,
         ReactorBackend::Kqueue => Features::EDGE_TRIGGERED | Features::O1 | Features::FDS,
+        // POLLRDHUP is Linux's.
+        ReactorBackend::Poll if cfg!(any(target_os = "linux", target_os = "android")) => {
+            Features::FDS | Features::EARLY_CLOSE
+        }
         ReactorBackend::Poll => Features::FDS,
-        ReactorBackend::Afd => Features::O1,
+        ReactorBackend::Afd => Features::O1 | Features::EARLY_CLOSE,
         _ => Features::NONE,
     }
 }

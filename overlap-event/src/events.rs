@@ -6,7 +6,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use crate::base::{Callback, EventBase};
-use crate::flags::Flags;
+use crate::flags::{Features, Flags};
 use crate::id::{Event, Fd};
 use crate::slot::{Slot, Target};
 
@@ -96,9 +96,12 @@ impl EventBase {
             Some(t) => Some(self.now().checked_add(t).ok_or_else(crate::error::timeout_overflow)?),
             None => None,
         };
-        if watch.contains(Flags::CLOSED) && !watch.contains(Flags::READ) {
-            // Watching the read side for the close alone would wake the loop for every byte
-            // that arrives (the core has no close-only interest yet): refuse, not spin.
+        if watch.contains(Flags::CLOSED)
+            && !watch.contains(Flags::READ)
+            && !self.features.contains(Features::EARLY_CLOSE)
+        {
+            // Watching the read side for the close would wake the loop for every byte that
+            // arrives: refuse, not spin.
             return Err(crate::error::unsupported("CLOSED without READ", self.backend().name()));
         }
         if !inserted {

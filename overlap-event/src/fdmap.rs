@@ -49,8 +49,10 @@ fn wanted(events: &[(Event, Flags)]) -> Option<(Interest, Trigger)> {
     let all = events.iter().fold(Flags::NONE, |acc, (_, w)| acc | *w);
     let mut interest = None::<Interest>;
     let mut add = |i: Interest| interest = Some(interest.map_or(i, |x| x | i));
-    if all.intersects(Flags::READ | Flags::CLOSED) {
-        add(Interest::READABLE);
+    if all.contains(Flags::READ) {
+        add(Interest::READABLE); // the close too
+    } else if all.contains(Flags::CLOSED) {
+        add(Interest::READ_CLOSED); // the close alone (the base checked the backend can)
     }
     if all.contains(Flags::WRITE) {
         add(Interest::WRITABLE);

@@ -128,8 +128,9 @@ impl Features {
     pub const O1: Features = Features(0x02);
     /// Any descriptor, not only sockets: poll (`EV_FEATURE_FDS`; epoll refuses regular files).
     pub const FDS: Features = Features(0x04);
-    /// [`Flags::CLOSED`] without [`Flags::READ`] (`EV_FEATURE_EARLY_CLOSE`): no backend yet
-    /// (it needs a close-only interest in the reactor; until then such an event is refused).
+    /// [`Flags::CLOSED`] without [`Flags::READ`] (`EV_FEATURE_EARLY_CLOSE`): the peer's close
+    /// is watched alone, data arriving does not wake the loop (epoll, poll on Linux, AFD;
+    /// elsewhere such an event is refused with `Unsupported`).
     pub const EARLY_CLOSE: Features = Features(0x08);
 
     /// The raw bits (libevent's values).

@@ -9,7 +9,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::rc::Rc;
 use std::time::Duration;
 
-use overlap_event::{Flags, LoopEnd, ReactorBackend};
+use overlap_event::{EventBase, Features, Flags, LoopEnd, LoopFlags, ReactorBackend};
 use util::*;
 
 fn simple_read(b: ReactorBackend) {
@@ -175,14 +175,66 @@ fn closed_is_reported_with_read(b: ReactorBackend) {
     }
 }
 
-fn closed_without_read_is_refused_not_spun(b: ReactorBackend) {
+/// Runs the loop until a 50 ms timer fires: what was going to fire by then has.
+fn settle(base: &mut EventBase) {
+    let t = base.new_timer(Flags::NONE, |base, _, _| base.loopbreak()).unwrap();
+    base.add(t, Some(Duration::from_millis(50))).unwrap();
+    let dog = Watchdog::new(base);
+    base.run(LoopFlags { no_exit_on_empty: true, ..LoopFlags::default() }).unwrap();
+    assert!(!dog.fired());
+    let _ = base.free(t);
+}
+
+fn closed_without_read_watches_the_close_alone(b: ReactorBackend) {
+    // libevent's EV_CLOSED without EV_READ (EV_FEATURE_EARLY_CLOSE): data does not wake it,
+    // the peer's close does. Backends that cannot watch for that refuse it rather than spin.
     let mut base = base(b);
-    let (a, _peer) = pair();
-    let ev = base.new_event(fd(&a), Flags::CLOSED, |_, _, _| {}).unwrap();
-    let err = base.add(ev, None).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
-    assert!(err.to_string().contains("CLOSED without READ"), "{err}");
-    assert_eq!(base.num_pending(), 0);
+    let (a, mut peer) = pair();
+    let seen = log::<Flags>();
+    let s = seen.clone();
+    let ev = base.new_event(fd(&a), Flags::CLOSED, move |_, _, fired| s.borrow_mut().push(fired)).unwrap();
+    if !base.features().contains(Features::EARLY_CLOSE) {
+        let err = base.add(ev, None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert!(err.to_string().contains("CLOSED without READ"), "{err}");
+        assert_eq!(base.num_pending(), 0);
+        return;
+    }
+    base.add(ev, None).unwrap();
+    peer.write_all(b"data").unwrap();
+    settle(&mut base);
+    assert!(seen.borrow().is_empty(), "data woke a CLOSED-only event: {:?}", seen.borrow());
+    if b == ReactorBackend::Afd {
+        // Wine's AFD reports the FIN only once the data before it is read: read it there.
+        let mut buf = [0u8; 4];
+        (&a).read_exact(&mut buf).unwrap();
+    }
+    drop(peer);
+    assert_eq!(dispatch(&mut base), LoopEnd::NoEvents, "not persistent: gone after it fired");
+    assert_eq!(*seen.borrow(), vec![Flags::CLOSED]);
+}
+
+fn closed_with_write_fires_for_each_on_its_own(b: ReactorBackend) {
+    let mut base = base(b);
+    if !base.features().contains(Features::EARLY_CLOSE) {
+        return; // refused there (closed_without_read_watches_the_close_alone)
+    }
+    let (a, peer) = pair();
+    let seen = log::<Flags>();
+    let s = seen.clone();
+    let ev =
+        base.new_event(fd(&a), Flags::CLOSED | Flags::WRITE, move |_, _, fired| s.borrow_mut().push(fired)).unwrap();
+    base.add(ev, None).unwrap();
+    dispatch(&mut base);
+    assert_eq!(*seen.borrow(), vec![Flags::WRITE], "writable at once; not closed");
+    base.add(ev, None).unwrap();
+    peer.shutdown(std::net::Shutdown::Write).unwrap();
+    let dog = Watchdog::new(&base);
+    while !seen.borrow().iter().any(|f| f.contains(Flags::CLOSED)) && !dog.fired() {
+        base.add(ev, None).unwrap();
+        base.run_once().unwrap();
+    }
+    assert!(seen.borrow().last().unwrap().contains(Flags::CLOSED), "{:?}", seen.borrow());
 }
 
 fn simpleclose_with_close(b: ReactorBackend) {
@@ -281,7 +333,8 @@ fn main() {
             level_repeats_and_edge_does_not,
             et_and_level_on_one_descriptor_are_refused,
             closed_is_reported_with_read,
-            closed_without_read_is_refused_not_spun,
+            closed_without_read_watches_the_close_alone,
+            closed_with_write_fires_for_each_on_its_own,
             simpleclose_with_close,
             simpleclose_with_shutdown,
             adding_a_closed_descriptor_fails,

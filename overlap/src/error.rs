@@ -63,6 +63,21 @@ pub(crate) fn trigger_unsupported(backend: &str, trigger: impl Debug) -> Error {
     )
 }
 
+#[cfg_attr(windows, allow(dead_code))]
+pub(crate) fn read_closed_unsupported(backend: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!("the {backend} backend cannot watch for the peer's close alone (READ_CLOSED); watch READABLE"),
+    )
+}
+
+pub(crate) fn read_closed_op() -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        "READ_CLOSED is a Reactor interest; a PollReady op waits for READABLE, which the end of a stream satisfies",
+    )
+}
+
 #[cfg_attr(not(kqueue), allow(dead_code))]
 pub(crate) fn priority_unsupported(backend: &str) -> Error {
     Error::new(ErrorKind::Unsupported, format!("the {backend} backend cannot watch for priority data"))

@@ -41,6 +41,9 @@
 //!   `POLLRDHUP`) and by kqueue (`EV_EOF`); poll on other Unixes reports it only when both
 //!   directions are gone, so there a read returning 0 is the sign.
 //! - Priority interest (TCP out-of-band data) is not available on kqueue.
+//! - `Interest::READ_CLOSED` watches for the peer's close without being woken by data: epoll,
+//!   poll on Linux and AFD; kqueue and poll elsewhere refuse it (`Unsupported`) unless
+//!   `READABLE` is asked too (which the close satisfies anyway).
 //! - epoll refuses regular files (they are always ready): `Unsupported`, with the reason.
 //! - On Windows a [`Source`] is a socket (AFD polls sockets only; files and pipes do not even
 //!   compile as sources), and a [`CompletionPort`] takes sockets and handles opened for

@@ -565,6 +565,8 @@ fn bad_wait_and_backend_inputs(b: PortBackend) {
     let none = Interest::READABLE & Interest::WRITABLE;
     let e = port.submit(PollReady::new(&h, none), 0).unwrap_err();
     assert_eq!(e.error.kind(), ErrorKind::InvalidInput, "an empty readiness wait: {}", e.error);
+    let e = port.submit(PollReady::new(&h, Interest::READ_CLOSED), 0).unwrap_err();
+    assert_eq!(e.error.kind(), ErrorKind::Unsupported, "READ_CLOSED is for registrations: {}", e.error);
     let e = port.submit(ReadOp::new(&h, Vec::with_capacity(4)).at(u64::MAX), 0).unwrap_err();
     assert_eq!(e.error.kind(), ErrorKind::InvalidInput, "{}", e.error);
     assert_eq!(e.op.into_buf().capacity(), 4, "the op comes back with its buffer");

@@ -47,6 +47,57 @@ fn half_close_keeps_the_other_direction(b: ReactorBackend) {
     assert_eq!(recv_exact(&mut r, &c, 5), b"reply");
 }
 
+/// Whether `b` can watch for the peer's close alone (`Interest::READ_CLOSED`).
+fn watches_close_alone(b: ReactorBackend) -> bool {
+    matches!(b, ReactorBackend::Epoll | ReactorBackend::Afd)
+        || b == ReactorBackend::Poll && cfg!(any(target_os = "linux", target_os = "android"))
+}
+
+fn read_closed_alone_ignores_data_and_reports_the_close(b: ReactorBackend) {
+    let mut r = reactor(b);
+    let (c, s) = tcp_pair();
+    let res = r.registry().register(&s, Token(6), Interest::READ_CLOSED, LEVEL);
+    if !watches_close_alone(b) {
+        let e = res.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+        // With READABLE it is implied, so accepted everywhere.
+        r.registry().register(&s, Token(6), R | Interest::READ_CLOSED, LEVEL).unwrap();
+        return;
+    }
+    res.unwrap();
+    send(&c, b"data");
+    expect_quiet(&mut r, Token(6), "data alone does not wake a READ_CLOSED registration");
+    if b == ReactorBackend::Afd {
+        // Wine's AFD reports the FIN only once the data before it is read (see
+        // eof_with_data_pending): read it first there.
+        assert_eq!(drain(&s), b"data");
+    }
+    drop(c);
+    let e = expect_token(&mut r, Token(6), "read-closed", |e| e.is_read_closed());
+    assert!(!e.is_writable(), "writable was not asked for: {e:?}");
+    if b != ReactorBackend::Afd {
+        assert_eq!(drain(&s), b"data", "the data before the close is still there");
+    }
+    assert_eq!((&s).read(&mut [0; 8]).unwrap(), 0, "end of stream");
+}
+
+fn read_closed_alone_reports_a_half_close(b: ReactorBackend) {
+    if !watches_close_alone(b) {
+        return; // refused there (read_closed_alone_ignores_data_and_reports_the_close)
+    }
+    let mut r = reactor(b);
+    let (c, s) = tcp_pair();
+    r.registry().register(&s, Token(7), Interest::READ_CLOSED | W, LEVEL).unwrap();
+    expect_token(&mut r, Token(7), "writable", |e| e.is_writable() && !e.is_read_closed());
+    r.registry().reregister(&s, Token(7), Interest::READ_CLOSED, LEVEL).unwrap();
+    expect_quiet(&mut r, Token(7), "connected, idle");
+    c.shutdown(Shutdown::Write).unwrap();
+    let e = expect_token(&mut r, Token(7), "read-closed after shutdown(Write)", |e| e.is_read_closed());
+    assert!(!e.is_error(), "a half-close is not an error: {e:?}");
+    send(&s, b"still open");
+    assert_eq!(recv_exact(&mut r, &c, 10), b"still open", "the other direction works");
+}
+
 fn eof_with_data_pending(b: ReactorBackend) {
     let mut r = reactor(b);
     let (c, s) = tcp_pair();
@@ -227,6 +278,8 @@ fn main() {
     let cases = cases![
         peer_close_is_read_closed,
         half_close_keeps_the_other_direction,
+        read_closed_alone_ignores_data_and_reports_the_close,
+        read_closed_alone_reports_a_half_close,
         eof_with_data_pending,
         reset_is_error,
         write_to_reset_peer,

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::ops::{BitAnd, BitOr, BitOrAssign};
 
-/// The readiness a registration asks for: any union of readable, writable and priority.
+/// The readiness a registration asks for: any union of readable, writable, priority and
+/// read-closed.
 ///
 /// Errors, hang-ups and read-closed are always reported, whatever the interest (the kernels
 /// report them unasked). An empty interest (`Interest::READABLE & Interest::WRITABLE`) is
@@ -18,6 +19,13 @@ impl Interest {
     pub const WRITABLE: Interest = Interest(2);
     /// Priority data: TCP out-of-band data (`EPOLLPRI`, `POLLPRI`).
     pub const PRIORITY: Interest = Interest(4);
+    /// The peer closed its side (end of stream) or the connection is gone, without being woken
+    /// by data that arrives before (`EPOLLRDHUP` alone, `POLLRDHUP`, AFD's disconnect): what
+    /// libevent's `EV_CLOSED` watches. The event reports it as `is_read_closed` (and readable:
+    /// a read returns the end of the stream at once). For a `Reactor` registration only, on
+    /// epoll, poll on Linux and AFD; kqueue (whose read filter fires for data too), poll
+    /// elsewhere and `PollReady` ops refuse it with `Unsupported`.
+    pub const READ_CLOSED: Interest = Interest(8);
 
     /// Nothing (only for internal unions; registering it is an error).
     pub(crate) const NONE: Interest = Interest(0);
@@ -37,6 +45,10 @@ impl Interest {
     /// Whether priority readiness is asked for.
     pub const fn is_priority(self) -> bool {
         self.0 & 4 != 0
+    }
+    /// Whether the peer's close is asked for (without readable).
+    pub const fn is_read_closed(self) -> bool {
+        self.0 & 8 != 0
     }
     /// The union of two interests.
     pub const fn add(self, other: Interest) -> Interest {
@@ -70,7 +82,7 @@ impl BitAnd for Interest {
 
 impl fmt::Debug for Interest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [(1, "READABLE"), (2, "WRITABLE"), (4, "PRIORITY")];
+        let names = [(1, "READABLE"), (2, "WRITABLE"), (4, "PRIORITY"), (8, "READ_CLOSED")];
         let mut first = true;
         for (bit, name) in names {
             if self.0 & bit != 0 {

@@ -178,6 +178,7 @@ impl CompletionPort {
     fn refuse(&self, desc: &Desc<'_>) -> Option<io::Error> {
         match *desc {
             Desc::PollReady { interest, .. } if interest.is_empty() => Some(error::empty_interest()),
+            Desc::PollReady { interest, .. } if interest.is_read_closed() => Some(error::read_closed_op()),
             // io_uring's POLL_ADD was not seen to report TCP urgent data (POLLPRI) on Linux
             // 6.18, where epoll reports the same byte: refuse rather than wait for ever.
             Desc::PollReady { interest, .. } if interest.is_priority() && self.shared.backend == PortBackend::Uring => {

@@ -38,6 +38,9 @@ fn epoll_events(interest: Interest, trigger: Trigger) -> u32 {
     if interest.is_readable() {
         ev |= libc::EPOLLIN | libc::EPOLLRDHUP;
     }
+    if interest.is_read_closed() {
+        ev |= libc::EPOLLRDHUP; // alone: data arriving does not wake it
+    }
     if interest.is_writable() {
         ev |= libc::EPOLLOUT;
     }

@@ -113,6 +113,18 @@ fn timespec(t: Duration) -> libc::timespec {
     libc::timespec { tv_sec: t.as_secs().min(MAX_WAIT_SECS) as libc::time_t, tv_nsec: t.subsec_nanos() as libc::c_long }
 }
 
+/// Why kqueue cannot watch for `interest`, if it cannot.
+fn refuse(interest: Interest) -> io::Result<()> {
+    if interest.is_priority() {
+        return Err(error::priority_unsupported("kqueue"));
+    }
+    if interest.is_read_closed() && !interest.is_readable() {
+        // EVFILT_READ fires for data as well as for EV_EOF: there is no close-only filter.
+        return Err(error::read_closed_unsupported("kqueue"));
+    }
+    Ok(())
+}
+
 impl Selector {
     fn registered(&self) -> MutexGuard<'_, IntSet<RawFd>> {
         // Every update is a single insert or remove: no half-done state to protect.
@@ -121,9 +133,7 @@ impl Selector {
 
     /// Adds the knotes `interest` asks for; on failure, deletes them again.
     fn add(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
-        if interest.is_priority() {
-            return Err(error::priority_unsupported("kqueue"));
-        }
+        refuse(interest)?;
         let mode = libc::EV_ADD
             | match trigger {
                 Trigger::Level => 0,
@@ -209,9 +219,7 @@ impl selector::Selector for Selector {
     }
 
     fn reregister(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
-        if interest.is_priority() {
-            return Err(error::priority_unsupported("kqueue"));
-        }
+        refuse(interest)?; // before the old knotes are deleted
         let mut registered = self.registered();
         self.delete(fd).inspect_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {

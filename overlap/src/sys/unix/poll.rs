@@ -99,6 +99,9 @@ fn poll_events(interest: Interest) -> libc::c_short {
     if interest.is_readable() {
         ev |= libc::POLLIN | RDHUP;
     }
+    if interest.is_read_closed() {
+        ev |= RDHUP; // alone: data arriving does not wake it (checked for in `check`)
+    }
     if interest.is_writable() {
         ev |= libc::POLLOUT;
     }
@@ -158,6 +161,9 @@ impl selector::Selector for Selector {
         if trigger == Trigger::Edge {
             return Err(error::trigger_unsupported("poll", trigger));
         }
+        if interest.is_read_closed() && !interest.is_readable() && RDHUP == 0 {
+            return Err(error::read_closed_unsupported("poll"));
+        }
         self.change(|st| {
             if st.at.contains_key(&fd) {
                 return Err(io::ErrorKind::AlreadyExists.into());
@@ -180,6 +186,9 @@ impl selector::Selector for Selector {
     fn reregister(&self, fd: RawFd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if trigger == Trigger::Edge {
             return Err(error::trigger_unsupported("poll", trigger));
+        }
+        if interest.is_read_closed() && !interest.is_readable() && RDHUP == 0 {
+            return Err(error::read_closed_unsupported("poll"));
         }
         self.change(|st| {
             st.next_serial += 1;

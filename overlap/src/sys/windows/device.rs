@@ -94,6 +94,9 @@ pub(super) fn events_for(interest: Interest) -> u32 {
     if interest.is_readable() {
         ev |= RECEIVE | ACCEPT | DISCONNECT;
     }
+    if interest.is_read_closed() {
+        ev |= DISCONNECT; // alone: data arriving does not wake it (aborts are always asked)
+    }
     if interest.is_writable() {
         ev |= SEND;
     }
