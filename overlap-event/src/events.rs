@@ -107,8 +107,9 @@ impl EventBase {
         if !inserted {
             match target {
                 Target::Fd(fd) if watch.intersects(Flags::IO) => {
-                    let registry = self.reactor.registry().clone();
-                    self.fds.add(&registry, fd, ev, watch)?;
+                    let (registry, slots) = (self.reactor.registry(), &self.slots);
+                    let watch_of = |i| slots.get_at(i).map_or(Flags::NONE, |(_, s)| s.watch);
+                    self.fds.add(registry, fd, ev.index, watch, watch_of)?;
                 }
                 Target::Signal(signo) => self.watch_signal(signo, ev)?,
                 _ => {}
@@ -156,8 +157,9 @@ impl EventBase {
         if inserted {
             match target {
                 Target::Fd(fd) => {
-                    let registry = self.reactor.registry().clone();
-                    self.fds.remove(&registry, fd, ev);
+                    let (registry, slots) = (self.reactor.registry(), &self.slots);
+                    let watch_of = |i| slots.get_at(i).map_or(Flags::NONE, |(_, s)| s.watch);
+                    self.fds.remove(registry, fd, ev.index, watch_of);
                 }
                 Target::Signal(signo) => self.unwatch_signal(signo, ev),
                 Target::None => {}

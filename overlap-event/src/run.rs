@@ -201,10 +201,11 @@ impl EventBase {
                 what |= Flags::READ | Flags::WRITE | Flags::CLOSED;
             }
             let Some(entry) = self.fds.get(fd_of(token)) else { continue };
-            for &(ev, watch) in &entry.events {
-                let res = what & watch & Flags::IO;
+            for index in entry.events() {
+                let Some((generation, slot)) = self.slots.get_at(index) else { continue };
+                let res = what & slot.watch & Flags::IO;
                 if !res.is_empty() {
-                    fired.push((ev, res));
+                    fired.push((Event { base: self.id, index, generation }, res));
                 }
             }
         }

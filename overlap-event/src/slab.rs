@@ -65,6 +65,14 @@ impl<T> Slab<T> {
         }
     }
 
+    /// The entry at `index`, whatever its generation, with the generation.
+    pub(crate) fn get_at(&self, index: u32) -> Option<(u64, &T)> {
+        match self.entries.get(index as usize) {
+            Some(Some((g, v))) => Some((*g, v)),
+            _ => None,
+        }
+    }
+
     /// The entry at `index`, whatever its generation, with the generation, mutably.
     pub(crate) fn get_at_mut(&mut self, index: u32) -> Option<(u64, &mut T)> {
         match self.entries.get_mut(index as usize) {
