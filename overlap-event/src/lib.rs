@@ -17,21 +17,28 @@
 //!
 //! # Backends
 //!
-//! | backend | where | ET | any descriptor |
-//! |---|---|---|---|
-//! | epoll | Linux (default) | yes | no regular files |
-//! | kqueue | BSD, macOS (type-checked) | yes | yes |
-//! | poll | every Unix | no (`Unsupported`) | yes |
-//! | afd | Windows (tested under Wine) | no (`Unsupported`) | sockets only |
+//! | backend | where | ET | any descriptor | CLOSED without READ |
+//! |---|---|---|---|---|
+//! | epoll | Linux (default) | yes | no regular files | yes (`EPOLLRDHUP`) |
+//! | kqueue | BSD, macOS (type-checked) | yes | yes | no (`Unsupported`) |
+//! | poll | every Unix | no (`Unsupported`) | yes | Linux only (`POLLRDHUP`) |
+//! | afd | Windows (tested under Wine) | no (`Unsupported`) | sockets only | yes |
+//!
+//! [`EventBase::features`] says the same at run time (`EV_FEATURE_*`); an [`EventConfig`]
+//! can require or avoid them.
 //!
 //! Signal events: on Unix any catchable signal (sigaction and a self-pipe); on Windows
 //! `SIGINT` (Ctrl-C) and `SIGBREAK` (Ctrl-Break). Every base watching a signal gets each
 //! arrival (libevent gives it to the last base only), and each event on it runs once per
 //! arrival. The signal's earlier disposition comes back when no event watches it.
 //!
-//! Not yet: CLOSED without READ (refused with `Unsupported`: the reactor has no close-only interest,
-//! and watching the read side for it would wake the loop for every byte). CLOSED with READ
-//! is reported where the backend sees the peer's close (epoll; poll on Linux; kqueue).
+//! # Costs
+//!
+//! Timers are a hierarchical timing wheel: O(1) add and cancel at any duration, firing in
+//! deadline order with ties in the order added. A pending timer takes 96 bytes (its event,
+//! 64, and its wheel node, 32); an idle event on a descriptor about 80 (its event and a
+//! 16-byte entry in the descriptor table). The tables give memory back after mass deletion
+//! ([`EventBase::memory`]). `benches/event_loop.rs` and `benches/timers.rs` measure them.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
