@@ -18,6 +18,16 @@ pub const MAX_CONNS: usize = 16384;
 pub const MAX_SIZE: usize = 64 << 20;
 /// `echo-server --threads`: at most this many worker threads.
 pub const MAX_THREADS: usize = 1024;
+/// `bench-peer dispatch --pipes` (and `--active`): at most this many socketpairs (a million
+/// descriptors, the usual ceiling of `ulimit -Hn`).
+pub const MAX_PIPES: usize = 500_000;
+/// `bench-peer dispatch --writes`: at most this many bytes passed on per iteration (at about a
+/// microsecond each, minutes per iteration).
+pub const MAX_WRITES: usize = 100_000_000;
+/// `bench-peer dispatch --iters`: at most this many timed iterations.
+pub const MAX_ITERS: usize = 10_000;
+/// `bench-peer timers --churn`/`--fire`: at most this many timers (about a gigabyte of tables).
+pub const MAX_TIMERS: usize = 10_000_000;
 
 /// Parses `--secs`: a finite number of seconds in [`MIN_SECS`]`..=`[`MAX_SECS`].
 pub fn secs(s: &str) -> Result<f64, String> {
@@ -32,4 +42,9 @@ pub fn secs(s: &str) -> Result<f64, String> {
 /// A parser for a count in `1..=max`.
 pub fn count(max: usize) -> RangedU64ValueParser<usize> {
     RangedU64ValueParser::new().range(1..=max as u64)
+}
+
+/// A parser for a count in `0..=max`.
+pub fn upto(max: usize) -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::new().range(0..=max as u64)
 }

@@ -2,8 +2,11 @@
 //!
 //! - `overlap backends`: every backend of every model, whether it works on this machine and,
 //!   if not, why;
-//! - `overlap echo-server`: a TCP echo server on either model, for outside load generators;
-//! - `overlap bench`: every backend and model measured side by side on this machine.
+//! - `overlap echo-server`: a TCP echo server on either model or on the event loop, for outside
+//!   load generators;
+//! - `overlap bench`: every backend and model measured side by side on this machine;
+//! - `overlap bench-peer`: the event loop as a peer of the shared benchmark harness (its uniform
+//!   command lines: one `RESULT` line per run).
 
 use std::process::ExitCode;
 
@@ -33,20 +36,20 @@ enum Command {
         #[arg(long, default_value_t = 7000)]
         port: u16,
         /// The model that serves.
-        #[arg(long, value_enum, default_value_t = echo::Model::Completion)]
+        #[arg(long, visible_alias = "api", value_enum, default_value_t = echo::Model::Completion)]
         model: echo::Model,
-        /// Backend: epoll, poll, kqueue or afd (readiness); uring, iocp, epoll, poll or kqueue
-        /// (completion). Default: the best one available here (`overlap backends`).
+        /// Backend: epoll, poll, kqueue or afd (readiness, event); uring, iocp, epoll, poll or
+        /// kqueue (completion). Default: the best one available here (`overlap backends`).
         #[arg(long)]
         backend: Option<String>,
         /// Worker threads, 1 to 1024 (default: one per CPU for readiness, two per CPU for
-        /// completion).
+        /// completion, one for event: each thread runs its own event base).
         #[arg(long, value_parser = limits::count(limits::MAX_THREADS))]
         threads: Option<usize>,
         /// Share the port with other servers started with --reuse-port (SO_REUSEPORT: the
         /// kernel spreads the connections over them). Unix only. The readiness model with
-        /// several threads shares the port among its own listeners the same way, so a server
-        /// started with --reuse-port can join it too.
+        /// several threads (and the event model with several) shares the port among its own
+        /// listeners the same way, so a server started with --reuse-port can join it too.
         #[arg(long)]
         reuse_port: bool,
     },
@@ -84,6 +87,13 @@ enum Command {
         #[arg(long)]
         svg: Option<std::path::PathBuf>,
     },
+    /// The event loop as a peer of the shared benchmark harness (../shared/bench): a workload
+    /// by its uniform command line, one `RESULT` line on stdout.
+    #[command(after_help = bench::harness::HOW_TO_PLUG_IN)]
+    BenchPeer {
+        #[command(subcommand)]
+        workload: bench::harness::Workload,
+    },
 }
 
 fn main() -> ExitCode {
@@ -96,6 +106,7 @@ fn main() -> ExitCode {
         Command::Bench { workload, quick, secs, rounds, conns, size, backends, json, svg } => {
             bench::run(&bench::Settings { workload, quick, secs, rounds, conns, sizes: size, backends, json, svg })
         }
+        Command::BenchPeer { workload } => bench::harness::run(&workload),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -71,8 +71,18 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
         let row = stdout.lines().find(|l| l.starts_with("echo") && l.contains("port/uring")).expect("a port/uring row");
         assert!(row.contains("× raw-uring"), "port/uring is also measured against raw io_uring: {row}");
     }
+    // The event loop's paths: dispatch and timers only.
+    let event_paths: Vec<String> = overlap::ReactorBackend::available().iter().map(|b| format!("event/{b}")).collect();
+    for p in &event_paths {
+        let on = |l: &&str| l.split_whitespace().any(|w| w == p);
+        let workloads: Vec<&str> = stdout.lines().filter(on).filter_map(|l| l.split_whitespace().next()).collect();
+        let expected: &[&str] = if cfg!(unix) { &["timers", "dispatch"] } else { &["timers"] };
+        assert_eq!(workloads, expected, "{p}: {stdout}");
+        let timers = stdout.lines().filter(on).find(|l| l.starts_with("timers")).unwrap_or_default();
+        assert!(timers.contains("cancel ns") && timers.contains("B/timer"), "{timers}");
+    }
     if cfg!(unix) {
-        for p in &paths {
+        for p in paths.iter().chain(&event_paths) {
             let row = stdout
                 .lines()
                 .find(|l| l.starts_with("dispatch") && l.contains("100 pipes, 1 active") && l.contains(p.as_str()));

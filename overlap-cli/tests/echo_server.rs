@@ -1,5 +1,6 @@
 //! `overlap echo-server` as a process: it prints its address, echoes, and exits cleanly on
-//! SIGTERM and SIGINT (Unix only: Windows has no signals to send it).
+//! SIGTERM and SIGINT (Unix only: Windows has no signals to send it); the event model (`--api
+//! event`) also echoes large pipelined streams intact and serves many connections at once.
 #![cfg(unix)]
 
 mod common;
@@ -7,11 +8,19 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
+use std::thread;
 
 use common::Overlap;
 
 fn serve_then_signal(model: &str, signal: &str) {
-    let mut server = Overlap::start(&["echo-server", "--port", "0", "--model", model, "--threads", "2"]);
+    serve_with_then_signal(&["--model", model, "--threads", "2"], signal);
+}
+
+/// Starts a server with `args`, checks that it echoes, sends it `signal` and checks that it
+/// exits cleanly.
+fn serve_with_then_signal(args: &[&str], signal: &str) {
+    let model = args.join(" ");
+    let mut server = Overlap::start(&[&["echo-server", "--port", "0"], args].concat());
     let addr = server.listening_on();
     let mut c = TcpStream::connect(&addr).expect("connect");
     c.set_read_timeout(Some(common::PATIENCE)).unwrap();
@@ -34,4 +43,83 @@ fn completion_model_exits_on_sigterm() {
 #[test]
 fn readiness_model_exits_on_sigint() {
     serve_then_signal("readiness", "-INT");
+}
+
+#[test]
+fn event_model_exits_on_sigterm_and_sigint() {
+    serve_with_then_signal(&["--model", "event"], "-TERM");
+    serve_with_then_signal(&["--api", "event", "--threads", "2"], "-INT");
+}
+
+/// A stream of `len` bytes that tells where a byte went missing or came twice.
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed).collect()
+}
+
+/// Sends `data` on `c` from another thread while reading the echo here: the echo must be
+/// `data`, byte for byte (the client never waits for the echo before sending more, so the
+/// server's output backs up and its reading must pause and resume without loss).
+fn pipelined(c: TcpStream, data: Vec<u8>) {
+    c.set_read_timeout(Some(common::PATIENCE)).unwrap();
+    let mut writer = c.try_clone().unwrap();
+    let sent = data.clone();
+    let w = thread::spawn(move || writer.write_all(&sent));
+    let mut got = vec![0u8; data.len()];
+    (&c).read_exact(&mut got).expect("the whole echo");
+    w.join().unwrap().expect("sent");
+    let first_bad = got.iter().zip(&data).position(|(a, b)| a != b);
+    assert!(first_bad.is_none(), "echo differs from byte {first_bad:?} on");
+}
+
+#[test]
+fn event_model_echoes_large_pipelined_streams_intact() {
+    for backend in overlap::ReactorBackend::available() {
+        let args = ["echo-server", "--port", "0", "--model", "event", "--backend", backend.name()];
+        let mut server = Overlap::start(&args);
+        let addr = server.listening_on();
+        // Four connections at once, each streaming 8 MiB (far more than the socket buffers
+        // hold).
+        let clients: Vec<_> = (0..4u8)
+            .map(|k| {
+                let addr = addr.clone();
+                thread::spawn(move || pipelined(TcpStream::connect(&addr).expect("connect"), pattern(8 << 20, k)))
+            })
+            .collect();
+        for c in clients {
+            c.join().unwrap_or_else(|_| panic!("{backend}: a client failed"));
+        }
+        Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill");
+        let (status, stderr) = server.exit();
+        assert!(status.is_some_and(|s| s.success()), "{backend}: {status:?} {stderr}");
+    }
+}
+
+#[test]
+fn event_model_serves_many_connections_at_once() {
+    for threads in ["1", "2"] {
+        let mut server = Overlap::start(&["echo-server", "--port", "0", "--api", "event", "--threads", threads]);
+        let addr = server.listening_on();
+        let clients: Vec<TcpStream> = (0..500).map(|_| TcpStream::connect(&addr).expect("connect")).collect();
+        // Three messages each, all sent before any is read back.
+        for round in 0..3u8 {
+            for (i, mut c) in clients.iter().enumerate() {
+                c.write_all(&[round, i as u8, (i >> 8) as u8]).unwrap();
+            }
+        }
+        for (i, mut c) in clients.iter().enumerate() {
+            c.set_read_timeout(Some(common::PATIENCE)).unwrap();
+            let mut got = [0u8; 9];
+            c.read_exact(&mut got).unwrap_or_else(|e| panic!("threads {threads}, client {i}: {e}"));
+            let one = |r: u8| [r, i as u8, (i >> 8) as u8];
+            assert_eq!(got[..], [one(0), one(1), one(2)].concat(), "threads {threads}, client {i}");
+        }
+        // Closed connections are let go: the server still serves new ones.
+        drop(clients);
+        let mut c = TcpStream::connect(&addr).expect("connect");
+        c.set_read_timeout(Some(common::PATIENCE)).unwrap();
+        c.write_all(b"again").unwrap();
+        let mut got = [0u8; 5];
+        c.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"again");
+    }
 }

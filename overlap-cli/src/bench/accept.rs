@@ -12,10 +12,11 @@ use super::path::Path;
 use super::sample::{Figure, Sample};
 use super::{echo, sys};
 
-/// One cell per path.
+/// One cell per path but the event loop's (which joins the dispatch and timers workloads only).
 pub(crate) fn cells(paths: &[Path]) -> Vec<Cell> {
     paths
         .iter()
+        .filter(|p| !matches!(p, Path::Event(_)))
         .map(|&path| Cell {
             workload: "accept",
             setting: "1 client".into(),

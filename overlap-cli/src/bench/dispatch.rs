@@ -11,9 +11,11 @@
 //!
 //! The paths differ only in how they learn that a read end has a byte: the floor waits on a raw
 //! level-triggered epoll (`sys/dispatch_floor.rs`), the `Reactor` paths poll level-triggered
-//! registrations (one token per pipe), and the `CompletionPort` paths keep a 1-byte `Recv`
-//! outstanding on every read end, re-submitted on each completion. The writes are the same
-//! plain `send`s on std sockets everywhere.
+//! registrations (one token per pipe), the `CompletionPort` paths keep a 1-byte `Recv`
+//! outstanding on every read end, re-submitted on each completion, and the event-loop paths run
+//! an `EventBase` with one READ|PERSIST event per read end whose callback reads and passes the
+//! byte on (`event_dispatch.rs`, libevent's idiom). The writes are the same plain `send`s on std
+//! sockets everywhere (`chain.rs`).
 //!
 //! Unix only (socketpairs); elsewhere there are no cells.
 
@@ -28,7 +30,7 @@ pub(crate) fn cells(_paths: &[super::path::Path], _quick: bool) -> Vec<super::ce
 
 #[cfg(unix)]
 mod unix {
-    use std::io::{self, ErrorKind, Read, Write};
+    use std::io::{self, ErrorKind};
     use std::os::unix::net::UnixStream;
     use std::time::{Duration, Instant};
 
@@ -36,19 +38,10 @@ mod unix {
     use overlap::{CompletionPort, Handle, Interest, Reactor, ReadyEvents, Token, Trigger};
 
     use super::super::cell::{Cell, FEW_FDS};
+    use super::super::chain::{self, read_byte, Chain, Setting};
+    use super::super::event_dispatch::EventChain;
     use super::super::path::Path;
     use super::super::sample::{Figure, Sample};
-
-    /// One setting of the workload.
-    #[derive(Copy, Clone, Debug)]
-    struct Setting {
-        /// Socketpairs (P).
-        pipes: usize,
-        /// Chains started per iteration (A).
-        active: usize,
-        /// Writes per iteration (W).
-        writes: usize,
-    }
 
     /// The settings, smallest first (`--quick` runs only the first).
     const SETTINGS: [Setting; 2] =
@@ -64,7 +57,8 @@ mod unix {
         let mut cells = Vec::new();
         for (i, s) in settings.iter().enumerate() {
             // The in-process peers (`Path::Peer`) have no dispatch loop (yet).
-            for &path in paths.iter().filter(|p| matches!(p, Path::Floor | Path::Reactor(_) | Path::Port(_))) {
+            let has_loop = |p: &&Path| matches!(p, Path::Floor | Path::Reactor(_) | Path::Event(_) | Path::Port(_));
+            for &path in paths.iter().filter(has_loop) {
                 let setting = format!("{} pipes, {} active", s.pipes, s.active);
                 let fds = 2 * s.pipes + FEW_FDS;
                 cells.push(Cell { workload: "dispatch", setting, path, run, conns: i, size: 0, fds });
@@ -76,21 +70,13 @@ mod unix {
     /// Runs one cell: builds the pipes and the path's loop, then measures.
     pub(super) fn run(cell: &Cell, secs: Duration) -> io::Result<Sample> {
         let setting = *SETTINGS.get(cell.conns).ok_or_else(|| io::Error::other("no such dispatch setting"))?;
-        let (mut readers, mut writers) = (Vec::new(), Vec::new());
-        for _ in 0..setting.pipes {
-            let (r, w) = UnixStream::pair()?;
-            r.set_nonblocking(true)?;
-            w.set_nonblocking(true)?;
-            readers.push(r);
-            writers.push(w);
-        }
-        let chain = Chain { setting, writers, writes: 0, fired: 0, count: 0 };
+        let (readers, chain) = chain::pipes(setting)?;
         match cell.path {
             #[cfg(epoll)]
             Path::Floor => {
                 use std::os::fd::AsFd;
                 let epoll = super::super::sys::dispatch_floor::Epoll::new(readers.iter().map(|r| r.as_fd()))?;
-                measure(Floor { epoll, readers }, chain, secs)
+                measure(turns(Floor { epoll, readers }, chain), secs)
             }
             #[cfg(not(epoll))]
             Path::Floor => Err(ErrorKind::Unsupported.into()),
@@ -100,7 +86,7 @@ mod unix {
                 for (i, r) in readers.iter().enumerate() {
                     reactor.registry().register(r, Token(i), Interest::READABLE, Trigger::Level)?;
                 }
-                measure(ReactorLoop { reactor, events: ReadyEvents::with_capacity(1024), readers }, chain, secs)
+                measure(turns(ReactorLoop { reactor, events: ReadyEvents::with_capacity(1024), readers }, chain), secs)
             }
             Path::Port(backend) => {
                 let port = CompletionPort::builder().backend(backend).single_thread(true).build()?;
@@ -110,59 +96,13 @@ mod unix {
                     port.submit(Recv::new(&h, Vec::with_capacity(1)), i)?;
                     handles.push(h);
                 }
-                measure(PortLoop { port, out: Vec::with_capacity(1024), handles }, chain, secs)
+                measure(turns(PortLoop { port, out: Vec::with_capacity(1024), handles }, chain), secs)
+            }
+            Path::Event(backend) => {
+                let mut ec = EventChain::new(Some(backend), readers, chain, Some(STALL))?;
+                measure(move || Ok((ec.iteration()?, ec.events())), secs)
             }
             Path::Peer(name) => Err(io::Error::new(ErrorKind::Unsupported, format!("no dispatch loop for {name}"))),
-        }
-    }
-
-    /// The state of the chains, shared by every path: the write ends, the budget left and
-    /// the bytes written and read in this iteration (`dispatch.h`'s globals).
-    struct Chain {
-        setting: Setting,
-        writers: Vec<UnixStream>,
-        /// Writes left in this iteration's budget.
-        writes: usize,
-        /// Bytes written in this iteration.
-        fired: usize,
-        /// Bytes read in this iteration.
-        count: usize,
-    }
-
-    impl Chain {
-        /// Writes one byte into pipe `i`.
-        fn send(&self, i: usize) -> io::Result<()> {
-            match (&self.writers[i]).write(b"e")? {
-                1 => Ok(()),
-                _ => Err(io::Error::new(ErrorKind::WriteZero, "a pipe took no byte")),
-            }
-        }
-
-        /// Starts an iteration: one byte into each of A pipes spread evenly.
-        fn kick(&mut self) -> io::Result<()> {
-            let Setting { pipes, active, writes } = self.setting;
-            (self.writes, self.fired, self.count) = (writes, 0, 0);
-            for i in 0..active {
-                self.send(i * (pipes / active))?;
-                self.fired += 1;
-            }
-            Ok(())
-        }
-
-        /// `n` bytes were read from pipe `i`: pass one on to the next pipe, while the budget lasts.
-        fn read(&mut self, i: usize, n: usize) -> io::Result<()> {
-            self.count += n;
-            if n > 0 && self.writes > 0 {
-                self.send((i + 1) % self.setting.pipes)?;
-                self.writes -= 1;
-                self.fired += 1;
-            }
-            Ok(())
-        }
-
-        /// Every byte written in this iteration has been read.
-        fn done(&self) -> bool {
-            self.count == self.fired
         }
     }
 
@@ -171,16 +111,6 @@ mod unix {
         /// Waits (at most [`STALL`]) and calls `chain.read` for every byte that arrived;
         /// `TimedOut` if none did.
         fn turn(&mut self, chain: &mut Chain) -> io::Result<()>;
-    }
-
-    /// Reads one byte from a read end: 1, or 0 if there was none after all.
-    fn read_byte(r: &UnixStream) -> io::Result<usize> {
-        match (&*r).read(&mut [0u8; 1]) {
-            Ok(0) => Err(io::Error::new(ErrorKind::UnexpectedEof, "a pipe closed")),
-            Ok(n) => Ok(n),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => Ok(0),
-            Err(e) => Err(e),
-        }
     }
 
     /// The error of a wait that saw nothing for [`STALL`].
@@ -265,9 +195,22 @@ mod unix {
         }
     }
 
+    /// The iterations of a path that turns its own loop: each starts the chains, then turns until
+    /// every byte was read; its time (from after the first writes) and events.
+    fn turns(mut path: impl Dispatch, mut chain: Chain) -> impl FnMut() -> io::Result<(Duration, usize)> {
+        move || {
+            chain.kick()?;
+            let t = Instant::now();
+            while !chain.done() {
+                path.turn(&mut chain)?;
+            }
+            Ok((t.elapsed(), chain.events()))
+        }
+    }
+
     /// One warm-up iteration, then timed ones for about `secs` (at least 3): the median time
     /// per event, and per iteration.
-    fn measure(mut path: impl Dispatch, mut chain: Chain, secs: Duration) -> io::Result<Sample> {
+    fn measure(mut iteration: impl FnMut() -> io::Result<(Duration, usize)>, secs: Duration) -> io::Result<Sample> {
         let mut times = Vec::new();
         let mut events = 0;
         let start = Instant::now();
@@ -275,15 +218,11 @@ mod unix {
             if it > 3 && start.elapsed() >= secs {
                 break;
             }
-            chain.kick()?;
-            let t = Instant::now();
-            while !chain.done() {
-                path.turn(&mut chain)?;
-            }
+            let (took, n) = iteration()?;
             if it > 0 {
-                times.push(t.elapsed().as_nanos() as f64);
+                times.push(took.as_nanos() as f64);
             }
-            events = chain.fired;
+            events = n;
         }
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2]; // as the C `report_dispatch`

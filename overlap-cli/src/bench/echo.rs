@@ -17,12 +17,13 @@ use super::server::Server;
 use super::{peers, sys};
 use crate::echo::{Model, Settings};
 
-/// The echo cells: every connection count and size, on every path.
+/// The echo cells: every connection count and size, on every path but the event loop's (which
+/// joins the dispatch and timers workloads only).
 pub(crate) fn cells(paths: &[Path], conns: &[usize], sizes: &[usize]) -> Vec<Cell> {
     let mut cells = Vec::new();
     for &n in conns {
         for &size in sizes {
-            for &path in paths {
+            for &path in paths.iter().filter(|p| !matches!(p, Path::Event(_))) {
                 let setting = format!("{n} conns × {}", bytes(size));
                 // Both ends of every connection are in this process.
                 let fds = 2 * n + FEW_FDS;
@@ -45,6 +46,7 @@ pub(crate) fn start(path: Path) -> io::Result<Server> {
         #[cfg(not(uring))]
         Path::FloorUring => Err(io::ErrorKind::Unsupported.into()),
         Path::Reactor(b) => overlap_server(Model::Readiness, b.name()),
+        Path::Event(b) => overlap_server(Model::Event, b.name()),
         Path::Port(b) => overlap_server(Model::Completion, b.name()),
         Path::Peer(name) => peers::echo_server(name),
     }

@@ -5,24 +5,35 @@
 //! where). Built with `--features peers`, tokio, mio and (on Linux) compio are columns too
 //! (`peers/`).
 //!
+//! `overlap bench-peer` (`harness/`) is the event loop as one more peer of the shared harness
+//! (`../shared/bench/`): its dispatch and timer workloads by the harness's uniform command
+//! lines, one `RESULT` line each, on the same event-loop code as the `event/…` paths here.
+//!
 //! Files, lowest first (each imports only from those above it): `sys/` (raw system calls),
-//! `sample`, `server`, `side`, `human`; `peers/`; `path`; `cell`; the workloads (`echo`,
-//! `wakeup`, `timers`, `accept`, `dispatch`); `measure`, `summary`; `table`, `json`, `chart`,
-//! `machine`; and this file, which runs them.
+//! `sample`, `server`, `side`, `human`; `chain`, `event_dispatch`, `event_timers` (the dispatch
+//! chains and the event loop's side of the dispatch and timer workloads); `harness/`; `peers/`;
+//! `path`; `cell`; the workloads (`echo`, `wakeup`, `timers`, `accept`, `dispatch`);
+//! `measure`, `summary`; `table`, `json`, `chart`, `machine`; and this file, which runs them.
 //!
 //! | workload | what | figure |
 //! |---|---|---|
 //! | `echo` | ping-pong over loopback TCP: one message per connection in flight, the load client on its own thread (and CPU) | messages/s, p50/p99 round trip |
 //! | `wakeup` | two threads waking each other in turn (libuv's `async_pummel`, as a ping-pong) | round trips/s |
-//! | `timers` | completion-port timeouts: add and cancel far ones, fire near ones | ns per add, cancel, fire |
+//! | `timers` | completion-port timeouts and event-loop timers: add and cancel far ones, fire near ones | ns per add, cancel, fire (event loop: and bytes per timer) |
 //! | `accept` | a client connecting and closing in a loop, the server accepting | connections/s |
 //! | `dispatch` | libevent's `test/bench.c`: socketpairs in a chain, each readable end writing to the next | ns per event |
 
 mod accept;
 mod cell;
+#[cfg(unix)]
+mod chain;
 mod chart;
 mod dispatch;
 mod echo;
+#[cfg(unix)]
+mod event_dispatch;
+mod event_timers;
+pub mod harness;
 mod human;
 mod json;
 mod machine;
@@ -51,7 +62,7 @@ pub enum Workload {
     Echo,
     /// Cross-thread wake-ups.
     Wakeup,
-    /// Completion-port timeouts.
+    /// Completion-port timeouts and event-loop timers.
     Timers,
     /// Accepting connections.
     Accept,

@@ -1,5 +1,5 @@
-//! The paths a run measures (the floors, every overlap backend, the peers), their names, and
-//! which of them `--backends` picks.
+//! The paths a run measures (the floors, every overlap backend of either model and of the event
+//! loop, the peers), their names, and which of them `--backends` picks.
 
 use std::fmt;
 use std::io;
@@ -17,6 +17,9 @@ pub(crate) enum Path {
     FloorUring,
     /// A `Reactor` on a readiness backend.
     Reactor(ReactorBackend),
+    /// An `EventBase` (`overlap-event`, libevent's model) on a readiness backend (dispatch and
+    /// timers only).
+    Event(ReactorBackend),
     /// A `CompletionPort` on a completion backend.
     Port(PortBackend),
     /// Another library, in process (`--features peers`): tokio, mio or compio.
@@ -29,6 +32,7 @@ impl fmt::Display for Path {
             Path::Floor => f.write_str("raw-epoll"),
             Path::FloorUring => f.write_str("raw-uring"),
             Path::Reactor(b) => write!(f, "reactor/{b}"),
+            Path::Event(b) => write!(f, "event/{b}"),
             Path::Port(b) => write!(f, "port/{b}"),
             Path::Peer(name) => f.write_str(name),
         }
@@ -49,6 +53,7 @@ fn all() -> Vec<(Path, Option<String>)> {
         ),
     ];
     all.extend(ReactorBackend::ALL.into_iter().map(|b| (Path::Reactor(b), b.check().err().map(|e| e.to_string()))));
+    all.extend(ReactorBackend::ALL.into_iter().map(|b| (Path::Event(b), b.check().err().map(|e| e.to_string()))));
     all.extend(PortBackend::ALL.into_iter().map(|b| (Path::Port(b), b.check().err().map(|e| e.to_string()))));
     all.extend(peers::ALL.iter().map(|&p| (Path::Peer(p), peers::why_not_here(p))));
     all

@@ -1,10 +1,12 @@
-//! `overlap echo-server`: a long-running TCP echo server on either model, for outside load
-//! generators (`../shared/bench/`). It binds 127.0.0.1, prints `listening on ADDR`, sets
-//! TCP_NODELAY on accepted sockets, and exits cleanly on SIGINT or SIGTERM (Unix; on Windows
-//! Ctrl-C ends the process). A port in use is refused unless both servers pass `--reuse-port`
-//! (`listen.rs`).
+//! `overlap echo-server`: a long-running TCP echo server on either model or on the event loop,
+//! for outside load generators (`../shared/bench/`). It binds 127.0.0.1, prints `listening on
+//! ADDR`, sets TCP_NODELAY on accepted sockets, and exits cleanly on SIGINT or SIGTERM (Unix; on
+//! Windows Ctrl-C ends the process). A port in use is refused unless both servers pass
+//! `--reuse-port` (`listen.rs`).
 
 mod completion;
+mod echoing;
+mod event;
 mod listen;
 mod readiness;
 mod running;
@@ -26,6 +28,10 @@ pub enum Model {
     Readiness,
     /// One `CompletionPort`, a pool of worker threads, each completion posting the next op.
     Completion,
+    /// An `EventBase` (`overlap-event`, libevent's model): READ|PERSIST events on the listener
+    /// and on each connection, WRITE|PERSIST while output waits. One thread by default; with
+    /// more, a base per thread, each with its own SO_REUSEPORT listener.
+    Event,
 }
 
 impl Model {
@@ -34,6 +40,7 @@ impl Model {
         match self {
             Model::Readiness => "readiness",
             Model::Completion => "completion",
+            Model::Event => "event",
         }
     }
 }
@@ -45,11 +52,11 @@ pub struct Settings {
     pub port: u16,
     /// Which model.
     pub model: Model,
-    /// A backend name (`epoll`, `poll`, `kqueue`, `afd` for readiness; `uring`, `iocp`, `epoll`,
-    /// `poll`, `kqueue` for completion).
+    /// A backend name (`epoll`, `poll`, `kqueue`, `afd` for readiness and event; `uring`, `iocp`,
+    /// `epoll`, `poll`, `kqueue` for completion).
     pub backend: Option<String>,
     /// Worker threads, 1 to [`MAX_THREADS`] (default: 1 per CPU for readiness, 2 per CPU for
-    /// completion).
+    /// completion, 1 for event).
     pub threads: Option<usize>,
     /// Share the port with other servers that ask the same (SO_REUSEPORT).
     pub reuse_port: bool,
@@ -59,7 +66,8 @@ fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The readiness backend named `name` (else the default), if it runs here.
+/// The readiness backend named `name` (else the default), if it runs here (for the readiness
+/// and event models).
 fn readiness_backend(name: Option<&str>) -> io::Result<ReactorBackend> {
     let backend = match name {
         None => ReactorBackend::default(),
@@ -76,7 +84,7 @@ fn readiness_backend(name: Option<&str>) -> io::Result<ReactorBackend> {
 fn completion_backend(name: Option<&str>) -> io::Result<Option<PortBackend>> {
     let Some(name) = name else { return Ok(None) };
     let backend: PortBackend = name.parse().map_err(|e: io::Error| match name.parse::<ReactorBackend>() {
-        Ok(_) => io::Error::new(e.kind(), format!("{e}; {name} is a readiness backend (--model readiness)")),
+        Ok(_) => io::Error::new(e.kind(), format!("{e}; {name} is a readiness backend (--model readiness or event)")),
         Err(_) => e,
     })?;
     backend.check()?;
@@ -96,6 +104,7 @@ pub fn start(settings: &Settings) -> io::Result<Running> {
         None => match settings.model {
             Model::Readiness => cpus(),
             Model::Completion => 2 * cpus(),
+            Model::Event => 1,
         }
         .min(MAX_THREADS),
     };
@@ -113,6 +122,11 @@ pub fn start(settings: &Settings) -> io::Result<Running> {
             let backend = completion_backend(settings.backend.as_deref())?;
             let listener = listen::bind(addr, 1, share).map_err(context)?.swap_remove(0);
             completion::start(listener, backend, threads).map_err(context)
+        }
+        Model::Event => {
+            let backend = readiness_backend(settings.backend.as_deref())?;
+            let listeners = listen::bind(addr, threads, share).map_err(context)?;
+            event::start(listeners, backend, threads).map_err(context)
         }
     }
 }
@@ -181,6 +195,7 @@ mod tests {
     fn echo_1000_clients_every_model_and_backend() {
         for b in overlap::ReactorBackend::available() {
             thousand_clients(Model::Readiness, b.name());
+            thousand_clients(Model::Event, b.name());
         }
         for b in overlap::PortBackend::available() {
             thousand_clients(Model::Completion, b.name());

@@ -1,29 +1,25 @@
 //! The echo server on the readiness model: one `Reactor` per thread, edge-triggered.
 
 use std::collections::HashMap;
-use std::io::{self, ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{self, ErrorKind};
+use std::net::TcpListener;
 use std::sync::Arc;
 
 use overlap::{Interest, Reactor, ReactorBackend, ReadyEvents, Token, Trigger, Waker};
 
+use super::echoing::{Echoing, BUF};
 use super::running::{self, Running, Stop};
 
 const LISTENER: Token = Token(0);
 const STOP: Token = Token(1);
 
+/// A connection: its echo, and its interest.
 struct Conn {
-    stream: TcpStream,
-    /// Bytes read but not yet written back (the socket was full).
-    pending: Vec<u8>,
-    /// Registered for writable too (only while `pending` holds bytes: a level-triggered
-    /// writable interest on an idle socket would wake every poll).
+    io: Echoing,
+    /// Registered for writable too (only while bytes wait to be written back: a
+    /// level-triggered writable interest on an idle socket would wake every poll).
     writing: bool,
 }
-
-/// Reading stops while this much is waiting to be written back (a client that sends but does
-/// not read cannot grow the server without bound).
-const PENDING_CAP: usize = 1 << 20;
 
 /// Serves on `listeners` (one per thread where SO_REUSEPORT exists; elsewhere each thread
 /// watches a clone of the first) with a `Reactor` per thread.
@@ -69,7 +65,7 @@ fn serve(mut reactor: Reactor, listener: TcpListener, trigger: Trigger) -> io::R
     let mut conns: HashMap<Token, Conn> = HashMap::new();
     let mut next = 2usize;
     let mut events = ReadyEvents::with_capacity(1024);
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; BUF];
     loop {
         reactor.poll(&mut events, None)?;
         for ev in &events {
@@ -83,7 +79,7 @@ fn serve(mut reactor: Reactor, listener: TcpListener, trigger: Trigger) -> io::R
                             let token = Token(next);
                             next += 1;
                             reactor.registry().register(&stream, token, Interest::READABLE, trigger)?;
-                            conns.insert(token, Conn { stream, pending: Vec::new(), writing: false });
+                            conns.insert(token, Conn { io: Echoing::new(stream), writing: false });
                         }
                         Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                         Err(e) if is_transient(&e) => break, // EMFILE and friends: try again later
@@ -92,17 +88,17 @@ fn serve(mut reactor: Reactor, listener: TcpListener, trigger: Trigger) -> io::R
                 },
                 token => {
                     let Some(conn) = conns.get_mut(&token) else { continue };
-                    let alive = echo(conn, &mut buf) && {
-                        let want_write = !conn.pending.is_empty();
+                    let alive = conn.io.echo(&mut buf) && {
+                        let want_write = conn.io.has_pending();
                         want_write == conn.writing || {
                             let interest =
                                 if want_write { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
                             conn.writing = want_write;
-                            reactor.registry().reregister(&conn.stream, token, interest, trigger).is_ok()
+                            reactor.registry().reregister(&conn.io.stream, token, interest, trigger).is_ok()
                         }
                     };
                     if !alive {
-                        let _ = reactor.registry().deregister(&conn.stream);
+                        let _ = reactor.registry().deregister(&conn.io.stream);
                         conns.remove(&token);
                     }
                 }
@@ -114,64 +110,4 @@ fn serve(mut reactor: Reactor, listener: TcpListener, trigger: Trigger) -> io::R
 fn is_transient(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(code) if code == 24 || code == 23 || code == 103)
     // EMFILE ENFILE ECONNABORTED
-}
-
-/// Reads what is there and writes it back; false when the connection is over.
-fn echo(conn: &mut Conn, buf: &mut [u8]) -> bool {
-    if !flush(conn) {
-        return false;
-    }
-    while conn.pending.len() < PENDING_CAP {
-        match (&conn.stream).read(buf) {
-            Ok(0) => return false,
-            Ok(n) => {
-                if conn.pending.is_empty() {
-                    match write_some(&conn.stream, &buf[..n]) {
-                        Ok(w) => conn.pending.extend_from_slice(&buf[w..n]),
-                        Err(_) => return false,
-                    }
-                } else {
-                    conn.pending.extend_from_slice(&buf[..n]);
-                }
-                if n < buf.len() {
-                    // A short read emptied the receive queue: whatever arrives next is a new
-                    // edge (and a level trigger reports it anyway). Saves the read that would
-                    // only say WouldBlock: a third of the system calls of a small echo.
-                    return true;
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => return false,
-        }
-    }
-    true // full: the writable event resumes reading once the output drains
-}
-
-/// Writes what the socket takes now; the count written.
-fn write_some(mut s: &TcpStream, data: &[u8]) -> io::Result<usize> {
-    let mut done = 0;
-    while done < data.len() {
-        match s.write(&data[done..]) {
-            Ok(n) => done += n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
-}
-
-/// Writes pending output; false if the connection failed.
-fn flush(conn: &mut Conn) -> bool {
-    if conn.pending.is_empty() {
-        return true;
-    }
-    match write_some(&conn.stream, &conn.pending) {
-        Ok(n) => {
-            conn.pending.drain(..n);
-            true
-        }
-        Err(_) => false,
-    }
 }
