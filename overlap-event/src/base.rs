@@ -47,10 +47,17 @@ static NEXT_BASE: AtomicU32 = AtomicU32::new(1);
 /// An event loop, libevent's `event_base`: events on descriptors, timers, signals, in
 /// priorities, run by [`dispatch`](EventBase::dispatch) and its variants on one thread.
 ///
-/// A base is `Send` (build it on one thread, run it on another) but not `Sync`: its calls
-/// take `&mut self`, so no lock is taken on the loop's path. Other threads reach a running
-/// loop through a [`BaseHandle`](crate::BaseHandle). Callbacks get `&mut EventBase` and may
-/// call anything on it, except starting the loop again from inside it.
+/// A base belongs to one thread: it is neither `Send` nor `Sync`, since its callbacks may
+/// hold what is not (`Rc`, `RefCell`), and its calls take `&mut self`, so no lock is taken on
+/// the loop's path. Build it on the thread that runs it (one base per thread, as with
+/// libevent); other threads reach a running loop through a [`BaseHandle`](crate::BaseHandle),
+/// which is `Send + Sync`. Callbacks get `&mut EventBase` and may call anything on it, except
+/// starting the loop again from inside it.
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(overlap_event::EventBase::new().unwrap()); // a base stays on its thread
+/// ```
 pub struct EventBase {
     pub(crate) id: u32,
     pub(crate) reactor: Reactor,
