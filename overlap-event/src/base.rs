@@ -74,6 +74,10 @@ pub struct EventBase {
     pub(crate) n_pending: usize,
     /// Activations handed out (queue entries name theirs).
     pub(crate) activations: u32,
+    /// The priority whose callback runs now.
+    pub(crate) running_priority: Option<u8>,
+    /// A callback activated an event of a higher priority than its own: its queue stops.
+    pub(crate) preempted: bool,
     /// Events per signal number.
     pub(crate) signals: HashMap<i32, Vec<Event>>,
     /// How many times a signal arrived for an active signal event (by event index): its
@@ -91,8 +95,8 @@ pub struct EventBase {
     pub(crate) max_interval: Option<Duration>,
     pub(crate) max_callbacks: Option<usize>,
     pub(crate) limit_after: usize,
+    /// What other threads ask; it holds the waker (registered under `WAKER`).
     pub(crate) remote: Arc<Remote<Msg>>,
-    pub(crate) waker: Waker,
     /// Messages taken from `remote`, kept for their buffer.
     pub(crate) inbox: Vec<Msg>,
     /// The events a poll's readiness activates, kept for the buffer.
@@ -108,6 +112,13 @@ impl fmt::Debug for EventBase {
             .field("events", &self.slots.len())
             .field("running", &self.running)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for EventBase {
+    /// Handles refuse what they are asked from now on; what they left is dropped.
+    fn drop(&mut self) {
+        self.remote.close();
     }
 }
 
@@ -137,6 +148,8 @@ impl EventBase {
             n_active: 0,
             n_pending: 0,
             activations: 0,
+            running_priority: None,
+            preempted: false,
             signals: HashMap::new(),
             signal_calls: HashMap::new(),
             signal_rx: None,
@@ -148,8 +161,7 @@ impl EventBase {
             max_interval: config.max_interval,
             max_callbacks: config.max_callbacks,
             limit_after: config.limit_after,
-            remote: Arc::new(Remote::new()),
-            waker,
+            remote: Arc::new(Remote::new(waker)),
             inbox: Vec::new(),
             fired: Vec::new(),
             expired: Vec::new(),

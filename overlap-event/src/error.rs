@@ -59,3 +59,7 @@ pub(crate) fn timeout_overflow() -> Error {
 pub(crate) fn closed_fd(fd: i64, e: &Error) -> Error {
     Error::new(e.kind(), format!("descriptor {fd} cannot be watched: {e}"))
 }
+
+pub(crate) fn base_gone() -> Error {
+    Error::new(ErrorKind::BrokenPipe, "the event base this handle reaches is gone")
+}

@@ -195,7 +195,10 @@ impl EventBase {
     /// Makes `ev` active with `what`, as if that had happened (libevent's `event_active`):
     /// its callback runs when the loop next reaches the queue of its priority (in this
     /// iteration, if that queue has not been passed yet). An active event activated again
-    /// keeps one run, with the flags joined. A pending event stays pending.
+    /// keeps one run, with the flags joined (and one queued for the next iteration by
+    /// [`activate_later`](EventBase::activate_later) runs in this one). A pending event stays
+    /// pending. A callback that activates an event of a higher priority than its own ends its
+    /// queue's run: the higher one runs next.
     pub fn activate(&mut self, ev: Event, what: Flags) -> io::Result<()> {
         self.slot(ev)?;
         self.activate_n(ev, what, 1);
@@ -226,15 +229,26 @@ impl EventBase {
             let calls = self.signal_calls.entry(ev.index).or_default();
             *calls = calls.saturating_add(ncalls);
         }
-        match &mut slot.active {
-            Some(flags) => *flags |= what,
+        let fresh = match &mut slot.active {
             None => {
                 slot.active = Some(what);
-                self.activations = self.activations.wrapping_add(1);
-                slot.activation = self.activations;
-                let priority = slot.priority;
                 self.n_active += 1;
-                self.active.push(priority, ev, self.activations);
+                true
+            }
+            Some(flags) => {
+                *flags |= what;
+                // Active for the next iteration: now it runs in this one (as libevent moves it
+                // from its active-later list). Its entry in the later list goes stale.
+                std::mem::take(&mut slot.later)
+            }
+        };
+        if fresh {
+            self.activations = self.activations.wrapping_add(1);
+            slot.activation = self.activations;
+            let priority = slot.priority;
+            self.active.push(priority, ev, self.activations);
+            if self.running_priority.is_some_and(|p| priority < p) {
+                self.preempted = true;
             }
         }
     }

@@ -6,8 +6,6 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use overlap::Waker;
-
 use crate::base::{EventBase, Msg};
 use crate::flags::Flags;
 use crate::id::Event;
@@ -17,11 +15,10 @@ use crate::remote::Remote;
 /// `evthread_use_pthreads` + `event_active` / `event_base_loopbreak` from another thread).
 /// What it asks is done by the loop, in the order asked, at the start of its next iteration
 /// (it wakes a loop blocked in the kernel). Clone it freely; it does not keep the base alive:
-/// once the base is gone, what is asked is dropped.
+/// once the base is gone, what is asked is refused (`BrokenPipe`) and dropped.
 #[derive(Clone)]
 pub struct BaseHandle {
     remote: Arc<Remote<Msg>>,
-    waker: Waker,
 }
 
 impl fmt::Debug for BaseHandle {
@@ -33,16 +30,13 @@ impl fmt::Debug for BaseHandle {
 impl EventBase {
     /// A handle for other threads.
     pub fn handle(&self) -> BaseHandle {
-        BaseHandle { remote: self.remote.clone(), waker: self.waker.clone() }
+        BaseHandle { remote: self.remote.clone() }
     }
 }
 
 impl BaseHandle {
     fn send(&self, m: Msg) -> io::Result<()> {
-        if self.remote.push(m) {
-            self.waker.wake()?;
-        }
-        Ok(())
+        self.remote.push(m)
     }
 
     /// Runs `f` on the loop's thread, with the base.

@@ -28,7 +28,9 @@ use crate::id::Event;
 pub struct LoopFlags {
     /// Block until something is active, run it, and return (`EVLOOP_ONCE`).
     pub once: bool,
-    /// Never block: run what is ready or active now, and return (`EVLOOP_NONBLOCK`).
+    /// Never block: run what is ready or active now, and return (`EVLOOP_NONBLOCK`): at most
+    /// one iteration per priority, so that events ready again at every look (level-triggered,
+    /// persistent) cannot keep it from returning. It ends with `NoEvents` if nothing is left.
     pub nonblock: bool,
     /// Keep running with no event pending, until `loopexit` or `loopbreak` (other threads may
     /// add events; `EVLOOP_NO_EXIT_ON_EMPTY`).
@@ -75,12 +77,17 @@ impl EventBase {
         self.running = true;
         self.got_exit = false;
         self.got_break = false;
+        self.now = Instant::now(); // what other threads left counts from now, not from the last run
         let end = self.iterate(flags);
         self.running = false;
         end
     }
 
     fn iterate(&mut self, flags: LoopFlags) -> io::Result<LoopEnd> {
+        // `nonblock` runs iterations while events stay active (one priority each), but no more
+        // than there are priorities, plus one: level-triggered events that are ready again at
+        // every look cannot keep it from returning.
+        let mut nonblock_left = self.active.priorities() + 1;
         loop {
             self.take_remote();
             if self.got_break {
@@ -109,9 +116,18 @@ impl EventBase {
             if self.n_active > 0 {
                 let ran = self.process_active();
                 self.active.trim();
-                if flags.once && self.n_active == 0 && ran > 0 {
+                nonblock_left = nonblock_left.saturating_sub(1);
+                let once_done = flags.once && self.n_active == 0 && ran > 0;
+                let nonblock_done = flags.nonblock && (self.n_active == 0 || nonblock_left == 0);
+                if once_done || nonblock_done {
                     self.check_exit();
-                    return Ok(if self.got_break { LoopEnd::Break } else { LoopEnd::Done });
+                    // As libevent's next pass would: with nothing left, `nonblock` says so.
+                    let empty = self.n_active == 0 && self.n_pending == 0 && self.exit_at.is_none();
+                    return Ok(match () {
+                        _ if self.got_break => LoopEnd::Break,
+                        _ if !once_done && empty && !flags.no_exit_on_empty => LoopEnd::NoEvents,
+                        _ => LoopEnd::Done,
+                    });
                 }
             } else if flags.nonblock {
                 self.check_exit();
@@ -270,7 +286,8 @@ impl EventBase {
     }
 
     /// Runs the events of priority `p` in order (also those activated at `p` meanwhile), up
-    /// to `max` callbacks or until `end`.
+    /// to `max` callbacks or until `end`, or until a callback activates an event of a higher
+    /// priority (which then runs first, in the next iteration: libevent's `event_continue`).
     fn run_queue(&mut self, p: usize, max: Option<usize>, end: Option<Instant>) -> usize {
         let mut ran = 0;
         while let Some((ev, activation)) = self.active.pop(p) {
@@ -291,8 +308,11 @@ impl EventBase {
                 let _ = self.del(ev);
             }
             ran += 1;
+            self.running_priority = Some(p as u8);
             self.call(ev, res, calls);
-            if self.got_break || max.is_some_and(|m| ran >= m) {
+            self.running_priority = None;
+            if self.got_break || self.preempted || max.is_some_and(|m| ran >= m) {
+                self.preempted = false;
                 break;
             }
             if let Some(end) = end {

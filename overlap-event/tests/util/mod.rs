@@ -173,3 +173,50 @@ pub type Log<T> = std::rc::Rc<std::cell::RefCell<Vec<T>>>;
 pub fn log<T>() -> Log<T> {
     Default::default()
 }
+
+/// How many descriptors this process has open (Linux: the entries of `/proc/self/fd`; the
+/// directory handle that lists them is not counted).
+#[cfg(target_os = "linux")]
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count().saturating_sub(1)
+}
+
+/// Writes to the non-blocking `s` until the kernel takes no more; returns how many bytes.
+pub fn fill(s: &mut Stream) -> usize {
+    use std::io::Write;
+    let chunk = [0x5au8; 16 * 1024];
+    let mut total = 0;
+    loop {
+        match s.write(&chunk) {
+            Ok(n) => total += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return total,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("fill: {e}"),
+        }
+    }
+}
+
+/// Reads from the non-blocking `s` until nothing is left now; returns how many bytes (and
+/// whether it saw the end of the stream).
+pub fn drain(s: &mut Stream) -> (usize, bool) {
+    use std::io::Read;
+    let mut buf = [0u8; 16 * 1024];
+    let mut total = 0;
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return (total, true),
+            Ok(n) => total += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return (total, false),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("drain: {e}"),
+        }
+    }
+}
+
+/// A shared counter the callbacks bump.
+pub type Counter = std::rc::Rc<std::cell::Cell<usize>>;
+
+/// A counter at zero.
+pub fn counter() -> Counter {
+    Default::default()
+}
