@@ -77,7 +77,6 @@ impl EventBase {
         self.running = true;
         self.got_exit = false;
         self.got_break = false;
-        self.now = Instant::now(); // what other threads left counts from now, not from the last run
         let end = self.iterate(flags);
         self.running = false;
         end
@@ -158,6 +157,10 @@ impl EventBase {
     fn take_remote(&mut self) {
         let mut inbox = std::mem::take(&mut self.inbox);
         self.remote.take(&mut inbox);
+        if !inbox.is_empty() {
+            // What they ask counts from now (the cached time may be from the last run).
+            self.now = Instant::now();
+        }
         for msg in inbox.drain(..) {
             match msg {
                 Msg::Run(f) => f(self),
