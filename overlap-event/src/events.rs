@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crate::base::{Callback, EventBase};
 use crate::flags::{Features, Flags};
 use crate::id::{Event, Fd};
+use crate::slab::Slab;
 use crate::slot::{Slot, Target};
 
 impl EventBase {
@@ -107,9 +108,7 @@ impl EventBase {
         if !inserted {
             match target {
                 Target::Fd(fd) if watch.intersects(Flags::IO) => {
-                    let (registry, slots) = (self.reactor.registry(), &self.slots);
-                    let watch_of = |i| slots.get_at(i).map_or(Flags::NONE, |(_, s)| s.watch);
-                    self.fds.add(registry, fd, ev.index, watch, watch_of)?;
+                    self.fds.add(self.reactor.registry(), fd, ev.index, watch, watch_of(&self.slots))?;
                 }
                 Target::Signal(signo) => self.watch_signal(signo, ev)?,
                 _ => {}
@@ -138,7 +137,7 @@ impl EventBase {
     }
 
     /// Keeps `n_pending` in step after a change to `ev`, which was pending or not before.
-    fn count_pending(&mut self, ev: Event, was: bool) {
+    pub(crate) fn count_pending(&mut self, ev: Event, was: bool) {
         let now = self.slots.get(ev.index, ev.generation).is_some_and(|s| s.pending());
         match (was, now) {
             (false, true) => self.n_pending += 1,
@@ -157,9 +156,7 @@ impl EventBase {
         if inserted {
             match target {
                 Target::Fd(fd) => {
-                    let (registry, slots) = (self.reactor.registry(), &self.slots);
-                    let watch_of = |i| slots.get_at(i).map_or(Flags::NONE, |(_, s)| s.watch);
-                    self.fds.remove(registry, fd, ev.index, watch_of);
+                    self.fds.remove(self.reactor.registry(), fd, ev.index, watch_of(&self.slots));
                 }
                 Target::Signal(signo) => self.unwatch_signal(signo, ev),
                 Target::None => {}
@@ -358,4 +355,9 @@ impl EventBase {
             self.got_break = true;
         }
     }
+}
+
+/// What the event at a table index watches (for the descriptor map, which names events by index).
+fn watch_of(slots: &Slab<Slot<Callback>>) -> impl Fn(u32) -> Flags + '_ {
+    |i| slots.get_at(i).map_or(Flags::NONE, |(_, s)| s.watch)
 }

@@ -263,10 +263,7 @@ impl EventBase {
                 self.arm(ev, at, t);
             }
             self.activate_n(ev, Flags::TIMEOUT, 1);
-            let slot = self.slots.get(ev.index, ev.generation).expect("live");
-            if !slot.pending() {
-                self.n_pending -= 1;
-            }
+            self.count_pending(ev, true); // it was timed
         }
         self.expired = expired;
     }
@@ -340,12 +337,7 @@ impl EventBase {
         if let Some(at) = self.now.checked_add(t) {
             self.arm(ev, at, t);
         }
-        let now = self.slots.get(ev.index, ev.generation).is_some_and(|s| s.pending());
-        match (was_pending, now) {
-            (false, true) => self.n_pending += 1,
-            (true, false) => self.n_pending -= 1,
-            _ => {}
-        }
+        self.count_pending(ev, was_pending);
     }
 
     /// Runs the callback of `ev` (`calls` times for a signal, stopping at a loopbreak or if the

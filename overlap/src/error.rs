@@ -11,7 +11,7 @@ pub(crate) fn reserved_token() -> Error {
 }
 
 pub(crate) fn empty_interest() -> Error {
-    Error::new(ErrorKind::InvalidInput, "the interest is empty: ask for readable, writable or priority")
+    Error::new(ErrorKind::InvalidInput, "the interest is empty: ask for readable, writable, priority or read-closed")
 }
 
 pub(crate) fn zero_capacity() -> Error {

@@ -100,7 +100,7 @@ fn poll_events(interest: Interest) -> libc::c_short {
         ev |= libc::POLLIN | RDHUP;
     }
     if interest.is_read_closed() {
-        ev |= RDHUP; // alone: data arriving does not wake it (checked for in `check`)
+        ev |= RDHUP; // alone: data arriving does not wake it (off Linux, refused at registration)
     }
     if interest.is_writable() {
         ev |= libc::POLLOUT;
