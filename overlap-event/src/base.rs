@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use overlap::{Reactor, ReactorBackend, ReadyEvents, SignalReceiver, Token, Waker
 
 use crate::active::Active;
 use crate::config::{features, EventConfig};
+use crate::deferred::{Deferred, Later};
 use crate::fdmap::FdMap;
 use crate::flags::{Features, Flags};
 use crate::id::Event;
@@ -103,6 +105,11 @@ pub struct EventBase {
     pub(crate) fired: Vec<(Event, Flags)>,
     /// The events whose timers expired, with their due times, kept for the buffer.
     pub(crate) expired: Vec<(Event, Instant)>,
+    /// What code on this thread left without the base at hand (buffer callbacks, dropped
+    /// buffered events); taken after every callback and before every wait.
+    pub(crate) deferred: Rc<Deferred>,
+    /// Taken from `deferred`, kept for the buffer.
+    pub(crate) later: Vec<Later>,
 }
 
 impl fmt::Debug for EventBase {
@@ -165,6 +172,8 @@ impl EventBase {
             inbox: Vec::new(),
             fired: Vec::new(),
             expired: Vec::new(),
+            deferred: Rc::default(),
+            later: Vec::new(),
         })
     }
 

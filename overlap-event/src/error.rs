@@ -63,3 +63,43 @@ pub(crate) fn closed_fd(fd: i64, e: &Error) -> Error {
 pub(crate) fn base_gone() -> Error {
     Error::new(ErrorKind::BrokenPipe, "the event base this handle reaches is gone")
 }
+
+pub(crate) fn freed() -> Error {
+    Error::new(ErrorKind::NotFound, "the buffered event was freed")
+}
+pub(crate) fn busy() -> Error {
+    Error::new(ErrorKind::WouldBlock, "the socket is in use by a system call")
+}
+pub(crate) fn bad_watermark(why: &str) -> Error {
+    Error::new(ErrorKind::InvalidInput, why.to_owned())
+}
+pub(crate) fn zero_io_size() -> Error {
+    Error::new(ErrorKind::InvalidInput, "a read or write size of 0 would never move a byte")
+}
+pub(crate) fn connecting() -> Error {
+    Error::new(ErrorKind::InvalidInput, "a connect is already under way")
+}
+pub(crate) fn bad_host() -> Error {
+    Error::new(ErrorKind::InvalidInput, "the host name is empty or holds a NUL")
+}
+pub(crate) fn no_address() -> Error {
+    Error::new(ErrorKind::NotFound, "the host name resolved to no address")
+}
+pub(crate) fn resolve_timeout() -> Error {
+    Error::new(ErrorKind::TimedOut, "the host name did not resolve in time")
+}
+pub(crate) fn listener_freed() -> Error {
+    Error::new(ErrorKind::NotFound, "the listener was freed")
+}
+pub(crate) fn not_inet() -> Error {
+    Error::new(ErrorKind::InvalidInput, "the socket's address is not an internet address")
+}
+pub(crate) fn not_a_socket(what: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!("{what} needs a buffered event on a socket (or a filter over one), not a pair"),
+    )
+}
+pub(crate) fn bad_rate(why: &str) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("rate limit refused: {why}"))
+}

@@ -66,6 +66,12 @@ impl FdEntry {
     }
 }
 
+/// About how many bytes the entry of a descriptor with `events` events takes (the list of
+/// the second and later ones is allocated with room for four).
+pub(crate) fn entry_bytes(events: usize) -> usize {
+    size_of::<FdEntry>() + if events > 1 { size_of::<Vec<u32>>() + 4 * 4 } else { 0 }
+}
+
 /// Every descriptor with events.
 #[derive(Default)]
 pub(crate) struct FdMap {

@@ -32,6 +32,24 @@
 //! arrival (libevent gives it to the last base only), and each event on it runs once per
 //! arrival. The signal's earlier disposition comes back when no event watches it.
 //!
+//! # Buffered I/O
+//!
+//! [`BufferEvent`] (libevent's `bufferevent`) reads a socket into an input [`Buffer`] and
+//! sends what is added to its output, with read, write and event callbacks ([`What`]:
+//! CONNECTED, EOF, ERROR, TIMEOUT), watermarks, timeouts, `connect` and `connect_hostname`,
+//! rate limits ([`RateLimit`], [`RateGroup`]); [`BufferEvent::pair`] joins two in one process
+//! and [`BufferEvent::filter`] puts a transform over one. [`Listener`] (`evconnlistener`)
+//! accepts connections and backs off when descriptors run out.
+//!
+//! | engine | what moves the bytes | where |
+//! |---|---|---|
+//! | readiness | non-blocking reads into reserved input space and gathered writes, on the events of the base | every backend above |
+//! | pair | blocks moved between the two ends' buffers | everywhere |
+//! | filter | the user's transforms, over any of these | everywhere |
+//!
+//! A buffered event or listener lives until it is freed (its base holds it), as libevent's
+//! do; freeing one from its own callback is allowed.
+//!
 //! # Costs
 //!
 //! Timers are a hierarchical timing wheel: O(1) add and cancel at any duration, firing in
@@ -44,13 +62,16 @@
 
 mod active;
 mod base;
+mod bufferevent;
 mod config;
+mod deferred;
 mod error;
 mod events;
 mod fdmap;
 mod flags;
 mod handle;
 mod id;
+mod listener;
 mod remote;
 mod run;
 mod signals;
@@ -59,11 +80,15 @@ mod slot;
 mod timer;
 
 pub use base::EventBase;
+pub use bufferevent::{BufferEvent, FilterFn, FilterResult, Flush, RateGroup, RateLimit, What};
 pub use config::{EventConfig, MAX_PRIORITIES};
 pub use flags::{Features, Flags};
 pub use handle::BaseHandle;
 pub use id::{Event, Fd};
+pub use listener::{Listener, ListenerOptions};
 pub use overlap::ReactorBackend;
+/// The chained byte buffer of buffered events (from `overlap-buf`).
+pub use overlap_buf::{Buffer, Eol};
 
 /// The README's examples (the core's and the event loop's), compiled and run as doctests.
 #[cfg(doctest)]

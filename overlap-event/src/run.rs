@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use overlap::ReadyEvents;
 
 use crate::base::{EventBase, Msg, SIGNALS, WAKER};
+use crate::deferred::Later;
 use crate::fdmap::fd_of;
 use crate::flags::Flags;
 use crate::id::Event;
@@ -89,6 +90,7 @@ impl EventBase {
         let mut nonblock_left = self.active.priorities() + 1;
         loop {
             self.take_remote();
+            self.take_deferred();
             if self.got_break {
                 return Ok(LoopEnd::Break);
             }
@@ -176,6 +178,29 @@ impl EventBase {
             }
         }
         self.inbox = inbox;
+    }
+
+    /// Does what code without the base at hand left for it: activations (which join this
+    /// iteration), frees, then the drops that had to wait for those frees.
+    pub(crate) fn take_deferred(&mut self) {
+        while self.deferred.any() {
+            let mut later = std::mem::take(&mut self.later);
+            self.deferred.take(&mut later);
+            for item in later.drain(..) {
+                match item {
+                    Later::Activate(ev, what) => {
+                        if self.slot(ev).is_ok() {
+                            self.activate_n(ev, what, 1);
+                        }
+                    }
+                    Later::Free(ev) => {
+                        let _ = self.free(ev);
+                    }
+                    Later::Release(keep) => drop(keep),
+                }
+            }
+            self.later = later;
+        }
     }
 
     /// Moves what `activate_later` queued into the run queues.
@@ -350,6 +375,9 @@ impl EventBase {
                 break;
             }
             cb(self, ev, res);
+            if self.deferred.any() {
+                self.take_deferred();
+            }
         }
         if let Some(slot) = self.slots.get_mut(ev.index, ev.generation) {
             if slot.once {

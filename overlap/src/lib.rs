@@ -83,6 +83,7 @@
 mod contract;
 mod error;
 mod int_map;
+pub mod io;
 pub mod op;
 mod port;
 mod reactor;

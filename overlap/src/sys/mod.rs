@@ -22,5 +22,9 @@ pub(crate) mod windows;
 // What the models above use of the backends' helpers, under one name on every platform.
 #[cfg(unix)]
 pub(crate) use unix::fd::{file_id, handle_kind, FileId};
+#[cfg(unix)]
+pub(crate) use unix::stream;
 #[cfg(windows)]
 pub(crate) use windows::identity::{file_id, handle_kind, FileId};
+#[cfg(windows)]
+pub(crate) use windows::stream;

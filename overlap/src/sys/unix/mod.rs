@@ -12,3 +12,4 @@ pub(crate) mod ops;
 #[cfg(poll_backend)]
 pub(crate) mod poll;
 pub(crate) mod signal;
+pub(crate) mod stream;

@@ -11,6 +11,7 @@
 //! | `identity.rs` | what a socket or handle is: its identity for the registration table, its kind |
 //! | `addr.rs` | socket addresses as Winsock reads and writes them |
 //! | `overlapped.rs` | one in-flight op: its `OVERLAPPED`, issue and finish |
+//! | `stream.rs` | a non-blocking receive into an owned buffer and a gathered send (buffered events) |
 //! | `iocp.rs` | the completion `Driver` |
 //! | `afd.rs` | the readiness `Selector` |
 //! | `signal.rs` | console control events (Ctrl+C, Ctrl+Break) as signals |
@@ -25,3 +26,4 @@ pub(crate) mod iocp;
 mod net;
 mod overlapped;
 pub(crate) mod signal;
+pub(crate) mod stream;

@@ -1,0 +1,506 @@
+//! The public calls of [`BufferEvent`]: making one, callbacks, enable and disable, the
+//! buffers, watermarks, timeouts, connect, flush, free; and how callbacks are run.
+
+use std::cell::RefMut;
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use overlap_buf::Buffer;
+use socket2::Socket;
+
+use super::engine::apply;
+use super::rate::{RateGroup, RateLimit};
+use super::shared::{Bits, BufferEvent, Callbacks, Kind, Shared, State};
+use super::socket::{self, arm, detach, disarm, fd_of};
+use super::what::{Flush, What};
+use crate::base::EventBase;
+use crate::deferred::Later;
+use crate::error::{bad_watermark, busy, freed};
+use crate::flags::Flags;
+use crate::id::Fd;
+
+impl BufferEvent {
+    /// A buffered event with no socket yet: [`connect`](BufferEvent::connect) makes one
+    /// (libevent's `bufferevent_socket_new` with `-1`).
+    pub fn new(base: &mut EventBase) -> io::Result<BufferEvent> {
+        let shared = Rc::new(Shared {
+            base: base.id,
+            input: Default::default(),
+            output: Default::default(),
+            bits: Default::default(),
+            read_ev: Default::default(),
+            write_ev: Default::default(),
+            sock: Default::default(),
+            st: std::cell::RefCell::new(State {
+                read_size: socket::FIRST_READ,
+                max_read: socket::MAX_READ,
+                max_write: socket::MAX_WRITE,
+                ..State::default()
+            }),
+            cbs: Default::default(),
+            limits: Default::default(),
+            deferred: base.deferred.clone(),
+        });
+        install_hooks(&shared);
+        Ok(BufferEvent(shared))
+    }
+
+    /// A buffered event on `sock`, connected or not (`TcpStream`, `socket2::Socket`, ...);
+    /// it is made non-blocking. Reading and writing start when enabled (writing is enabled
+    /// from the start, reading is not, as in libevent). [`free`](BufferEvent::free) closes
+    /// the socket; [`into_socket`](BufferEvent::into_socket) gives it back instead.
+    pub fn socket<S: Into<Socket>>(base: &mut EventBase, sock: S) -> io::Result<BufferEvent> {
+        let bev = BufferEvent::new(base)?;
+        socket::attach(base, &bev.0, sock.into())?;
+        bev.0.set(Bits::WRITE, true);
+        Ok(bev)
+    }
+
+    /// Two buffered events joined in this process, no socket between them
+    /// (`bufferevent_pair_new`): what one writes arrives in the other's input, moved (not
+    /// copied) in the same iteration of the loop. Writing is enabled on both, reading on
+    /// neither.
+    pub fn pair(base: &mut EventBase) -> io::Result<(BufferEvent, BufferEvent)> {
+        super::pair::new(base)
+    }
+
+    /// The other end of a pair, while both live (`bufferevent_pair_get_partner`).
+    pub fn partner(&self) -> Option<BufferEvent> {
+        super::pair::partner(&self.0)
+    }
+
+    /// A filter over `under` (`bufferevent_filter_new`): what `under` reads passes through
+    /// `input` into this buffered event's input; what is written here passes through `output`
+    /// into `under`'s output. The filter takes over `under`'s callbacks and passes its events
+    /// (CONNECTED, EOF, ERROR, TIMEOUT) on. With `free_under`, freeing the filter frees
+    /// `under` too (`BEV_OPT_CLOSE_ON_FREE`); otherwise `under` is left with no callbacks.
+    pub fn filter<I, O>(
+        base: &mut EventBase,
+        under: &BufferEvent,
+        input: I,
+        output: O,
+        free_under: bool,
+    ) -> io::Result<BufferEvent>
+    where
+        I: FnMut(&mut Buffer, &mut Buffer, Option<usize>, Flush) -> super::filter_fn::FilterResult + 'static,
+        O: FnMut(&mut Buffer, &mut Buffer, Option<usize>, Flush) -> super::filter_fn::FilterResult + 'static,
+    {
+        under.check(base)?;
+        super::filter::new(base, under, Box::new(input), Box::new(output), free_under)
+    }
+
+    /// The buffered event below a filter (`bufferevent_get_underlying`).
+    pub fn underlying(&self) -> Option<BufferEvent> {
+        super::filter::under(&self.0)
+    }
+
+    /// Sets the read callback: it runs when data came in and the input holds at least the
+    /// read low watermark. It replaces the one before (also from inside a callback).
+    pub fn on_read<F: FnMut(&mut EventBase, &BufferEvent) + 'static>(&self, f: F) {
+        let mut cbs = self.0.cbs.borrow_mut();
+        cbs.read = Some(Box::new(f));
+        cbs.generation[0] += 1;
+    }
+
+    /// Sets the write callback: it runs when a write left the output at or below the write
+    /// low watermark (0 by default: when everything was sent).
+    pub fn on_write<F: FnMut(&mut EventBase, &BufferEvent) + 'static>(&self, f: F) {
+        let mut cbs = self.0.cbs.borrow_mut();
+        cbs.write = Some(Box::new(f));
+        cbs.generation[1] += 1;
+    }
+
+    /// Sets the event callback: connected, EOF, error, timeout (see [`What`]).
+    pub fn on_event<F: FnMut(&mut EventBase, &BufferEvent, What) + 'static>(&self, f: F) {
+        let mut cbs = self.0.cbs.borrow_mut();
+        cbs.event = Some(Box::new(f));
+        cbs.generation[2] += 1;
+    }
+
+    /// Removes all three callbacks.
+    pub fn clear_callbacks(&self) {
+        let mut cbs = self.0.cbs.borrow_mut();
+        let generation = cbs.generation.map(|g| g + 1);
+        *cbs = Callbacks { generation, ..Callbacks::default() };
+    }
+
+    /// Starts reading (`READ`) and/or writing (`WRITE`) (libevent's `bufferevent_enable`).
+    pub fn enable(&self, base: &mut EventBase, what: Flags) -> io::Result<()> {
+        self.check(base)?;
+        let s = &self.0;
+        if what.contains(Flags::READ) {
+            s.set(Bits::READ, true);
+        }
+        if what.contains(Flags::WRITE) {
+            s.set(Bits::WRITE, true);
+        }
+        apply(base, self);
+        Ok(())
+    }
+
+    /// Stops reading and/or writing; what is buffered stays.
+    pub fn disable(&self, base: &mut EventBase, what: Flags) -> io::Result<()> {
+        self.check(base)?;
+        let s = &self.0;
+        if what.contains(Flags::READ) {
+            s.set(Bits::READ, false);
+        }
+        if what.contains(Flags::WRITE) {
+            s.set(Bits::WRITE, false);
+        }
+        apply(base, self);
+        Ok(())
+    }
+
+    /// What is enabled (`READ`, `WRITE`).
+    pub fn enabled(&self) -> Flags {
+        let bits = self.0.bits();
+        let mut f = Flags::NONE;
+        if bits.has(Bits::READ) {
+            f |= Flags::READ;
+        }
+        if bits.has(Bits::WRITE) {
+            f |= Flags::WRITE;
+        }
+        f
+    }
+
+    /// The input buffer: what came in and was not taken yet. Do not hold it across a call
+    /// that reads into it (the loop's).
+    pub fn input(&self) -> RefMut<'_, Buffer> {
+        self.0.input.borrow_mut()
+    }
+
+    /// The output buffer: what waits to be sent. Adding to it starts a write in this
+    /// iteration of the loop.
+    pub fn output(&self) -> RefMut<'_, Buffer> {
+        self.0.output.borrow_mut()
+    }
+
+    /// Adds `data` to the output (libevent's `bufferevent_write`).
+    pub fn write(&self, data: &[u8]) -> io::Result<()> {
+        self.alive()?;
+        self.0.output.borrow_mut().add(data)
+    }
+
+    /// Moves all of `buf` to the output, no byte copied (`bufferevent_write_buffer`).
+    pub fn write_buffer(&self, buf: &mut Buffer) -> io::Result<()> {
+        self.alive()?;
+        self.0.output.borrow_mut().add_buffer(buf)
+    }
+
+    /// Takes up to `out.len()` bytes from the input (`bufferevent_read`).
+    pub fn read(&self, out: &mut [u8]) -> io::Result<usize> {
+        self.0.input.borrow_mut().remove(out)
+    }
+
+    /// Moves all of the input to `buf` (`bufferevent_read_buffer`).
+    pub fn read_buffer(&self, buf: &mut Buffer) -> io::Result<()> {
+        buf.add_buffer(&mut self.0.input.borrow_mut())
+    }
+
+    /// Sets the read watermarks: the read callback waits until the input holds `low` bytes
+    /// (0: any), and reading stops while it holds `high` (`None`: no limit) and resumes when
+    /// it is drained below. A `high` of 0, or below `low`, is refused.
+    pub fn set_read_watermarks(&self, base: &mut EventBase, low: usize, high: Option<usize>) -> io::Result<()> {
+        self.check(base)?;
+        match high {
+            Some(0) => return Err(bad_watermark("the read high watermark is 0 (None means no limit)")),
+            Some(h) if h < low => return Err(bad_watermark("the read high watermark is below the low one")),
+            _ => {}
+        }
+        {
+            let mut st = self.0.st.borrow_mut();
+            st.marks.read_low = low;
+            st.marks.read_high = high;
+        }
+        let s = &self.0;
+        let len = s.input.borrow().len();
+        if s.bits().has(Bits::SUSPENDED) && high.is_none_or(|h| len < h) {
+            s.set(Bits::SUSPENDED, false);
+            apply(base, self);
+            s.queue_read();
+        }
+        Ok(())
+    }
+
+    /// Sets the write low watermark: the write callback runs when a write leaves the output
+    /// at or below it (0, the default: when all was sent).
+    pub fn set_write_watermark(&self, low: usize) -> io::Result<()> {
+        self.alive()?;
+        self.0.st.borrow_mut().marks.write_low = low;
+        Ok(())
+    }
+
+    /// Sets the read and write timeouts (`None` or zero: none). A read timeout passes when
+    /// reading is enabled and nothing came for that long; a write timeout when the output
+    /// waited that long for the socket (or a connect took that long). Either ends in the
+    /// event callback with TIMEOUT and READING or WRITING, and disables that side.
+    pub fn set_timeouts(
+        &self,
+        base: &mut EventBase,
+        read: Option<Duration>,
+        write: Option<Duration>,
+    ) -> io::Result<()> {
+        self.check(base)?;
+        match super::engine::of(&self.0) {
+            super::engine::Engine::Socket => {}
+            super::engine::Engine::Filter => {
+                return self.underlying().map_or(Ok(()), |u| u.set_timeouts(base, read, write));
+            }
+            super::engine::Engine::Pair => return Err(crate::error::not_a_socket("a timeout")),
+        }
+        let norm = |t: Option<Duration>| t.filter(|t| !t.is_zero());
+        {
+            let mut st = self.0.st.borrow_mut();
+            st.read_timeout = norm(read);
+            st.write_timeout = norm(write);
+        }
+        let s = &self.0;
+        for (read, bit) in [(true, Bits::READ_ARMED), (false, Bits::WRITE_ARMED)] {
+            if s.bits().has(bit) {
+                disarm(base, s, read);
+                arm(base, s, read);
+            }
+        }
+        Ok(())
+    }
+
+    /// Limits how much one read takes and one write sends (default 256 KiB each; at least 1).
+    pub fn set_max_io(&self, max_read: usize, max_write: usize) -> io::Result<()> {
+        self.alive()?;
+        if max_read == 0 || max_write == 0 {
+            return Err(crate::error::zero_io_size());
+        }
+        let mut st = self.0.st.borrow_mut();
+        st.max_read = max_read;
+        st.max_write = max_write;
+        st.read_size = st.read_size.min(max_read);
+        Ok(())
+    }
+
+    /// Limits how fast it reads and writes (`bufferevent_set_rate_limit`), or with `None`
+    /// lifts its own limits (a group's stay). A filter passes this to the buffered event
+    /// below it; pairs are not limited.
+    pub fn set_rate_limit(&self, base: &mut EventBase, limit: Option<RateLimit>) -> io::Result<()> {
+        self.check(base)?;
+        match super::engine::of(&self.0) {
+            super::engine::Engine::Socket => {
+                super::ratelim::set_own(base, self, limit);
+                Ok(())
+            }
+            super::engine::Engine::Filter => self.underlying().map_or(Ok(()), |u| u.set_rate_limit(base, limit)),
+            super::engine::Engine::Pair => Err(crate::error::not_a_socket("a rate limit")),
+        }
+    }
+
+    /// Puts it in a rate-limit group, or with `None` takes it out
+    /// (`bufferevent_add_to_rate_limit_group`, `bufferevent_remove_from_rate_limit_group`).
+    /// A buffered event is in one group at most; a filter passes this on.
+    pub fn set_rate_group(&self, base: &mut EventBase, group: Option<&RateGroup>) -> io::Result<()> {
+        self.check(base)?;
+        match super::engine::of(&self.0) {
+            super::engine::Engine::Socket => super::ratelim::set_group(base, self, group),
+            super::engine::Engine::Filter => self.underlying().map_or(Ok(()), |u| u.set_rate_group(base, group)),
+            super::engine::Engine::Pair => Err(crate::error::not_a_socket("a rate limit")),
+        }
+    }
+
+    /// Connects to `addr`, making a socket if there is none
+    /// (`bufferevent_socket_connect`). The event callback gets CONNECTED, or ERROR (also for
+    /// a refusal), or WRITING|TIMEOUT after the write timeout. Reading starts once connected.
+    pub fn connect(&self, base: &mut EventBase, addr: SocketAddr) -> io::Result<()> {
+        self.check(base)?;
+        self.socket_engine()?;
+        if self.0.bits().has(Bits::CONNECTING) {
+            return Err(crate::error::connecting());
+        }
+        self.0.set(Bits::WRITE, true);
+        super::dial::start(base, self, addr)
+    }
+
+    /// Resolves `host` off the loop thread, then connects to its addresses in turn
+    /// (`bufferevent_socket_connect_hostname`). A name that does not resolve ends in the
+    /// event callback with ERROR ([`error`](BufferEvent::error) says why).
+    pub fn connect_hostname(&self, base: &mut EventBase, host: &str, port: u16) -> io::Result<()> {
+        self.check(base)?;
+        self.socket_engine()?;
+        if self.0.bits().has(Bits::CONNECTING) {
+            return Err(crate::error::connecting());
+        }
+        if host.is_empty() || host.contains('\0') {
+            return Err(crate::error::bad_host());
+        }
+        self.0.set(Bits::WRITE, true);
+        super::dial::hostname(base, self, host, port)
+    }
+
+    /// Pushes what can go now (`bufferevent_flush`); returns whether anything moved. For a
+    /// socket every mode writes what the socket takes; a pair moves its output to the other
+    /// end (`Finished` also tells the other end EOF); a filter runs its filters with `mode`
+    /// (`Flush` and `Finished` make them give up what they hold back) and flushes the
+    /// buffered event below it.
+    pub fn flush(&self, base: &mut EventBase, what: Flags, mode: Flush) -> io::Result<bool> {
+        self.check(base)?;
+        super::engine::flush(base, self, what, mode)
+    }
+
+    /// The last error: a failed read, write or connect, or a name that did not resolve (for
+    /// a filter, that of the buffered event below when it has none of its own).
+    pub fn error(&self) -> Option<io::Error> {
+        let own = self.0.st.borrow().error.as_ref().map(copy_error);
+        own.or_else(|| self.underlying().and_then(|u| u.error()))
+    }
+
+    /// The socket's descriptor, if it has one (a filter's is that of the buffered event
+    /// below).
+    pub fn fd(&self) -> Option<Fd> {
+        match self.0.socket() {
+            Some(s) => Some(fd_of(&s)),
+            None => self.underlying().and_then(|u| u.fd()),
+        }
+    }
+
+    /// Sets the priority of its events (0 is the most urgent).
+    pub fn set_priority(&self, base: &mut EventBase, priority: usize) -> io::Result<()> {
+        self.check(base)?;
+        if priority >= base.priorities() {
+            return Err(crate::error::priority_range(priority, base.priorities()));
+        }
+        for ev in [self.0.read_ev.get(), self.0.write_ev.get()].into_iter().flatten() {
+            base.set_priority(ev, priority)?;
+        }
+        self.0.st.borrow_mut().priority = Some(priority);
+        Ok(())
+    }
+
+    /// Frees it: its events go, its socket is closed, its callbacks are dropped; what was
+    /// buffered is dropped with the last handle. Allowed from its own callbacks.
+    pub fn free(&self, base: &mut EventBase) -> io::Result<()> {
+        self.check(base)?;
+        let under = self.underlying();
+        let free_under = matches!(&self.0.st.borrow().kind, Kind::Filter(f) if f.free_under);
+        let sock = release(base, &self.0);
+        drop(sock);
+        if let Some(under) = under.filter(|u| !u.is_freed()) {
+            if free_under {
+                under.free(base)?;
+            } else {
+                under.clear_callbacks();
+            }
+        }
+        Ok(())
+    }
+
+    /// Frees it but gives its socket back open instead of closing it (libevent without
+    /// `BEV_OPT_CLOSE_ON_FREE`).
+    pub fn into_socket(&self, base: &mut EventBase) -> io::Result<Option<Socket>> {
+        self.check(base)?;
+        let sock = release(base, &self.0);
+        sock.map(|rc| Rc::try_unwrap(rc).map_err(|_| busy())).transpose()
+    }
+
+    /// About how many heap bytes it holds: itself, its buffers (with what they cache), its
+    /// callbacks, its socket's cell, and its two events in the base (their slots and the
+    /// descriptor's entry).
+    pub fn memory(&self) -> usize {
+        let s = &self.0;
+        let cbs = s.cbs.borrow();
+        let boxed = |b: Option<usize>| b.unwrap_or(0);
+        let callbacks = boxed(cbs.read.as_ref().map(|c| std::mem::size_of_val(&**c)))
+            + boxed(cbs.write.as_ref().map(|c| std::mem::size_of_val(&**c)))
+            + boxed(cbs.event.as_ref().map(|c| std::mem::size_of_val(&**c)));
+        let rc_header = 2 * std::mem::size_of::<usize>();
+        let sock = s.sock.borrow().as_ref().map_or(0, |_| rc_header + std::mem::size_of::<Socket>());
+        let n_events = [s.read_ev.get(), s.write_ev.get()].iter().flatten().count();
+        // Each event: its slot in the base's table and its callback's box (a weak pointer).
+        let slot = std::mem::size_of::<Option<(u64, crate::slot::Slot<crate::base::Callback>)>>();
+        let events = n_events * (slot + std::mem::size_of::<usize>());
+        // The descriptor's entry, with the list its second event needs.
+        let fd_entry = if n_events > 0 { crate::fdmap::entry_bytes(n_events) } else { 0 };
+        rc_header
+            + std::mem::size_of::<Shared>()
+            + s.input.try_borrow().map_or(0, |b| b.memory())
+            + s.output.try_borrow().map_or(0, |b| b.memory())
+            + callbacks
+            + sock
+            + events
+            + fd_entry
+    }
+
+    /// Whether it was freed.
+    pub fn is_freed(&self) -> bool {
+        self.0.bits().has(Bits::FREED)
+    }
+
+    /// Connecting is for buffered events on sockets.
+    fn socket_engine(&self) -> io::Result<()> {
+        match super::engine::of(&self.0) {
+            super::engine::Engine::Socket => Ok(()),
+            _ => Err(crate::error::not_a_socket("connect")),
+        }
+    }
+
+    fn alive(&self) -> io::Result<()> {
+        if self.0.bits().has(Bits::FREED) {
+            return Err(freed());
+        }
+        Ok(())
+    }
+
+    /// It is alive and of `base`.
+    fn check(&self, base: &EventBase) -> io::Result<()> {
+        self.alive()?;
+        if self.0.base != base.id {
+            return Err(crate::error::foreign_event());
+        }
+        Ok(())
+    }
+}
+
+/// Marks `s` freed, frees its events and callbacks; returns its socket.
+fn release(base: &mut EventBase, s: &Shared) -> Option<Rc<Socket>> {
+    s.set(Bits::FREED, true);
+    detach(base, s);
+    super::ratelim::forget(base, s);
+    let taken = std::mem::take(&mut *s.cbs.borrow_mut());
+    s.deferred.push(Later::Release(Box::new(taken))); // a callback may be the one running
+    s.sock.borrow_mut().take()
+}
+
+/// The buffers' callbacks that drive the engine: output grew → write; input drained while
+/// reading is suspended → read.
+fn install_hooks(shared: &Rc<Shared>) {
+    let weak = Rc::downgrade(shared);
+    shared.output.borrow_mut().add_callback(move |info| {
+        if info.added == 0 {
+            return;
+        }
+        if let Some(s) = weak.upgrade() {
+            let bits = s.bits();
+            if bits.has(Bits::WRITE) && !bits.has(Bits::CONNECTING) {
+                s.queue_write();
+            }
+        }
+    });
+    let weak = Rc::downgrade(shared);
+    shared.input.borrow_mut().add_callback(move |info| {
+        if info.drained == 0 {
+            return;
+        }
+        if let Some(s) = weak.upgrade() {
+            if s.bits().has(Bits::SUSPENDED) {
+                s.queue_read();
+            }
+        }
+    });
+}
+
+fn copy_error(e: &io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(e.kind(), e.to_string()),
+    }
+}

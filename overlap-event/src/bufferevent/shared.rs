@@ -1,0 +1,248 @@
+//! What one buffered event is, behind its handles: its buffers, its state, its callbacks.
+//!
+//! The hot bits (what is enabled, armed, queued) are a `Cell`, so that the output buffer's
+//! callback — which runs while the user holds the buffer — can read and set them without a
+//! borrow. The rest is a `RefCell` that only the engine borrows, never across a user callback.
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::net::SocketAddr;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use overlap_buf::Buffer;
+use socket2::Socket;
+
+use super::filter_fn::FilterFn;
+use super::rate::Limits;
+use super::what::What;
+use crate::base::EventBase;
+use crate::deferred::{Deferred, Later};
+use crate::id::Event;
+
+/// A read or write callback.
+pub(crate) type DataCb = Box<dyn FnMut(&mut EventBase, &BufferEvent)>;
+/// An event callback.
+pub(crate) type EventCb = Box<dyn FnMut(&mut EventBase, &BufferEvent, What)>;
+
+/// The engine's bits.
+#[derive(Copy, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Bits(u16);
+
+impl Bits {
+    /// The user enabled reading.
+    pub(crate) const READ: Bits = Bits(0x01);
+    /// The user enabled writing.
+    pub(crate) const WRITE: Bits = Bits(0x02);
+    /// The read event is added (the base watches the socket for reading).
+    pub(crate) const READ_ARMED: Bits = Bits(0x04);
+    /// The write event is added.
+    pub(crate) const WRITE_ARMED: Bits = Bits(0x08);
+    /// A write run is queued (the write event activated, through the deferred queue).
+    pub(crate) const WRITE_QUEUED: Bits = Bits(0x10);
+    /// Reading stopped at the high watermark.
+    pub(crate) const SUSPENDED: Bits = Bits(0x20);
+    /// A read run is queued (the input drained below the high watermark).
+    pub(crate) const READ_QUEUED: Bits = Bits(0x40);
+    /// A connect is under way (or a name is being resolved).
+    pub(crate) const CONNECTING: Bits = Bits(0x80);
+    /// Freed: every call fails, no callback runs.
+    pub(crate) const FREED: Bits = Bits(0x100);
+    /// Reading ended (EOF or a read error): the read side is done.
+    pub(crate) const READ_DONE: Bits = Bits(0x200);
+    /// Reading waits for rate-limit tokens.
+    pub(crate) const READ_HELD: Bits = Bits(0x400);
+    /// Writing waits for rate-limit tokens.
+    pub(crate) const WRITE_HELD: Bits = Bits(0x800);
+
+    pub(crate) fn has(self, b: Bits) -> bool {
+        self.0 & b.0 != 0
+    }
+    pub(crate) fn with(self, b: Bits, on: bool) -> Bits {
+        if on {
+            Bits(self.0 | b.0)
+        } else {
+            Bits(self.0 & !b.0)
+        }
+    }
+}
+
+/// Watermarks: the read low one (the read callback waits for that much), the read high one
+/// (reading stops at it), the write low one (the write callback runs when the output drains
+/// to it).
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct Marks {
+    pub(crate) read_low: usize,
+    pub(crate) read_high: Option<usize>,
+    pub(crate) write_low: usize,
+}
+
+/// What moves a buffered event's bytes.
+#[derive(Default)]
+pub(crate) enum Kind {
+    /// A socket, on readiness (`socket.rs`).
+    #[default]
+    Socket,
+    /// One end of an in-process pair: the other end (`pair.rs`).
+    Pair(Weak<Shared>),
+    /// A filter over another buffered event (`filter.rs`).
+    Filter(Box<FilterState>),
+}
+
+/// What only the engine borrows, never while a buffer or a callback is in use.
+#[derive(Default)]
+pub(crate) struct State {
+    pub(crate) kind: Kind,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) write_timeout: Option<Duration>,
+    pub(crate) marks: Marks,
+    /// The last error (a failed read, write or connect; a name that did not resolve).
+    pub(crate) error: Option<io::Error>,
+    /// How much the next read asks for (grows while reads fill it, up to `max_read`).
+    pub(crate) read_size: usize,
+    pub(crate) max_read: usize,
+    pub(crate) max_write: usize,
+    /// Addresses still to try for `connect_hostname`.
+    pub(crate) next_addrs: Vec<SocketAddr>,
+    /// A connect that failed at once, reported from the write event (libevent reports it
+    /// from the loop too, never from `connect`).
+    pub(crate) connect_failed: bool,
+    /// The internal event that delivers a resolver's answer.
+    pub(crate) resolve_ev: Option<Event>,
+    /// The event that waits for a connect to finish (writable, or the write timeout).
+    pub(crate) connect_ev: Option<Event>,
+    pub(crate) priority: Option<usize>,
+}
+
+/// The user's callbacks; a callback is taken out while it runs. Each has a generation,
+/// counting the times it was set or cleared, so that one replaced while it ran is not put
+/// back over its replacement.
+#[derive(Default)]
+pub(crate) struct Callbacks {
+    pub(crate) read: Option<DataCb>,
+    pub(crate) write: Option<DataCb>,
+    pub(crate) event: Option<EventCb>,
+    /// Generations of read, write, event.
+    pub(crate) generation: [u64; 3],
+}
+
+/// `BufferEvent` (libevent's `bufferevent`): a socket with an input and an output
+/// [`Buffer`], and callbacks when data came in, when the output drained, and when something
+/// happened (connected, EOF, error, timeout).
+///
+/// ```text
+///            enable(READ)                              the user's read callback
+///   socket ──► read event ─► recv into reserved input space ─► (input ≥ low watermark)
+///                 ▲   └─ input ≥ high watermark: stop reading ─┐
+///                 └──────── input drained below it: resume ◄────┘
+///
+///   output.add(..) ─► write run queued (deferred: this iteration, no system call)
+///                       └─► send what the output holds ─┬─ all of it: done (write callback
+///                                                       │   once output ≤ low watermark)
+///                                                       └─ not all: watch for writable,
+///                                                           send the rest then
+/// ```
+///
+/// A handle is a cheap clone (`Rc`): callbacks get `&BufferEvent` and may keep clones. A
+/// buffered event with a socket lives until [`free`](BufferEvent::free) (which closes the
+/// socket), whether or not the user keeps a handle: its base holds it, as libevent's does.
+/// Freeing it inside its own callback is allowed: nothing of it runs afterwards. After
+/// `free`, every call on a remaining clone fails with `NotFound`. (One with no socket yet is
+/// dropped with its last handle.)
+#[derive(Clone)]
+pub struct BufferEvent(pub(crate) Rc<Shared>);
+
+impl std::fmt::Debug for BufferEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BufferEvent")
+            .field("input", &self.0.input.try_borrow().map(|b| b.len()).ok())
+            .field("output", &self.0.output.try_borrow().map(|b| b.len()).ok())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A filter's own state.
+pub(crate) struct FilterState {
+    pub(crate) under: BufferEvent,
+    pub(crate) input: Option<FilterFn>,
+    pub(crate) output: Option<FilterFn>,
+    /// Free the buffered event below with the filter.
+    pub(crate) free_under: bool,
+}
+
+/// One buffered event.
+pub(crate) struct Shared {
+    pub(crate) base: u32,
+    pub(crate) input: RefCell<Buffer>,
+    pub(crate) output: RefCell<Buffer>,
+    pub(crate) bits: Cell<Bits>,
+    pub(crate) read_ev: Cell<Option<Event>>,
+    pub(crate) write_ev: Cell<Option<Event>>,
+    /// The socket (an `Rc`, so the engine holds it only for a system call, and a `free` from
+    /// a callback never finds it borrowed).
+    pub(crate) sock: RefCell<Option<Rc<Socket>>>,
+    pub(crate) st: RefCell<State>,
+    pub(crate) cbs: RefCell<Callbacks>,
+    /// Rate limits, if any (boxed: most buffered events have none).
+    pub(crate) limits: RefCell<Option<Box<Limits>>>,
+    pub(crate) deferred: Rc<Deferred>,
+}
+
+impl Shared {
+    pub(crate) fn bits(&self) -> Bits {
+        self.bits.get()
+    }
+    pub(crate) fn set(&self, b: Bits, on: bool) {
+        self.bits.set(self.bits.get().with(b, on));
+    }
+
+    /// The socket, for one system call.
+    pub(crate) fn socket(&self) -> Option<Rc<Socket>> {
+        self.sock.borrow().clone()
+    }
+
+    /// Queues a run of the write event in this iteration (no system call), unless one is
+    /// queued or the event is armed (the kernel will say when there is room).
+    pub(crate) fn queue_write(&self) {
+        let bits = self.bits();
+        if bits.has(Bits::WRITE_QUEUED) || bits.has(Bits::WRITE_ARMED) || bits.has(Bits::FREED) {
+            return;
+        }
+        if let Some(ev) = self.write_ev.get() {
+            self.set(Bits::WRITE_QUEUED, true);
+            self.deferred.push(Later::Activate(ev, crate::flags::Flags::WRITE));
+        }
+    }
+
+    /// Queues a run of the read event (reading resumes below the high watermark).
+    pub(crate) fn queue_read(&self) {
+        let bits = self.bits();
+        if bits.has(Bits::READ_QUEUED) || bits.has(Bits::FREED) {
+            return;
+        }
+        if let Some(ev) = self.read_ev.get() {
+            self.set(Bits::READ_QUEUED, true);
+            self.deferred.push(Later::Activate(ev, crate::flags::Flags::READ));
+        }
+    }
+}
+
+impl Drop for Shared {
+    /// Dropped without `free`: the base frees its events after the callback that dropped the
+    /// last handle, then closes the socket (so a reused descriptor number is never touched).
+    fn drop(&mut self) {
+        if self.bits.get().has(Bits::FREED) {
+            return;
+        }
+        let st = self.st.get_mut();
+        for ev in [self.read_ev.take(), self.write_ev.take(), st.resolve_ev.take(), st.connect_ev.take()]
+            .into_iter()
+            .flatten()
+        {
+            self.deferred.push(Later::Free(ev));
+        }
+        if let Some(sock) = self.sock.get_mut().take() {
+            self.deferred.push(Later::Release(Box::new(sock)));
+        }
+    }
+}

@@ -1,0 +1,440 @@
+//! Conformance: buffered events over connected sockets (libevent's `bufferevent/*` cases:
+//! echo, watermarks, timeouts, EOF, errors, freeing from callbacks), on every available
+//! backend.
+
+mod util;
+
+use std::cell::{Cell, RefCell};
+use std::io::{ErrorKind, Read, Write};
+use std::rc::Rc;
+use std::time::Duration;
+
+use overlap_event::{Buffer, BufferEvent, EventBase, Flags, LoopEnd, ReactorBackend, What};
+use util::*;
+
+/// Deterministic bytes that differ at every offset of a long stream.
+fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2654435761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// Two buffered events on the two ends of a connected pair, reading enabled on both.
+fn bev_pair(base: &mut EventBase) -> (BufferEvent, BufferEvent) {
+    let (a, b) = pair();
+    let a = BufferEvent::socket(base, a).unwrap();
+    let b = BufferEvent::socket(base, b).unwrap();
+    a.enable(base, Flags::READ).unwrap();
+    b.enable(base, Flags::READ).unwrap();
+    (a, b)
+}
+
+/// 4 MiB through an echo, written in uneven pieces all at once (pipelined): every byte comes
+/// back in order.
+fn echo_pipelined(b: ReactorBackend) {
+    let mut base = base(b);
+    let (client, server) = bev_pair(&mut base);
+    server.on_read(|_, bev| {
+        let mut input = std::mem::take(&mut *bev.input());
+        bev.write_buffer(&mut input).unwrap();
+    });
+    let data = pattern(4 << 20, 7);
+    let mut off = 0;
+    let mut step = 1;
+    while off < data.len() {
+        let end = (off + step).min(data.len());
+        client.write(&data[off..end]).unwrap();
+        off = end;
+        step = step * 3 % 70_001 + 1;
+    }
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let (g, want) = (got.clone(), data.len());
+    client.on_read(move |base, bev| {
+        let mut input = bev.input();
+        g.borrow_mut().extend(input.to_vec());
+        let n = input.len();
+        input.drain(n).unwrap();
+        drop(input);
+        if g.borrow().len() >= want {
+            base.loopbreak();
+        }
+    });
+    let end = dispatch(&mut base);
+    assert_eq!(end, LoopEnd::Break);
+    assert!(*got.borrow() == data, "the echoed stream differs from what was sent");
+}
+
+/// Reading stops at the high watermark and resumes when the input is drained below it; the
+/// input never holds more than the mark.
+fn read_high_watermark(b: ReactorBackend) {
+    let mut base = base(b);
+    let (a, mut peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    bev.set_read_watermarks(&mut base, 0, Some(1000)).unwrap();
+    bev.enable(&mut base, Flags::READ).unwrap();
+    let sent = pattern(64 * 1024, 3);
+    let writer = std::thread::spawn(move || {
+        peer.set_nonblocking(false).unwrap();
+        peer.write_all(&sent).unwrap();
+        peer
+    });
+    let (max_seen, got) = (Rc::new(Cell::new(0)), Rc::new(RefCell::new(Vec::new())));
+    let (m, g) = (max_seen.clone(), got.clone());
+    // The read callback only looks; a timer drains a little at a time.
+    bev.on_read(move |_, bev| m.set(m.get().max(bev.input().len())));
+    let b2 = bev.clone();
+    let drainer = base
+        .new_timer(Flags::PERSIST, move |base, ev, _| {
+            let mut input = b2.input();
+            let mut chunk = vec![0u8; 300];
+            let n = input.remove(&mut chunk).unwrap();
+            g.borrow_mut().extend_from_slice(&chunk[..n]);
+            if g.borrow().len() == 64 * 1024 {
+                base.free(ev).unwrap();
+                drop(input);
+                b2.free(base).unwrap();
+            }
+        })
+        .unwrap();
+    base.add(drainer, Some(Duration::from_millis(1))).unwrap();
+    dispatch(&mut base);
+    writer.join().unwrap();
+    assert!(max_seen.get() <= 1000, "the input held {} bytes, over the high watermark", max_seen.get());
+    assert!(max_seen.get() > 0);
+    assert!(*got.borrow() == pattern(64 * 1024, 3));
+}
+
+/// The read callback waits for the low watermark.
+fn read_low_watermark(b: ReactorBackend) {
+    let mut base = base(b);
+    let (a, mut peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    bev.set_read_watermarks(&mut base, 10, None).unwrap();
+    bev.enable(&mut base, Flags::READ).unwrap();
+    peer.write_all(b"12345").unwrap();
+    let calls = log::<Vec<u8>>();
+    let c = calls.clone();
+    bev.on_read(move |base, bev| {
+        c.borrow_mut().push(bev.input().to_vec());
+        bev.free(base).unwrap();
+    });
+    // More comes later: the first five bytes alone do not call back.
+    base.once(None, Flags::TIMEOUT, Some(Duration::from_millis(20)), move |_, _| peer.write_all(b"67890").unwrap())
+        .unwrap();
+    dispatch(&mut base);
+    assert_eq!(*calls.borrow(), vec![b"1234567890".to_vec()]);
+}
+
+/// The write callback runs when the output drained to the write low watermark.
+fn write_callback_on_drain(b: ReactorBackend) {
+    let mut base = base(b);
+    let (a, mut peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    let calls = counter();
+    let c = calls.clone();
+    bev.on_write(move |base, bev| {
+        assert!(bev.output().is_empty());
+        c.set(c.get() + 1);
+        bev.free(base).unwrap();
+    });
+    bev.write(&pattern(100_000, 1)).unwrap();
+    let reader = std::thread::spawn(move || {
+        peer.set_nonblocking(false).unwrap();
+        let mut all = Vec::new();
+        peer.read_to_end(&mut all).unwrap();
+        all
+    });
+    dispatch(&mut base);
+    assert_eq!(calls.get(), 1);
+    assert!(reader.join().unwrap() == pattern(100_000, 1));
+}
+
+/// Nothing comes: the read timeout ends in READING|TIMEOUT, and reading is disabled.
+fn read_timeout(b: ReactorBackend) {
+    let mut base = base(b);
+    let (a, _peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    bev.set_timeouts(&mut base, Some(Duration::from_millis(30)), None).unwrap();
+    bev.enable(&mut base, Flags::READ).unwrap();
+    let seen = log::<What>();
+    let s = seen.clone();
+    bev.on_event(move |_, _, what| s.borrow_mut().push(what));
+    assert_eq!(dispatch(&mut base), LoopEnd::NoEvents);
+    assert_eq!(*seen.borrow(), vec![What::READING | What::TIMEOUT]);
+    assert!(!bev.enabled().contains(Flags::READ), "a read timeout disables reading");
+    bev.free(&mut base).unwrap();
+}
+
+/// The socket stays full: the write timeout ends in WRITING|TIMEOUT, the output keeps its
+/// bytes.
+fn write_timeout(b: ReactorBackend) {
+    let mut base = base(b);
+    let (a, _peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    bev.set_timeouts(&mut base, None, Some(Duration::from_millis(30))).unwrap();
+    bev.write(&vec![7u8; 16 << 20]).unwrap();
+    let seen = log::<What>();
+    let s = seen.clone();
+    bev.on_event(move |_, _, what| s.borrow_mut().push(what));
+    assert_eq!(dispatch(&mut base), LoopEnd::NoEvents);
+    assert_eq!(*seen.borrow(), vec![What::WRITING | What::TIMEOUT]);
+    assert!(!bev.output().is_empty(), "what was not sent stays in the output");
+    bev.free(&mut base).unwrap();
+}
+
+/// Data then EOF: the data is delivered first, then EOF; with a low watermark the data is
+/// still in the input when EOF comes.
+fn eof_after_data(b: ReactorBackend) {
+    for low in [0usize, 100] {
+        let mut base = base(b);
+        let (a, mut peer) = pair();
+        peer.write_all(b"last words").unwrap();
+        drop(peer);
+        let bev = BufferEvent::socket(&mut base, a).unwrap();
+        bev.set_read_watermarks(&mut base, low, None).unwrap();
+        bev.enable(&mut base, Flags::READ).unwrap();
+        let seen = log::<String>();
+        let s = seen.clone();
+        bev.on_read(move |_, bev| {
+            let mut buf = [0u8; 64];
+            let n = bev.read(&mut buf).unwrap();
+            s.borrow_mut().push(format!("read {}", String::from_utf8_lossy(&buf[..n])));
+        });
+        let s = seen.clone();
+        bev.on_event(move |base, bev, what| {
+            s.borrow_mut().push(format!("{what:?} with {}", String::from_utf8_lossy(&bev.input().to_vec())));
+            bev.free(base).unwrap();
+        });
+        dispatch(&mut base);
+        let want: Vec<String> = if low == 0 {
+            vec!["read last words".into(), "READING|EOF with ".into()]
+        } else {
+            vec!["READING|EOF with last words".into()]
+        };
+        assert_eq!(*seen.borrow(), want, "low watermark {low}");
+    }
+}
+
+/// Writing to a peer that closed: ERROR|WRITING, and what was not sent is still in the
+/// output.
+fn write_after_peer_closed(b: ReactorBackend) {
+    let mut base = base(b);
+    let (a, peer) = pair();
+    drop(peer);
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    let total = 8 << 20;
+    bev.write(&vec![1u8; total]).unwrap();
+    let seen = log::<What>();
+    let s = seen.clone();
+    bev.on_event(move |base, bev, what| {
+        s.borrow_mut().push(what);
+        let e = bev.error().expect("the error is kept");
+        assert!(
+            matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted),
+            "{e:?}"
+        );
+        assert!(!bev.output().is_empty(), "the unsent bytes stay readable");
+        bev.disable(base, Flags::WRITE).unwrap();
+    });
+    dispatch(&mut base);
+    assert_eq!(*seen.borrow(), vec![What::WRITING | What::ERROR]);
+    let left = bev.output().len();
+    assert!(left > 0 && left <= total);
+    bev.free(&mut base).unwrap();
+}
+
+/// Freed from its own read callback: nothing of it runs after, the loop ends, the peer
+/// sees the socket closed.
+fn free_in_own_callback(b: ReactorBackend) {
+    let mut base = base(b);
+    let (a, mut peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    bev.enable(&mut base, Flags::READ).unwrap();
+    peer.write_all(b"bye").unwrap();
+    let calls = counter();
+    let c = calls.clone();
+    bev.on_read(move |base, bev| {
+        c.set(c.get() + 1);
+        bev.write(b"answer").unwrap(); // queued, then freed: it must not be sent after free
+        bev.free(base).unwrap();
+        assert!(bev.is_freed());
+        assert_eq!(bev.enable(base, Flags::READ).unwrap_err().kind(), ErrorKind::NotFound);
+    });
+    let c = calls.clone();
+    bev.on_event(move |_, _, _| c.set(c.get() + 100));
+    assert_eq!(dispatch(&mut base), LoopEnd::NoEvents);
+    assert_eq!(calls.get(), 1);
+    peer.set_nonblocking(false).unwrap();
+    let mut rest = Vec::new();
+    peer.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty() || rest == b"answer", "{rest:?}");
+}
+
+/// No handle kept: the base keeps the buffered event (as libevent does) until it is freed,
+/// here by its own callback.
+fn lives_without_handle(b: ReactorBackend) {
+    let mut base = base(b);
+    let (a, mut peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    bev.enable(&mut base, Flags::READ).unwrap();
+    bev.on_read(|base, bev| {
+        let mut input = std::mem::take(&mut *bev.input());
+        bev.write_buffer(&mut input).unwrap();
+        bev.on_write(|base, bev| bev.free(base).unwrap());
+        let _ = base;
+    });
+    drop(bev);
+    peer.write_all(b"anyone?").unwrap();
+    assert_eq!(dispatch(&mut base), LoopEnd::NoEvents);
+    assert_eq!(base.num_events(), 0);
+    peer.set_nonblocking(false).unwrap();
+    let mut rest = Vec::new();
+    peer.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest, b"anyone?", "it echoed, then closed its socket when freed");
+}
+
+/// Disabled reading leaves data in the kernel; enabled again, it comes.
+fn disable_enable(b: ReactorBackend) {
+    let mut base = base(b);
+    let (a, mut peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    bev.enable(&mut base, Flags::READ).unwrap();
+    bev.disable(&mut base, Flags::READ).unwrap();
+    peer.write_all(b"waiting").unwrap();
+    let got = log::<Vec<u8>>();
+    let g = got.clone();
+    bev.on_read(move |base, bev| {
+        g.borrow_mut().push(bev.input().to_vec());
+        bev.free(base).unwrap();
+    });
+    assert_eq!(base.run_nonblocking().unwrap(), LoopEnd::NoEvents);
+    assert!(got.borrow().is_empty());
+    bev.enable(&mut base, Flags::READ).unwrap();
+    dispatch(&mut base);
+    assert_eq!(*got.borrow(), vec![b"waiting".to_vec()]);
+}
+
+/// Bad input gets a clear error and changes nothing.
+fn bad_input(b: ReactorBackend) {
+    let mut base = base(b);
+    let mut other = util::base(b);
+    let (a, _peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    let kind = |r: std::io::Result<()>| r.unwrap_err().kind();
+    assert_eq!(kind(bev.set_read_watermarks(&mut base, 0, Some(0))), ErrorKind::InvalidInput);
+    assert_eq!(kind(bev.set_read_watermarks(&mut base, 100, Some(50))), ErrorKind::InvalidInput);
+    assert_eq!(kind(bev.set_max_io(0, 10)), ErrorKind::InvalidInput);
+    assert_eq!(kind(bev.enable(&mut other, Flags::READ)), ErrorKind::InvalidInput, "another base's");
+    assert_eq!(kind(bev.connect_hostname(&mut base, "", 80)), ErrorKind::InvalidInput);
+    assert_eq!(kind(bev.set_priority(&mut base, 5)), ErrorKind::InvalidInput);
+    bev.free(&mut base).unwrap();
+    assert_eq!(kind(bev.free(&mut base)), ErrorKind::NotFound);
+    assert_eq!(kind(bev.write(b"x")), ErrorKind::NotFound);
+    assert_eq!(base.num_events(), 0);
+}
+
+/// A callback that sets another callback keeps its own; one that replaces itself is
+/// replaced.
+fn callbacks_replaced_inside(b: ReactorBackend) {
+    let mut base = base(b);
+    let (a, mut peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    bev.enable(&mut base, Flags::READ).unwrap();
+    let seen = log::<&'static str>();
+    let s = seen.clone();
+    bev.on_read(move |_, bev| {
+        s.borrow_mut().push("first");
+        let n = bev.input().len();
+        bev.input().drain(n).unwrap();
+        let s2 = s.clone();
+        bev.on_write(move |_, _| s2.borrow_mut().push("write"));
+        if s.borrow().len() == 2 {
+            let s3 = s.clone();
+            bev.on_read(move |base, bev| {
+                s3.borrow_mut().push("second");
+                bev.free(base).unwrap();
+            });
+        }
+    });
+    peer.write_all(b"1").unwrap();
+    base.run_once().unwrap();
+    peer.write_all(b"2").unwrap();
+    base.run_once().unwrap();
+    peer.write_all(b"3").unwrap();
+    dispatch(&mut base);
+    assert_eq!(*seen.borrow(), vec!["first", "first", "second"]);
+}
+
+/// Input moves to another buffer without copying; the output takes a whole buffer.
+fn buffers_move(b: ReactorBackend) {
+    let mut base = base(b);
+    let (client, server) = bev_pair(&mut base);
+    let mut out = Buffer::new();
+    out.add(b"moved ").unwrap();
+    out.add(b"whole").unwrap();
+    client.write_buffer(&mut out).unwrap();
+    assert!(out.is_empty());
+    let got = Rc::new(RefCell::new(Buffer::new()));
+    let g = got.clone();
+    server.on_read(move |base, bev| {
+        bev.read_buffer(&mut g.borrow_mut()).unwrap();
+        if g.borrow().len() == 11 {
+            base.loopbreak();
+        }
+    });
+    dispatch(&mut base);
+    assert_eq!(got.borrow().to_vec(), b"moved whole");
+    client.free(&mut base).unwrap();
+    server.free(&mut base).unwrap();
+}
+
+/// An idle buffered event (no data buffered, reading enabled) stays small.
+fn idle_memory(b: ReactorBackend) {
+    let mut base = base(b);
+    let (client, server) = bev_pair(&mut base);
+    // Move some data through first, so that the numbers are after use, not before it.
+    server.on_read(|_, bev| {
+        let n = bev.input().len();
+        bev.input().drain(n).unwrap();
+    });
+    client.write(&pattern(200_000, 9)).unwrap();
+    client.on_write(|base, _| base.loopbreak());
+    dispatch(&mut base);
+    for _ in 0..3 {
+        base.run_nonblocking().unwrap();
+    }
+    let size = server.memory();
+    println!("[{b}] an idle buffered event holds {size} bytes");
+    assert!(size <= 1024, "an idle buffered event holds {size} bytes");
+    client.free(&mut base).unwrap();
+    server.free(&mut base).unwrap();
+}
+
+fn main() {
+    run_suite(
+        "bev_io",
+        cases![
+            echo_pipelined,
+            read_high_watermark,
+            read_low_watermark,
+            write_callback_on_drain,
+            read_timeout,
+            write_timeout,
+            eof_after_data,
+            write_after_peer_closed,
+            free_in_own_callback,
+            lives_without_handle,
+            disable_enable,
+            bad_input,
+            callbacks_replaced_inside,
+            buffers_move,
+            idle_memory,
+        ],
+    );
+}
