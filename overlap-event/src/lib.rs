@@ -80,7 +80,7 @@ mod slot;
 mod timer;
 
 pub use base::EventBase;
-pub use bufferevent::{BufferEvent, FilterFn, FilterResult, Flush, RateGroup, RateLimit, What};
+pub use bufferevent::{BufferEvent, BufferGuard, FilterFn, FilterResult, Flush, RateGroup, RateLimit, What};
 pub use config::{EventConfig, MAX_PRIORITIES};
 pub use flags::{Features, Flags};
 pub use handle::BaseHandle;

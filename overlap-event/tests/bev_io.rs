@@ -70,6 +70,66 @@ fn echo_pipelined(b: ReactorBackend) {
     assert!(*got.borrow() == data, "the echoed stream differs from what was sent");
 }
 
+/// An echo under stress: a small high watermark, a server that echoes only part of what it
+/// has each time, reading switched off and on by a timer, and a client that writes 2 MiB in
+/// uneven pieces: every byte comes back, in order.
+fn echo_partial_and_toggled(b: ReactorBackend) {
+    let mut base = base(b);
+    let (client, server) = bev_pair(&mut base);
+    server.set_read_watermarks(&mut base, 0, Some(700)).unwrap();
+    let step = Rc::new(Cell::new(1usize));
+    let st = step.clone();
+    server.on_read(move |_, bev| {
+        let mut input = bev.input();
+        st.set(st.get() * 7 % 997 + 1);
+        let n = st.get().min(input.len());
+        let mut out = bev.output();
+        input.remove_buffer(&mut out, n).unwrap();
+    });
+    // Whatever is left in the input goes out on the next toggle.
+    let s2 = server.clone();
+    let on = Rc::new(Cell::new(true));
+    let toggler = base
+        .new_timer(Flags::PERSIST, move |base, _, _| {
+            on.set(!on.get());
+            if on.get() {
+                s2.enable(base, Flags::READ).unwrap();
+            } else {
+                s2.disable(base, Flags::READ).unwrap();
+            }
+            let n = s2.input().len();
+            let mut out = s2.output();
+            s2.input().remove_buffer(&mut out, n).unwrap();
+        })
+        .unwrap();
+    base.add(toggler, Some(Duration::from_millis(1))).unwrap();
+    let data = pattern(2 << 20, 11);
+    let mut off = 0;
+    let mut k = 5usize;
+    while off < data.len() {
+        k = k * 31 % 65_521 + 1;
+        let end = (off + k).min(data.len());
+        client.write(&data[off..end]).unwrap();
+        off = end;
+    }
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let (g, want) = (got.clone(), data.len());
+    client.on_read(move |base, bev| {
+        let mut input = bev.input();
+        g.borrow_mut().extend(input.to_vec());
+        let n = input.len();
+        input.drain(n).unwrap();
+        if g.borrow().len() >= want {
+            base.loopbreak();
+        }
+    });
+    assert_eq!(dispatch(&mut base), LoopEnd::Break);
+    assert!(*got.borrow() == data, "the echoed stream differs from what was sent");
+    base.free(toggler).unwrap();
+    client.free(&mut base).unwrap();
+    server.free(&mut base).unwrap();
+}
+
 /// Reading stops at the high watermark and resumes when the input is drained below it; the
 /// input never holds more than the mark.
 fn read_high_watermark(b: ReactorBackend) {
@@ -394,6 +454,32 @@ fn buffers_move(b: ReactorBackend) {
     server.free(&mut base).unwrap();
 }
 
+/// Replacing the buffers wholesale (`mem::take`, `mem::swap`) drops the hooks they carried;
+/// the buffered event still notices what to do when the borrow ends: reading resumes below
+/// the high watermark, and what is written afterwards is sent.
+fn buffers_replaced(b: ReactorBackend) {
+    let mut base = base(b);
+    let (client, server) = bev_pair(&mut base);
+    server.set_read_watermarks(&mut base, 0, Some(100)).unwrap();
+    let mut fresh = Buffer::new();
+    std::mem::swap(&mut *client.output(), &mut fresh);
+    let data = pattern(10_000, 5);
+    client.write(&data).unwrap();
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let g = got.clone();
+    server.on_read(move |base, bev| {
+        let taken = std::mem::take(&mut *bev.input());
+        g.borrow_mut().extend(taken.to_vec());
+        if g.borrow().len() == 10_000 {
+            base.loopbreak();
+        }
+    });
+    assert_eq!(dispatch(&mut base), LoopEnd::Break);
+    assert!(*got.borrow() == data);
+    client.free(&mut base).unwrap();
+    server.free(&mut base).unwrap();
+}
+
 /// An idle buffered event (no data buffered, reading enabled) stays small.
 fn idle_memory(b: ReactorBackend) {
     let mut base = base(b);
@@ -421,6 +507,7 @@ fn main() {
         "bev_io",
         cases![
             echo_pipelined,
+            echo_partial_and_toggled,
             read_high_watermark,
             read_low_watermark,
             write_callback_on_drain,
@@ -434,6 +521,7 @@ fn main() {
             bad_input,
             callbacks_replaced_inside,
             buffers_move,
+            buffers_replaced,
             idle_memory,
         ],
     );

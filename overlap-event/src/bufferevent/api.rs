@@ -1,7 +1,6 @@
 //! The public calls of [`BufferEvent`]: making one, callbacks, enable and disable, the
 //! buffers, watermarks, timeouts, connect, flush, free; and how callbacks are run.
 
-use std::cell::RefMut;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -11,6 +10,7 @@ use overlap_buf::Buffer;
 use socket2::Socket;
 
 use super::engine::apply;
+use super::guard::BufferGuard;
 use super::rate::{RateGroup, RateLimit};
 use super::shared::{Bits, BufferEvent, Callbacks, Kind, Shared, State};
 use super::socket::{self, arm, detach, disarm, fd_of};
@@ -167,38 +167,39 @@ impl BufferEvent {
         f
     }
 
-    /// The input buffer: what came in and was not taken yet. Do not hold it across a call
-    /// that reads into it (the loop's).
-    pub fn input(&self) -> RefMut<'_, Buffer> {
-        self.0.input.borrow_mut()
+    /// The input buffer: what came in and was not taken yet (borrowed: do not hold it across
+    /// a call that borrows it again). Draining it below the high watermark resumes reading
+    /// when the borrow ends.
+    pub fn input(&self) -> BufferGuard<'_> {
+        BufferGuard::new(&self.0, true)
     }
 
-    /// The output buffer: what waits to be sent. Adding to it starts a write in this
-    /// iteration of the loop.
-    pub fn output(&self) -> RefMut<'_, Buffer> {
-        self.0.output.borrow_mut()
+    /// The output buffer: what waits to be sent (borrowed, as the input). What is added goes
+    /// out in this iteration of the loop.
+    pub fn output(&self) -> BufferGuard<'_> {
+        BufferGuard::new(&self.0, false)
     }
 
     /// Adds `data` to the output (libevent's `bufferevent_write`).
     pub fn write(&self, data: &[u8]) -> io::Result<()> {
         self.alive()?;
-        self.0.output.borrow_mut().add(data)
+        self.output().add(data)
     }
 
     /// Moves all of `buf` to the output, no byte copied (`bufferevent_write_buffer`).
     pub fn write_buffer(&self, buf: &mut Buffer) -> io::Result<()> {
         self.alive()?;
-        self.0.output.borrow_mut().add_buffer(buf)
+        self.output().add_buffer(buf)
     }
 
     /// Takes up to `out.len()` bytes from the input (`bufferevent_read`).
     pub fn read(&self, out: &mut [u8]) -> io::Result<usize> {
-        self.0.input.borrow_mut().remove(out)
+        self.input().remove(out)
     }
 
     /// Moves all of the input to `buf` (`bufferevent_read_buffer`).
     pub fn read_buffer(&self, buf: &mut Buffer) -> io::Result<()> {
-        buf.add_buffer(&mut self.0.input.borrow_mut())
+        buf.add_buffer(&mut self.input())
     }
 
     /// Sets the read watermarks: the read callback waits until the input holds `low` bytes

@@ -7,6 +7,7 @@ mod dial;
 mod engine;
 mod filter;
 mod filter_fn;
+mod guard;
 mod pair;
 mod rate;
 mod ratelim;
@@ -15,6 +16,7 @@ mod socket;
 mod what;
 
 pub use filter_fn::{FilterFn, FilterResult};
+pub use guard::BufferGuard;
 pub use rate::{RateGroup, RateLimit};
 pub use shared::BufferEvent;
 pub(crate) use socket::fd_of;
