@@ -103,3 +103,6 @@ pub(crate) fn not_a_socket(what: &str) -> Error {
 pub(crate) fn bad_rate(why: &str) -> Error {
     Error::new(ErrorKind::InvalidInput, format!("rate limit refused: {why}"))
 }
+pub(crate) fn io_size_too_large(max: usize) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("a read or write size over {max} bytes"))
+}

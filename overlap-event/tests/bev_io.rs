@@ -390,6 +390,8 @@ fn bad_input(b: ReactorBackend) {
     assert_eq!(kind(bev.set_read_watermarks(&mut base, 0, Some(0))), ErrorKind::InvalidInput);
     assert_eq!(kind(bev.set_read_watermarks(&mut base, 100, Some(50))), ErrorKind::InvalidInput);
     assert_eq!(kind(bev.set_max_io(0, 10)), ErrorKind::InvalidInput);
+    assert_eq!(kind(bev.set_max_io(usize::MAX, 10)), ErrorKind::InvalidInput);
+    assert_eq!(kind(bev.set_timeouts(&mut base, Some(Duration::MAX), None)), ErrorKind::InvalidInput);
     assert_eq!(kind(bev.enable(&mut other, Flags::READ)), ErrorKind::InvalidInput, "another base's");
     assert_eq!(kind(bev.connect_hostname(&mut base, "", 80)), ErrorKind::InvalidInput);
     assert_eq!(kind(bev.set_priority(&mut base, 5)), ErrorKind::InvalidInput);

@@ -254,6 +254,11 @@ impl BufferEvent {
             super::engine::Engine::Pair => return Err(crate::error::not_a_socket("a timeout")),
         }
         let norm = |t: Option<Duration>| t.filter(|t| !t.is_zero());
+        for t in [read, write].into_iter().flatten() {
+            if base.now().checked_add(t).is_none() {
+                return Err(crate::error::timeout_overflow());
+            }
+        }
         {
             let mut st = self.0.st.borrow_mut();
             st.read_timeout = norm(read);
@@ -269,11 +274,15 @@ impl BufferEvent {
         Ok(())
     }
 
-    /// Limits how much one read takes and one write sends (default 256 KiB each; at least 1).
+    /// Limits how much one read takes and one write sends (default 256 KiB each; 1 byte to
+    /// 64 MiB).
     pub fn set_max_io(&self, max_read: usize, max_write: usize) -> io::Result<()> {
         self.alive()?;
         if max_read == 0 || max_write == 0 {
             return Err(crate::error::zero_io_size());
+        }
+        if max_read > socket::MAX_IO || max_write > socket::MAX_IO {
+            return Err(crate::error::io_size_too_large(socket::MAX_IO));
         }
         let mut st = self.0.st.borrow_mut();
         st.max_read = max_read;

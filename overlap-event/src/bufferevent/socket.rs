@@ -27,6 +27,8 @@ pub(crate) const FIRST_READ: usize = 4096;
 pub(crate) const MAX_READ: usize = 16384 * 16;
 /// The default most one write sends.
 pub(crate) const MAX_WRITE: usize = 16384 * 16;
+/// The most `set_max_io` allows for one read or write.
+pub(crate) const MAX_IO: usize = 64 << 20;
 /// iovecs one write gathers.
 const IOVS: usize = 64;
 
