@@ -20,6 +20,7 @@ use crate::id::Event;
 use crate::remote::Remote;
 use crate::slab::Slab;
 use crate::slot::Slot;
+use crate::spares::Spares;
 use crate::timer::Timers;
 
 /// An event's callback: the base (to add, delete, free and activate events, itself included,
@@ -110,6 +111,8 @@ pub struct EventBase {
     pub(crate) deferred: Rc<Deferred>,
     /// Taken from `deferred`, kept for the buffer.
     pub(crate) later: Vec<Later>,
+    /// Read allocations of idle buffered events, for the busy ones.
+    pub(crate) spares: Rc<Spares>,
 }
 
 impl fmt::Debug for EventBase {
@@ -174,6 +177,7 @@ impl EventBase {
             expired: Vec::new(),
             deferred: Rc::default(),
             later: Vec::new(),
+            spares: Rc::default(),
         })
     }
 
@@ -232,7 +236,7 @@ impl EventBase {
     /// the timers and the run queues (not what callbacks capture, nor the kernel's side). It
     /// goes down again after mass deletion: the tables give memory back.
     pub fn memory(&self) -> usize {
-        self.slots.memory() + self.fds.memory() + self.timers.memory() + self.active.memory()
+        self.slots.memory() + self.fds.memory() + self.timers.memory() + self.active.memory() + self.spares.memory()
     }
 }
 

@@ -77,6 +77,7 @@ mod run;
 mod signals;
 mod slab;
 mod slot;
+mod spares;
 mod timer;
 
 pub use base::EventBase;

@@ -77,6 +77,23 @@ impl Buffer {
         }
     }
 
+    /// Takes the allocation the buffer keeps for its next reserve (an empty `Vec` if it
+    /// keeps none), so that an owner of many buffers can pool them while the buffer is idle.
+    pub fn take_spare(&mut self) -> Vec<u8> {
+        mem::take(&mut self.spare)
+    }
+
+    /// Hands the buffer an allocation for its next reserve (its bytes are cleared; it is kept
+    /// only if it is at most [`SPARE_MAX`](Self::SPARE_MAX) and larger than the one kept).
+    pub fn give_spare(&mut self, v: Vec<u8>) {
+        self.keep_spare(v);
+    }
+
+    /// How many bytes the allocation kept for the next reserve holds (0: none).
+    pub fn spare_capacity(&self) -> usize {
+        self.spare.capacity()
+    }
+
     /// Freezes the front (`true`: nothing taken from or put before it) or the end (`false`:
     /// nothing added); see the module docs for what each refuses.
     pub fn freeze(&mut self, front: bool) {

@@ -76,3 +76,23 @@ fn echo_through_add_buffer_hands_allocations_back_to_the_reader() {
     }
     assert!(seen.len() <= 2, "{} allocations for 20 rounds", seen.len());
 }
+
+#[test]
+fn spare_taken_and_given() {
+    let mut b = Buffer::new();
+    assert_eq!(b.spare_capacity(), 0);
+    assert!(b.take_spare().capacity() == 0, "an empty buffer keeps nothing");
+    b.give_spare(Vec::with_capacity(Buffer::SPARE_MAX * 2));
+    assert_eq!(b.spare_capacity(), 0, "too large to keep");
+    let mut v = Vec::with_capacity(2048);
+    v.extend_from_slice(b"old bytes");
+    b.give_spare(v);
+    assert_eq!(b.spare_capacity(), 2048);
+    let space = b.reserve(100).unwrap();
+    assert_eq!(space.len(), 0, "the spare's old bytes are gone");
+    b.commit(space).unwrap();
+    b.drain(0).unwrap();
+    let v = b.take_spare();
+    assert_eq!(b.spare_capacity(), 0);
+    drop(v);
+}

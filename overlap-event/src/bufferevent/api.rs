@@ -42,6 +42,7 @@ impl BufferEvent {
             cbs: Default::default(),
             limits: Default::default(),
             deferred: base.deferred.clone(),
+            spares: base.spares.clone(),
         });
         install_hooks(&shared);
         Ok(BufferEvent(shared))

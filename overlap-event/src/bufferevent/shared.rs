@@ -19,6 +19,7 @@ use super::what::What;
 use crate::base::EventBase;
 use crate::deferred::{Deferred, Later};
 use crate::id::Event;
+use crate::spares::Spares;
 
 /// A read or write callback.
 pub(crate) type DataCb = Box<dyn FnMut(&mut EventBase, &BufferEvent)>;
@@ -186,6 +187,8 @@ pub(crate) struct Shared {
     /// Rate limits, if any (boxed: most buffered events have none).
     pub(crate) limits: RefCell<Option<Box<Limits>>>,
     pub(crate) deferred: Rc<Deferred>,
+    /// The base's pool of read allocations.
+    pub(crate) spares: Rc<Spares>,
 }
 
 impl Shared {

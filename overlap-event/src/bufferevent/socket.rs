@@ -29,8 +29,9 @@ pub(crate) const MAX_READ: usize = 16384 * 16;
 pub(crate) const MAX_WRITE: usize = 16384 * 16;
 /// The most `set_max_io` allows for one read or write.
 pub(crate) const MAX_IO: usize = 64 << 20;
-/// iovecs one write gathers.
-const IOVS: usize = 64;
+/// iovecs one write gathers (more blocks go in the next call; 16 × 4 KiB blocks and up fill
+/// a socket buffer in one call anyway).
+const IOVS: usize = 16;
 
 /// The descriptor of `sock`, as events name it.
 pub(crate) fn fd_of(sock: &Socket) -> Fd {
@@ -195,7 +196,7 @@ fn on_read(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
             if len >= low.max(1) {
                 read_cb(base, bev);
             }
-            shrink_if_empty(&s.input);
+            shrink_if_empty(s, true);
         }
         Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {}
         Err(e) => {
@@ -207,11 +208,14 @@ fn on_read(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
     }
 }
 
-/// Gives back what an emptied buffer keeps for the next read (an idle buffered event holds
-/// no block: 4 KiB of spare room per buffer would be most of its memory).
-fn shrink_if_empty(buf: &std::cell::RefCell<overlap_buf::Buffer>) {
+/// An emptied buffer gives what it keeps for the next read to the base's pool and frees the
+/// rest (an idle buffered event holds no block: 4 KiB of spare room per buffer would be most
+/// of its memory).
+fn shrink_if_empty(s: &Shared, input: bool) {
+    let buf = if input { &s.input } else { &s.output };
     if let Ok(mut b) = buf.try_borrow_mut() {
         if b.is_empty() {
+            s.spares.put(b.take_spare());
             b.shrink();
         }
     }
@@ -221,6 +225,11 @@ fn shrink_if_empty(buf: &std::cell::RefCell<overlap_buf::Buffer>) {
 fn read_once(s: &Shared, ask: usize) -> io::Result<usize> {
     let Some(sock) = s.socket() else { return Err(ErrorKind::NotConnected.into()) };
     let mut input = s.input.borrow_mut();
+    if input.spare_capacity() == 0 {
+        if let Some(v) = s.spares.get() {
+            input.give_spare(v);
+        }
+    }
     let mut space = input.reserve(ask.max(1))?;
     let n = overlap::io::recv_into(&*sock, &mut space, ask)?;
     if n > 0 {
@@ -265,7 +274,7 @@ fn on_write(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
             if n > 0 && len <= low {
                 write_cb(base, bev);
             }
-            shrink_if_empty(&s.output);
+            shrink_if_empty(s, false);
         }
         Err(e) => {
             s.st.borrow_mut().error = Some(e);

@@ -35,8 +35,14 @@ pub(crate) fn recv_into<S: AsFd + ?Sized, B: IoBufMut + ?Sized>(
     Ok(n)
 }
 
-/// Sends the bytes of `bufs` in order, as far as the socket takes them.
+/// Sends the bytes of `bufs` in order, as far as the socket takes them (one buffer: `send`,
+/// the kernel's shorter path; more: `sendmsg`).
 pub(crate) fn send_vectored<S: AsFd + ?Sized>(sock: &S, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    if let [one] = bufs {
+        // SAFETY: `one` is borrowed for the call and only read.
+        let ret = unsafe { libc::send(sock.as_fd().as_raw_fd(), one.as_ptr().cast(), one.len(), SEND_FLAGS) };
+        return if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(ret as usize) };
+    }
     // SAFETY: an all-zero msghdr is a valid empty message.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_iov = bufs.as_ptr() as *mut libc::iovec; // IoSlice is an iovec on Unix (std's promise)
