@@ -401,6 +401,29 @@ fn bad_input(b: ReactorBackend) {
     assert_eq!(base.num_events(), 0);
 }
 
+/// A buffered event on something that is not a socket (a regular file): the base refuses to
+/// watch it (epoll) or the receive fails (poll); either way the event callback hears ERROR,
+/// nothing hangs.
+#[cfg(unix)]
+fn not_a_socket(b: ReactorBackend) {
+    let mut base = base(b);
+    let path = std::env::temp_dir().join(format!("overlap-bev-{}-{b}", std::process::id()));
+    std::fs::write(&path, b"not a socket").unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let bev = BufferEvent::socket(&mut base, std::os::fd::OwnedFd::from(file)).unwrap();
+    let seen = log::<What>();
+    let s = seen.clone();
+    bev.on_event(move |base, bev, what| {
+        s.borrow_mut().push(what);
+        assert!(bev.error().is_some());
+        bev.free(base).unwrap();
+    });
+    bev.enable(&mut base, Flags::READ).unwrap();
+    dispatch(&mut base);
+    assert_eq!(*seen.borrow(), vec![What::READING | What::ERROR]);
+}
+
 /// A callback that sets another callback keeps its own; one that replaces itself is
 /// replaced.
 fn callbacks_replaced_inside(b: ReactorBackend) {
@@ -505,26 +528,27 @@ fn idle_memory(b: ReactorBackend) {
 }
 
 fn main() {
-    run_suite(
-        "bev_io",
-        cases![
-            echo_pipelined,
-            echo_partial_and_toggled,
-            read_high_watermark,
-            read_low_watermark,
-            write_callback_on_drain,
-            read_timeout,
-            write_timeout,
-            eof_after_data,
-            write_after_peer_closed,
-            free_in_own_callback,
-            lives_without_handle,
-            disable_enable,
-            bad_input,
-            callbacks_replaced_inside,
-            buffers_move,
-            buffers_replaced,
-            idle_memory,
-        ],
-    );
+    #[allow(unused_mut)]
+    let mut all = cases![
+        echo_pipelined,
+        echo_partial_and_toggled,
+        read_high_watermark,
+        read_low_watermark,
+        write_callback_on_drain,
+        read_timeout,
+        write_timeout,
+        eof_after_data,
+        write_after_peer_closed,
+        free_in_own_callback,
+        lives_without_handle,
+        disable_enable,
+        bad_input,
+        callbacks_replaced_inside,
+        buffers_move,
+        buffers_replaced,
+        idle_memory,
+    ];
+    #[cfg(unix)]
+    all.push(util::Case { name: "not_a_socket", run: not_a_socket });
+    run_suite("bev_io", all);
 }

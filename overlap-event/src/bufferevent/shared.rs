@@ -55,6 +55,10 @@ impl Bits {
     pub(crate) const READ_HELD: Bits = Bits(0x400);
     /// Writing waits for rate-limit tokens.
     pub(crate) const WRITE_HELD: Bits = Bits(0x800);
+    /// The base refused to watch the socket for reading (or writing): the next read run
+    /// reports the error.
+    pub(crate) const READ_BROKEN: Bits = Bits(0x1000);
+    pub(crate) const WRITE_BROKEN: Bits = Bits(0x2000);
 
     pub(crate) fn has(self, b: Bits) -> bool {
         self.0 & b.0 != 0

@@ -121,7 +121,12 @@ pub(crate) fn arm(base: &mut EventBase, s: &Shared, read: bool) {
     if let Some(ev) = ev {
         match base.add(ev, timeout) {
             Ok(()) => s.set(bit, true),
-            Err(e) => s.st.borrow_mut().error = Some(e),
+            Err(e) => {
+                // Not watched, nothing would ever happen: the read run reports it.
+                s.st.borrow_mut().error = Some(e);
+                s.set(if read { Bits::READ_BROKEN } else { Bits::WRITE_BROKEN }, true);
+                s.queue_read();
+            }
         }
     }
 }
@@ -139,6 +144,17 @@ pub(crate) fn disarm(base: &mut EventBase, s: &Shared, read: bool) {
 fn on_read(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
     let s = &*bev.0;
     s.set(Bits::READ_QUEUED, false);
+    for (broken, side, what) in
+        [(Bits::READ_BROKEN, Bits::READ, What::READING), (Bits::WRITE_BROKEN, Bits::WRITE, What::WRITING)]
+    {
+        if s.bits().has(broken) {
+            s.set(broken, false);
+            s.set(side, false);
+            apply(base, s);
+            event_cb(base, bev, what | What::ERROR);
+            return;
+        }
+    }
     if fired.contains(Flags::TIMEOUT) {
         s.set(Bits::READ, false);
         apply(base, s);
