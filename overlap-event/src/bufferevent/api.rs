@@ -100,6 +100,9 @@ impl BufferEvent {
     /// Sets the read callback: it runs when data came in and the input holds at least the
     /// read low watermark. It replaces the one before (also from inside a callback).
     pub fn on_read<F: FnMut(&mut EventBase, &BufferEvent) + 'static>(&self, f: F) {
+        if self.is_freed() {
+            return; // dropped: a freed buffered event runs nothing (and keeps nothing alive)
+        }
         let mut cbs = self.0.cbs.borrow_mut();
         cbs.read = Some(Box::new(f));
         cbs.generation[0] += 1;
@@ -108,6 +111,9 @@ impl BufferEvent {
     /// Sets the write callback: it runs when a write left the output at or below the write
     /// low watermark (0 by default: when everything was sent).
     pub fn on_write<F: FnMut(&mut EventBase, &BufferEvent) + 'static>(&self, f: F) {
+        if self.is_freed() {
+            return; // dropped: a freed buffered event runs nothing (and keeps nothing alive)
+        }
         let mut cbs = self.0.cbs.borrow_mut();
         cbs.write = Some(Box::new(f));
         cbs.generation[1] += 1;
@@ -115,6 +121,9 @@ impl BufferEvent {
 
     /// Sets the event callback: connected, EOF, error, timeout (see [`What`]).
     pub fn on_event<F: FnMut(&mut EventBase, &BufferEvent, What) + 'static>(&self, f: F) {
+        if self.is_freed() {
+            return; // dropped: a freed buffered event runs nothing (and keeps nothing alive)
+        }
         let mut cbs = self.0.cbs.borrow_mut();
         cbs.event = Some(Box::new(f));
         cbs.generation[2] += 1;
@@ -426,7 +435,7 @@ impl BufferEvent {
         let rc_header = 2 * std::mem::size_of::<usize>();
         let sock = s.sock.borrow().as_ref().map_or(0, |_| rc_header + std::mem::size_of::<Socket>());
         let n_events = [s.read_ev.get(), s.write_ev.get()].iter().flatten().count();
-        // Each event: its slot in the base's table and its callback's box (a weak pointer).
+        // Each event: its slot in the base's table and its callback's box (a handle to this).
         let slot = std::mem::size_of::<Option<(u64, crate::slot::Slot<crate::base::Callback>)>>();
         let events = n_events * (slot + std::mem::size_of::<usize>());
         // The descriptor's entry, with the list its second event needs.

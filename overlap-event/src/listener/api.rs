@@ -102,6 +102,9 @@ impl Listener {
     where
         F: FnMut(&mut EventBase, &Listener, Socket, SocketAddr) + 'static,
     {
+        if self.is_freed() {
+            return; // a freed listener runs nothing (and keeps nothing alive)
+        }
         *self.0.accept_cb.borrow_mut() = Some(Box::new(cb));
         self.bump(0);
     }
@@ -111,6 +114,9 @@ impl Listener {
     where
         F: FnMut(&mut EventBase, &Listener, io::Error) + 'static,
     {
+        if self.is_freed() {
+            return;
+        }
         *self.0.error_cb.borrow_mut() = Some(Box::new(cb));
         self.bump(1);
     }
