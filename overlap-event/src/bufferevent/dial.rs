@@ -44,7 +44,7 @@ pub(crate) fn start(base: &mut EventBase, bev: &BufferEvent, addr: SocketAddr) -
             // libevent reports a refusal from the loop too, never from the connect call.
             let mut st = s.st.borrow_mut();
             st.error = Some(e);
-            st.connect_failed = true;
+            st.dial().failed = true;
             true
         }
         Err(e) => return Err(e),
@@ -60,7 +60,7 @@ pub(crate) fn start(base: &mut EventBase, bev: &BufferEvent, addr: SocketAddr) -
         let _ = base.free(ev);
         return Err(e);
     }
-    s.st.borrow_mut().connect_ev = Some(ev);
+    s.st.borrow_mut().dial().connect_ev = Some(ev);
     s.set(Bits::CONNECTING, true);
     apply(base, s);
     if at_once {
@@ -81,7 +81,8 @@ fn in_progress(e: &io::Error) -> bool {
 /// The connect event fired: writable (how did it go?) or the write timeout.
 fn finish(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
     let s = &bev.0;
-    if let Some(ev) = s.st.borrow_mut().connect_ev.take() {
+    let connect_ev = s.st.borrow_mut().dial().connect_ev.take();
+    if let Some(ev) = connect_ev {
         let _ = base.free(ev);
     }
     if fired.contains(Flags::TIMEOUT) && !fired.contains(Flags::WRITE) {
@@ -91,7 +92,7 @@ fn finish(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
         event_cb(base, bev, What::WRITING | What::TIMEOUT);
         return;
     }
-    let failed = std::mem::take(&mut s.st.borrow_mut().connect_failed);
+    let failed = std::mem::take(&mut s.st.borrow_mut().dial().failed);
     let outcome = if failed {
         Err(s.st.borrow_mut().error.take().unwrap_or_else(|| ErrorKind::ConnectionRefused.into()))
     } else {
@@ -104,12 +105,12 @@ fn finish(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
     match outcome {
         Ok(()) => {
             s.set(Bits::CONNECTING, false);
-            s.st.borrow_mut().next_addrs.clear();
+            s.st.borrow_mut().dial = None; // connected: nothing of the connect is left
             apply(base, s);
             event_cb(base, bev, What::CONNECTED);
         }
         Err(e) => {
-            let next = s.st.borrow_mut().next_addrs.pop();
+            let next = s.st.borrow_mut().dial().next_addrs.pop();
             if let Some(addr) = next {
                 if retry(base, bev, addr).is_ok() {
                     return;
@@ -139,11 +140,11 @@ pub(crate) fn hostname(base: &mut EventBase, bev: &BufferEvent, host: &str, port
         if me.is_freed() {
             return;
         }
-        me.0.st.borrow_mut().resolve_ev = None;
+        me.0.st.borrow_mut().dial().resolve_ev = None;
         resolved(base, &me, got);
     })?;
     base.add(ev, Some(RESOLVE_TIMEOUT))?;
-    s.st.borrow_mut().resolve_ev = Some(ev);
+    s.st.borrow_mut().dial().resolve_ev = Some(ev);
     s.set(Bits::CONNECTING, true);
     apply(base, s);
     let (handle, host) = (base.handle(), host.to_owned());
@@ -154,7 +155,7 @@ pub(crate) fn hostname(base: &mut EventBase, bev: &BufferEvent, host: &str, port
     });
     if let Err(e) = spawned {
         let _ = base.free(ev);
-        s.st.borrow_mut().resolve_ev = None;
+        s.st.borrow_mut().dial().resolve_ev = None;
         s.set(Bits::CONNECTING, false);
         return Err(e);
     }
@@ -176,7 +177,7 @@ fn resolved(base: &mut EventBase, bev: &BufferEvent, got: Option<io::Result<Vec<
     }
     let mut rest: Vec<SocketAddr> = addrs[1..].to_vec();
     rest.reverse(); // popped from the end: in the resolver's order
-    s.st.borrow_mut().next_addrs = rest;
+    s.st.borrow_mut().dial().next_addrs = rest;
     if let Err(e) = start(base, bev, addrs[0]) {
         fail(base, bev, e);
     }
@@ -186,7 +187,11 @@ fn resolved(base: &mut EventBase, bev: &BufferEvent, got: Option<io::Result<Vec<
 fn fail(base: &mut EventBase, bev: &BufferEvent, e: io::Error) -> Vec<SocketAddr> {
     let s = &bev.0;
     s.set(Bits::CONNECTING, false);
-    s.st.borrow_mut().error = Some(e);
+    {
+        let mut st = s.st.borrow_mut();
+        st.error = Some(e);
+        st.dial = None; // its events were freed already (they are what reported this)
+    }
     apply(base, s);
     event_cb(base, bev, What::ERROR);
     Vec::new()

@@ -107,16 +107,38 @@ pub(crate) struct State {
     pub(crate) read_size: usize,
     pub(crate) max_read: usize,
     pub(crate) max_write: usize,
+    /// A connect under way (boxed: most buffered events never connect, or did long ago).
+    pub(crate) dial: Option<Box<Dial>>,
+    pub(crate) priority: Option<usize>,
+}
+
+/// What a connect under way keeps.
+#[derive(Default)]
+pub(crate) struct Dial {
     /// Addresses still to try for `connect_hostname`.
     pub(crate) next_addrs: Vec<SocketAddr>,
-    /// A connect that failed at once, reported from the write event (libevent reports it
-    /// from the loop too, never from `connect`).
-    pub(crate) connect_failed: bool,
+    /// A connect that failed at once, reported from the loop (libevent reports it from the
+    /// loop too, never from `connect`).
+    pub(crate) failed: bool,
     /// The internal event that delivers a resolver's answer.
     pub(crate) resolve_ev: Option<Event>,
     /// The event that waits for a connect to finish (writable, or the write timeout).
     pub(crate) connect_ev: Option<Event>,
-    pub(crate) priority: Option<usize>,
+}
+
+impl State {
+    /// The connect state, made on first use.
+    pub(crate) fn dial(&mut self) -> &mut Dial {
+        self.dial.get_or_insert_with(Box::default)
+    }
+
+    /// The internal events of a connect (resolver, connect), taken out.
+    pub(crate) fn take_dial_events(&mut self) -> [Option<Event>; 2] {
+        match self.dial.as_mut() {
+            Some(d) => [d.resolve_ev.take(), d.connect_ev.take()],
+            None => [None, None],
+        }
+    }
 }
 
 /// The user's callbacks; a callback is taken out while it runs. Each has a generation,
@@ -242,10 +264,8 @@ impl Drop for Shared {
             return;
         }
         let st = self.st.get_mut();
-        for ev in [self.read_ev.take(), self.write_ev.take(), st.resolve_ev.take(), st.connect_ev.take()]
-            .into_iter()
-            .flatten()
-        {
+        let [resolve, connect] = st.take_dial_events();
+        for ev in [self.read_ev.take(), self.write_ev.take(), resolve, connect].into_iter().flatten() {
             self.deferred.push(Later::Free(ev));
         }
         if let Some(sock) = self.sock.get_mut().take() {

@@ -346,7 +346,8 @@ fn write_once(s: &Shared, allowed: usize) -> io::Result<usize> {
 pub(crate) fn detach(base: &mut EventBase, s: &Shared) {
     let (resolve, connect) = {
         let mut st = s.st.borrow_mut();
-        (st.resolve_ev.take(), st.connect_ev.take())
+        let [resolve, connect] = st.take_dial_events();
+        (resolve, connect)
     };
     for ev in [s.read_ev.take(), s.write_ev.take(), resolve, connect].into_iter().flatten() {
         let _ = base.free(ev);
