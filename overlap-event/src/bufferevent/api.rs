@@ -1,23 +1,21 @@
-//! The public calls of [`BufferEvent`]: making one, callbacks, enable and disable, the
-//! buffers, watermarks, timeouts, connect, flush, free; and how callbacks are run.
+//! The public calls of [`BufferEvent`]: making one (socket, pair, filter), callbacks,
+//! enable and disable, the buffers, connect, flush, what it is. Its settings are in
+//! `settings.rs`, its end in `lifetime.rs`.
 
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Duration;
 
 use overlap_buf::Buffer;
 use socket2::Socket;
 
 use super::engine::apply;
 use super::guard::BufferGuard;
-use super::rate::{RateGroup, RateLimit};
-use super::shared::{Bits, BufferEvent, Callbacks, Kind, Shared, State};
-use super::socket::{self, arm, detach, disarm, fd_of};
+use super::shared::{Bits, BufferEvent, Callbacks, Shared, State};
+use super::socket::{self, fd_of};
 use super::what::{Flush, What};
 use crate::base::EventBase;
-use crate::deferred::Later;
-use crate::error::{bad_watermark, busy, freed};
+use crate::error::freed;
 use crate::flags::Flags;
 use crate::id::Fd;
 
@@ -212,122 +210,6 @@ impl BufferEvent {
         buf.add_buffer(&mut self.input())
     }
 
-    /// Sets the read watermarks: the read callback waits until the input holds `low` bytes
-    /// (0: any), and reading stops while it holds `high` (`None`: no limit) and resumes when
-    /// it is drained below. A `high` of 0, or below `low`, is refused.
-    pub fn set_read_watermarks(&self, base: &mut EventBase, low: usize, high: Option<usize>) -> io::Result<()> {
-        self.check(base)?;
-        match high {
-            Some(0) => return Err(bad_watermark("the read high watermark is 0 (None means no limit)")),
-            Some(h) if h < low => return Err(bad_watermark("the read high watermark is below the low one")),
-            _ => {}
-        }
-        {
-            let mut st = self.0.st.borrow_mut();
-            st.marks.read_low = low;
-            st.marks.read_high = high;
-        }
-        let s = &self.0;
-        let len = s.input.borrow().len();
-        if s.bits().has(Bits::SUSPENDED) && high.is_none_or(|h| len < h) {
-            s.set(Bits::SUSPENDED, false);
-            apply(base, self);
-            s.queue_read();
-        }
-        Ok(())
-    }
-
-    /// Sets the write low watermark: the write callback runs when a write leaves the output
-    /// at or below it (0, the default: when all was sent).
-    pub fn set_write_watermark(&self, low: usize) -> io::Result<()> {
-        self.alive()?;
-        self.0.st.borrow_mut().marks.write_low = low;
-        Ok(())
-    }
-
-    /// Sets the read and write timeouts (`None` or zero: none). A read timeout passes when
-    /// reading is enabled and nothing came for that long; a write timeout when the output
-    /// waited that long for the socket (or a connect took that long). Either ends in the
-    /// event callback with TIMEOUT and READING or WRITING, and disables that side.
-    pub fn set_timeouts(
-        &self,
-        base: &mut EventBase,
-        read: Option<Duration>,
-        write: Option<Duration>,
-    ) -> io::Result<()> {
-        self.check(base)?;
-        match super::engine::of(&self.0) {
-            super::engine::Engine::Socket => {}
-            super::engine::Engine::Filter => {
-                return self.underlying().map_or(Ok(()), |u| u.set_timeouts(base, read, write));
-            }
-            super::engine::Engine::Pair => return Err(crate::error::not_a_socket("a timeout")),
-        }
-        let norm = |t: Option<Duration>| t.filter(|t| !t.is_zero());
-        for t in [read, write].into_iter().flatten() {
-            if base.now().checked_add(t).is_none() {
-                return Err(crate::error::timeout_overflow());
-            }
-        }
-        {
-            let mut st = self.0.st.borrow_mut();
-            st.read_timeout = norm(read);
-            st.write_timeout = norm(write);
-        }
-        let s = &self.0;
-        for (read, bit) in [(true, Bits::READ_ARMED), (false, Bits::WRITE_ARMED)] {
-            if s.bits().has(bit) {
-                disarm(base, s, read);
-                arm(base, s, read);
-            }
-        }
-        Ok(())
-    }
-
-    /// Limits how much one read takes and one write sends (default 256 KiB each; 1 byte to
-    /// 64 MiB).
-    pub fn set_max_io(&self, max_read: usize, max_write: usize) -> io::Result<()> {
-        self.alive()?;
-        if max_read == 0 || max_write == 0 {
-            return Err(crate::error::zero_io_size());
-        }
-        if max_read > socket::MAX_IO || max_write > socket::MAX_IO {
-            return Err(crate::error::io_size_too_large(socket::MAX_IO));
-        }
-        let mut st = self.0.st.borrow_mut();
-        st.max_read = max_read;
-        st.max_write = max_write;
-        st.read_size = st.read_size.min(max_read);
-        Ok(())
-    }
-
-    /// Limits how fast it reads and writes (`bufferevent_set_rate_limit`), or with `None`
-    /// lifts its own limits (a group's stay). A filter passes this to the buffered event
-    /// below it; pairs are not limited.
-    pub fn set_rate_limit(&self, base: &mut EventBase, limit: Option<RateLimit>) -> io::Result<()> {
-        self.check(base)?;
-        match super::engine::of(&self.0) {
-            super::engine::Engine::Socket => {
-                super::ratelim::set_own(base, self, limit);
-                Ok(())
-            }
-            super::engine::Engine::Filter => self.underlying().map_or(Ok(()), |u| u.set_rate_limit(base, limit)),
-            super::engine::Engine::Pair => Err(crate::error::not_a_socket("a rate limit")),
-        }
-    }
-
-    /// Puts it in a rate-limit group, or with `None` takes it out
-    /// (`bufferevent_add_to_rate_limit_group`, `bufferevent_remove_from_rate_limit_group`).
-    /// A buffered event is in one group at most; a filter passes this on.
-    pub fn set_rate_group(&self, base: &mut EventBase, group: Option<&RateGroup>) -> io::Result<()> {
-        self.check(base)?;
-        match super::engine::of(&self.0) {
-            super::engine::Engine::Socket => super::ratelim::set_group(base, self, group),
-            super::engine::Engine::Filter => self.underlying().map_or(Ok(()), |u| u.set_rate_group(base, group)),
-            super::engine::Engine::Pair => Err(crate::error::not_a_socket("a rate limit")),
-        }
-    }
-
     /// Connects to `addr`, making a socket if there is none
     /// (`bufferevent_socket_connect`). The event callback gets CONNECTED, or ERROR (also for
     /// a refusal), or WRITING|TIMEOUT after the write timeout. Reading starts once connected.
@@ -383,87 +265,20 @@ impl BufferEvent {
         }
     }
 
-    /// Sets the priority of its events (0 is the most urgent).
-    pub fn set_priority(&self, base: &mut EventBase, priority: usize) -> io::Result<()> {
-        self.check(base)?;
-        if priority >= base.priorities() {
-            return Err(crate::error::priority_range(priority, base.priorities()));
-        }
-        for ev in [self.0.read_ev.get(), self.0.write_ev.get()].into_iter().flatten() {
-            base.set_priority(ev, priority)?;
-        }
-        self.0.st.borrow_mut().priority = Some(priority);
-        Ok(())
-    }
-
-    /// Frees it: its events go, its socket is closed, its callbacks are dropped; what was
-    /// buffered is dropped with the last handle. Allowed from its own callbacks.
-    pub fn free(&self, base: &mut EventBase) -> io::Result<()> {
-        self.check(base)?;
-        let under = self.underlying();
-        let free_under = matches!(&self.0.st.borrow().kind, Kind::Filter(f) if f.free_under);
-        let sock = release(base, &self.0);
-        drop(sock);
-        if let Some(under) = under.filter(|u| !u.is_freed()) {
-            if free_under {
-                under.free(base)?;
-            } else {
-                under.clear_callbacks();
-            }
-        }
-        Ok(())
-    }
-
-    /// Frees it but gives its socket back open instead of closing it (libevent without
-    /// `BEV_OPT_CLOSE_ON_FREE`).
-    pub fn into_socket(&self, base: &mut EventBase) -> io::Result<Option<Socket>> {
-        self.check(base)?;
-        let sock = release(base, &self.0);
-        sock.map(|rc| Rc::try_unwrap(rc).map_err(|_| busy())).transpose()
-    }
-
-    /// About how many heap bytes it holds: itself, its buffers (with what they cache), its
-    /// callbacks, its socket's cell, and its two events in the base (their slots and the
-    /// descriptor's entry).
-    pub fn memory(&self) -> usize {
-        let s = &self.0;
-        let cbs = s.cbs.borrow();
-        let boxed = |b: Option<usize>| b.unwrap_or(0);
-        let callbacks = boxed(cbs.read.as_ref().map(|c| std::mem::size_of_val(&**c)))
-            + boxed(cbs.write.as_ref().map(|c| std::mem::size_of_val(&**c)))
-            + boxed(cbs.event.as_ref().map(|c| std::mem::size_of_val(&**c)));
-        let rc_header = 2 * std::mem::size_of::<usize>();
-        let sock = s.sock.borrow().as_ref().map_or(0, |_| rc_header + std::mem::size_of::<Socket>());
-        let n_events = [s.read_ev.get(), s.write_ev.get()].iter().flatten().count();
-        // Each event: its slot in the base's table and its callback's box (a handle to this).
-        let slot = std::mem::size_of::<Option<(u64, crate::slot::Slot<crate::base::Callback>)>>();
-        let events = n_events * (slot + std::mem::size_of::<usize>());
-        // The descriptor's entry, with the list its second event needs.
-        let fd_entry = if n_events > 0 { crate::fdmap::entry_bytes(n_events) } else { 0 };
-        rc_header
-            + std::mem::size_of::<Shared>()
-            + s.input.try_borrow().map_or(0, |b| b.memory())
-            + s.output.try_borrow().map_or(0, |b| b.memory())
-            + callbacks
-            + sock
-            + events
-            + fd_entry
-    }
-
     /// Whether it was freed.
     pub fn is_freed(&self) -> bool {
         self.0.bits().has(Bits::FREED)
     }
 
     /// Connecting is for buffered events on sockets.
-    fn socket_engine(&self) -> io::Result<()> {
+    pub(crate) fn socket_engine(&self) -> io::Result<()> {
         match super::engine::of(&self.0) {
             super::engine::Engine::Socket => Ok(()),
             _ => Err(crate::error::not_a_socket("connect")),
         }
     }
 
-    fn alive(&self) -> io::Result<()> {
+    pub(crate) fn alive(&self) -> io::Result<()> {
         if self.0.bits().has(Bits::FREED) {
             return Err(freed());
         }
@@ -471,23 +286,13 @@ impl BufferEvent {
     }
 
     /// It is alive and of `base`.
-    fn check(&self, base: &EventBase) -> io::Result<()> {
+    pub(crate) fn check(&self, base: &EventBase) -> io::Result<()> {
         self.alive()?;
         if self.0.base != base.id {
             return Err(crate::error::foreign_event());
         }
         Ok(())
     }
-}
-
-/// Marks `s` freed, frees its events and callbacks; returns its socket.
-fn release(base: &mut EventBase, s: &Shared) -> Option<Rc<Socket>> {
-    s.set(Bits::FREED, true);
-    detach(base, s);
-    super::ratelim::forget(base, s);
-    let taken = std::mem::take(&mut *s.cbs.borrow_mut());
-    s.deferred.push(Later::Release(Box::new(taken))); // a callback may be the one running
-    s.sock.borrow_mut().take()
 }
 
 /// The buffers' callbacks that drive the engine: output grew → write; input drained while
