@@ -14,7 +14,8 @@ epoll, or raw io_uring for the io_uring port).
 
 Environment: C_BENCH (where the C binaries are; default target/c-bench), OVERLAP (the overlap
 binary; default target/release/overlap), CONNS, ROUNDS, SECS, WARM, ONLY (server names, comma
-separated), and OLD (another overlap binary, added as old-reactor/epoll, old-port/epoll and
+separated: raw-epoll, raw-uring, libevent, libuv, reactor/epoll, port/epoll, port/uring,
+event/epoll, bufferevent/epoll), and OLD (another overlap binary, added as old-reactor/epoll, old-port/epoll and
 old-port/uring, for a before/after in one run).
 """
 import os, random, re, signal, socket, statistics, subprocess, sys, time
@@ -39,9 +40,12 @@ servers = {
     'reactor/epoll': overlap(OVERLAP, 'readiness', 'epoll'),
     'port/epoll': overlap(OVERLAP, 'completion', 'epoll'),
     'port/uring': overlap(OVERLAP, 'completion', 'uring'),
+    'event/epoll': overlap(OVERLAP, 'event', 'epoll'),
+    'bufferevent/epoll': overlap(OVERLAP, 'bufferevent', 'epoll'),
 }
 floor = {'libevent': 'raw-epoll', 'libuv': 'raw-epoll', 'reactor/epoll': 'raw-epoll',
-         'port/epoll': 'raw-epoll', 'port/uring': 'raw-uring'}
+         'port/epoll': 'raw-epoll', 'port/uring': 'raw-uring', 'event/epoll': 'raw-epoll',
+         'bufferevent/epoll': 'raw-epoll'}
 if os.environ.get('OLD'):
     for name in ['reactor/epoll', 'port/epoll', 'port/uring']:
         servers['old-' + name] = [os.environ['OLD']] + servers[name][1:]

@@ -38,18 +38,19 @@ enum Command {
         /// The model that serves.
         #[arg(long, visible_alias = "api", value_enum, default_value_t = echo::Model::Completion)]
         model: echo::Model,
-        /// Backend: epoll, poll, kqueue or afd (readiness, event); uring, iocp, epoll, poll or
-        /// kqueue (completion). Default: the best one available here (`overlap backends`).
+        /// Backend: epoll, poll, kqueue or afd (readiness, event, bufferevent); uring, iocp, epoll,
+        /// poll or kqueue (completion). Default: the best one available here (`overlap backends`).
         #[arg(long)]
         backend: Option<String>,
         /// Worker threads, 1 to 1024 (default: one per CPU for readiness, two per CPU for
-        /// completion, one for event: each thread runs its own event base).
+        /// completion, one for event and bufferevent: each thread runs its own event base).
         #[arg(long, value_parser = limits::count(limits::MAX_THREADS))]
         threads: Option<usize>,
         /// Share the port with other servers started with --reuse-port (SO_REUSEPORT: the
         /// kernel spreads the connections over them). Unix only. The readiness model with
-        /// several threads (and the event model with several) shares the port among its own
-        /// listeners the same way, so a server started with --reuse-port can join it too.
+        /// several threads (and the event and bufferevent models with several) shares the port
+        /// among its own listeners the same way, so a server started with --reuse-port can join
+        /// it too.
         #[arg(long)]
         reuse_port: bool,
     },

@@ -51,8 +51,19 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
             peers.push("compio".into());
         }
     }
-    let echo_paths: Vec<String> =
-        paths.iter().cloned().chain(uring_floor.then(|| "raw-uring".to_string())).chain(peers).collect();
+    // The event loop's paths: raw events and buffered events, echo servers without a wake-up
+    // pair or an accept row.
+    let readiness = overlap::ReactorBackend::available();
+    let event_paths: Vec<String> = readiness.iter().map(|b| format!("event/{b}")).collect();
+    let bev_paths: Vec<String> = readiness.iter().map(|b| format!("bufferevent/{b}")).collect();
+    let echo_paths: Vec<String> = paths
+        .iter()
+        .cloned()
+        .chain(uring_floor.then(|| "raw-uring".to_string()))
+        .chain(peers)
+        .chain(event_paths.iter().cloned())
+        .chain(bev_paths.iter().cloned())
+        .collect();
     for p in &echo_paths {
         for setting in ["2 conns × 16 B", "4 conns × 16 B"] {
             let line = stdout
@@ -61,8 +72,13 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
                 .unwrap_or_else(|| panic!("no echo row for {p} at {setting}: {stdout}"));
             assert!(!line.contains(" 0.0 msgs/s"), "the echo moved messages: {line}");
         }
-        // Echo servers only, without a wake-up pair: the raw io_uring floor and compio.
-        let workloads: &[&str] = if p == "raw-uring" || p == "compio" { &["accept"] } else { &["wakeup", "accept"] };
+        // Echo servers only, without a wake-up pair: the raw io_uring floor and compio; the event
+        // loop's paths neither wake up nor accept in a row of their own.
+        let workloads: &[&str] = match p.as_str() {
+            "raw-uring" | "compio" => &["accept"],
+            p if p.starts_with("event/") || p.starts_with("bufferevent/") => &[],
+            _ => &["wakeup", "accept"],
+        };
         for w in workloads {
             assert!(stdout.lines().any(|l| l.starts_with(w) && l.contains(p.as_str())), "no {w} row for {p}: {stdout}");
         }
@@ -71,15 +87,24 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
         let row = stdout.lines().find(|l| l.starts_with("echo") && l.contains("port/uring")).expect("a port/uring row");
         assert!(row.contains("× raw-uring"), "port/uring is also measured against raw io_uring: {row}");
     }
-    // The event loop's paths: dispatch and timers only.
-    let event_paths: Vec<String> = overlap::ReactorBackend::available().iter().map(|b| format!("event/{b}")).collect();
-    for p in &event_paths {
+    // The event loop's paths: raw events in echo, timers, dispatch (Unix) and bulk (on the
+    // default backend); buffered events in echo and bulk.
+    let default = overlap::ReactorBackend::default();
+    for (p, b) in event_paths.iter().zip(&readiness) {
+        let mut expected = vec!["echo", "timers"];
+        expected.extend(cfg!(unix).then_some("dispatch"));
+        expected.extend((*b == default).then_some("bulk"));
+        assert_eq!(workloads_of(&stdout, p), expected, "{p}: {stdout}");
         let on = |l: &&str| l.split_whitespace().any(|w| w == p);
-        let workloads: Vec<&str> = stdout.lines().filter(on).filter_map(|l| l.split_whitespace().next()).collect();
-        let expected: &[&str] = if cfg!(unix) { &["timers", "dispatch"] } else { &["timers"] };
-        assert_eq!(workloads, expected, "{p}: {stdout}");
         let timers = stdout.lines().filter(on).find(|l| l.starts_with("timers")).unwrap_or_default();
         assert!(timers.contains("cancel ns") && timers.contains("B/timer"), "{timers}");
+    }
+    for (p, b) in bev_paths.iter().zip(&readiness) {
+        let expected = if *b == default { vec!["echo", "bulk"] } else { vec!["echo"] };
+        assert_eq!(workloads_of(&stdout, p), expected, "{p}: {stdout}");
+    }
+    for p in bulk_paths() {
+        bulk_rows(&stdout, &p);
     }
     if cfg!(unix) {
         for p in paths.iter().chain(&event_paths) {
@@ -110,6 +135,72 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
         2 * echo_paths.len(),
         "a bar per echo row, a legend box per path"
     );
+}
+
+/// The workloads of the rows of path `p`, in table order, each once.
+fn workloads_of<'a>(stdout: &'a str, p: &str) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for l in stdout.lines().filter(|l| l.split_whitespace().any(|w| w == p)) {
+        let w = l.split_whitespace().next().unwrap_or_default();
+        if out.last() != Some(&w) {
+            out.push(w);
+        }
+    }
+    out
+}
+
+/// The paths with a bulk sink here: the raw epoll floor, and the `Reactor`, the event loop and
+/// its buffered events on the default readiness backend.
+fn bulk_paths() -> Vec<String> {
+    let b = overlap::ReactorBackend::default();
+    let mut paths: Vec<String> = cfg!(epoll).then(|| "raw-epoll".to_string()).into_iter().collect();
+    paths.extend([format!("reactor/{b}"), format!("event/{b}"), format!("bufferevent/{b}")]);
+    paths
+}
+
+/// Path `p` has a bulk row at each read size, in GiB/s, that moved bytes.
+fn bulk_rows(stdout: &str, p: &str) {
+    for setting in ["1 conn, 16 KiB reads", "1 conn, 256 KiB reads"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with("bulk") && l.contains(setting) && l.split_whitespace().any(|w| w == p))
+            .unwrap_or_else(|| panic!("no bulk row for {p} at {setting}: {stdout}"));
+        assert!(line.contains("GiB/s") && !line.contains(" 0.0 GiB/s"), "the stream moved bytes: {line}");
+        // The server's CPU time per MiB, from /proc (which every system with epoll has).
+        if cfg!(epoll) {
+            assert!(line.contains("server µs/MiB"), "{line}");
+        }
+    }
+}
+
+/// The bulk workload alone, with tiny cells: a row per path with a sink, at both read sizes;
+/// against the floor where there is one.
+#[test]
+fn quick_bulk_reports_every_sink_at_both_read_sizes() {
+    let json_path = std::env::temp_dir().join(format!("overlap-bench-bulk-{}.json", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_overlap"))
+        .args(["bench", "bulk", "--secs", "0.05", "--rounds", "2", "--json"])
+        .arg(&json_path)
+        .output()
+        .expect("run overlap bench bulk");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {}: {stdout}\n{stderr}", out.status);
+    assert!(!stdout.contains("failed"), "{stdout}");
+    let paths = bulk_paths();
+    for p in &paths {
+        bulk_rows(&stdout, p);
+    }
+    let rows = stdout.lines().filter(|l| l.starts_with("bulk")).count();
+    assert_eq!(rows, 2 * paths.len(), "no other path streams: {stdout}");
+    if cfg!(epoll) {
+        let row = stdout.lines().find(|l| l.starts_with("bulk") && l.contains("bufferevent/")).unwrap_or_default();
+        assert!(row.contains('×'), "measured against raw epoll: {row}");
+    }
+    let json = std::fs::read_to_string(&json_path).expect("the JSON file");
+    let _ = std::fs::remove_file(&json_path);
+    assert_eq!(json.matches("\"workload\":\"bulk\"").count(), 2 * paths.len(), "{json}");
+    assert!(json.contains("\"name\":\"GiB/s\""), "{json}");
 }
 
 /// Without `--json`/`--svg`, the figures and the chart go beside cargo's build output.

@@ -117,14 +117,36 @@ fn an_output_file_that_cannot_be_written_fails_before_measuring() {
     }
 }
 
-/// A workload that has no cell on the paths chosen (timers run on completion ports only) is an
-/// error, not an empty table.
+/// A workload that has no cell on the paths chosen (timers run on completion ports and the event
+/// loop only; bulk on the floor and the readiness paths of the default backend) is an error, not
+/// an empty table.
 #[test]
 fn a_workload_with_no_cell_on_the_paths_chosen_is_an_error() {
     let reactor = some_reactor();
-    let (status, stdout, stderr) = common::run(&["bench", "timers", "--quick", "--backends", &reactor]);
-    assert!(!status.expect("an exit").success(), "{stdout}\n{stderr}");
-    assert!(stderr.contains("timers") && stderr.contains(&reactor), "{stderr}");
+    let port = format!("port/{}", overlap::PortBackend::available()[0].name());
+    for (workload, path) in [("timers", reactor.as_str()), ("bulk", port.as_str())] {
+        let (status, stdout, stderr) = common::run(&["bench", workload, "--quick", "--backends", path]);
+        assert!(!status.expect("an exit").success(), "{stdout}\n{stderr}");
+        assert!(stderr.contains(workload) && stderr.contains(path) && stderr.contains("no cell"), "{stderr}");
+        assert!(!stdout.contains("machine:"), "refused before measuring: {stdout}");
+    }
+}
+
+/// The bulk workload's own bounds: `--secs` and `--rounds` as every workload's, and no echo
+/// setting (its read sizes are its cells).
+#[test]
+fn bulk_refuses_bad_settings() {
+    let reactor = format!("reactor/{}", overlap::ReactorBackend::default());
+    for (arg, flag) in [("--secs=0", "--secs"), ("--secs=inf", "--secs"), ("--rounds=0", "--rounds")] {
+        usage_error(&["bench", "bulk", "--backends", &reactor, arg], flag);
+    }
+    for (flag, value) in [("--conns", "4"), ("--size", "16384")] {
+        let (status, stdout, stderr) =
+            common::run(&["bench", "bulk", "--secs", "0.05", "--backends", &reactor, flag, value]);
+        assert!(!status.expect("an exit").success(), "{flag}: {stdout}\n{stderr}");
+        assert!(stderr.contains(flag) && stderr.contains("echo") && stderr.contains("bulk"), "{flag}: {stderr}");
+        assert!(!stdout.contains("machine:"), "{flag}: refused before measuring: {stdout}");
+    }
 }
 
 /// The echo settings and the chart asked of a workload that has neither: refused, not ignored.

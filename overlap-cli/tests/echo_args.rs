@@ -29,15 +29,17 @@ fn thread_counts_out_of_range_are_refused() {
 #[test]
 fn backends_that_cannot_serve_are_refused() {
     refused(&["echo-server", "--port", "0", "--backend", "select"], &["select", "uring", "epoll"]);
-    // A completion-only backend asked of the readiness model: say which model has it.
-    refused(
-        &["echo-server", "--port", "0", "--model", "readiness", "--backend", "uring"],
-        &["uring", "--model completion"],
-    );
-    for b in overlap::ReactorBackend::ALL.into_iter().filter(|b| b.check().is_err()) {
+    // A completion-only backend asked of a readiness model: say which model has it.
+    for model in ["readiness", "event", "bufferevent"] {
         refused(
-            &["echo-server", "--port", "0", "--model", "readiness", "--backend", b.name()],
-            &[b.name(), "not available"],
+            &["echo-server", "--port", "0", "--model", model, "--backend", "uring"],
+            &["uring", "--model completion"],
         );
+        for b in overlap::ReactorBackend::ALL.into_iter().filter(|b| b.check().is_err()) {
+            refused(
+                &["echo-server", "--port", "0", "--model", model, "--backend", b.name()],
+                &[b.name(), "not available"],
+            );
+        }
     }
 }

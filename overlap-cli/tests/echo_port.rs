@@ -9,9 +9,9 @@ use std::net::TcpStream;
 
 use common::Overlap;
 
-/// Every model, each with two threads (the readiness and event models then bind a listener
-/// per thread).
-const MODELS: [&str; 3] = ["readiness", "completion", "event"];
+/// Every model, each with two threads (the readiness, event and bufferevent models then bind a
+/// listener per thread).
+const MODELS: [&str; 4] = ["readiness", "completion", "event", "bufferevent"];
 
 fn server(model: &str, port: &str, reuse: bool) -> Overlap {
     let mut args = vec!["echo-server", "--port", port, "--model", model, "--threads", "2"];
@@ -62,12 +62,12 @@ fn second_server_on_a_port_in_use_is_refused() {
 }
 
 /// A server that did not ask to share, on one listener, cannot be joined even by one that asks.
-/// (The readiness and event models with several threads share the port among their own
-/// listeners with SO_REUSEPORT, and the kernel lets any SO_REUSEPORT socket of the same user join
-/// those: there the error says `--reuse-port` would share it.)
+/// (The readiness, event and bufferevent models with several threads share the port among their
+/// own listeners with SO_REUSEPORT, and the kernel lets any SO_REUSEPORT socket of the same user
+/// join those: there the error says `--reuse-port` would share it.)
 #[test]
 fn a_server_that_does_not_share_is_not_joined() {
-    for (model, threads) in [("completion", "2"), ("readiness", "1"), ("event", "1")] {
+    for (model, threads) in [("completion", "2"), ("readiness", "1"), ("event", "1"), ("bufferevent", "1")] {
         let mut first = Overlap::start(&["echo-server", "--port", "0", "--model", model, "--threads", threads]);
         let addr = first.listening_on();
         let port = port_of(&addr);

@@ -1,6 +1,7 @@
 //! `overlap echo-server` as a process: it prints its address, echoes, and exits cleanly on
-//! SIGTERM and SIGINT (Unix only: Windows has no signals to send it); the event model (`--api
-//! event`) also echoes large pipelined streams intact and serves many connections at once.
+//! SIGTERM and SIGINT (Unix only: Windows has no signals to send it); the models on the event
+//! loop (`--api event`, `--api bufferevent`) also echo large pipelined streams intact and serve
+//! many connections at once.
 #![cfg(unix)]
 
 mod common;
@@ -45,10 +46,15 @@ fn readiness_model_exits_on_sigint() {
     serve_then_signal("readiness", "-INT");
 }
 
+/// The models on the event loop: raw events and buffered events.
+const LOOP_MODELS: [&str; 2] = ["event", "bufferevent"];
+
 #[test]
-fn event_model_exits_on_sigterm_and_sigint() {
-    serve_with_then_signal(&["--model", "event"], "-TERM");
-    serve_with_then_signal(&["--api", "event", "--threads", "2"], "-INT");
+fn event_models_exit_on_sigterm_and_sigint() {
+    for model in LOOP_MODELS {
+        serve_with_then_signal(&["--model", model], "-TERM");
+        serve_with_then_signal(&["--api", model, "--threads", "2"], "-INT");
+    }
 }
 
 /// A stream of `len` bytes that tells where a byte went missing or came twice.
@@ -72,9 +78,10 @@ fn pipelined(c: TcpStream, data: Vec<u8>) {
 }
 
 #[test]
-fn event_model_echoes_large_pipelined_streams_intact() {
-    for backend in overlap::ReactorBackend::available() {
-        let args = ["echo-server", "--port", "0", "--model", "event", "--backend", backend.name()];
+fn event_models_echo_large_pipelined_streams_intact() {
+    let backends = overlap::ReactorBackend::available();
+    for (model, backend) in LOOP_MODELS.iter().flat_map(|m| backends.iter().map(move |b| (*m, *b))) {
+        let args = ["echo-server", "--port", "0", "--model", model, "--backend", backend.name()];
         let mut server = Overlap::start(&args);
         let addr = server.listening_on();
         // Four connections at once, each streaming 8 MiB (far more than the socket buffers
@@ -86,18 +93,18 @@ fn event_model_echoes_large_pipelined_streams_intact() {
             })
             .collect();
         for c in clients {
-            c.join().unwrap_or_else(|_| panic!("{backend}: a client failed"));
+            c.join().unwrap_or_else(|_| panic!("{model}/{backend}: a client failed"));
         }
         Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill");
         let (status, stderr) = server.exit();
-        assert!(status.is_some_and(|s| s.success()), "{backend}: {status:?} {stderr}");
+        assert!(status.is_some_and(|s| s.success()), "{model}/{backend}: {status:?} {stderr}");
     }
 }
 
 #[test]
-fn event_model_serves_many_connections_at_once() {
-    for threads in ["1", "2"] {
-        let mut server = Overlap::start(&["echo-server", "--port", "0", "--api", "event", "--threads", threads]);
+fn event_models_serve_many_connections_at_once() {
+    for (model, threads) in LOOP_MODELS.iter().flat_map(|m| [(*m, "1"), (*m, "2")]) {
+        let mut server = Overlap::start(&["echo-server", "--port", "0", "--api", model, "--threads", threads]);
         let addr = server.listening_on();
         let clients: Vec<TcpStream> = (0..500).map(|_| TcpStream::connect(&addr).expect("connect")).collect();
         // Three messages each, all sent before any is read back.
@@ -109,9 +116,9 @@ fn event_model_serves_many_connections_at_once() {
         for (i, mut c) in clients.iter().enumerate() {
             c.set_read_timeout(Some(common::PATIENCE)).unwrap();
             let mut got = [0u8; 9];
-            c.read_exact(&mut got).unwrap_or_else(|e| panic!("threads {threads}, client {i}: {e}"));
+            c.read_exact(&mut got).unwrap_or_else(|e| panic!("{model}, threads {threads}, client {i}: {e}"));
             let one = |r: u8| [r, i as u8, (i >> 8) as u8];
-            assert_eq!(got[..], [one(0), one(1), one(2)].concat(), "threads {threads}, client {i}");
+            assert_eq!(got[..], [one(0), one(1), one(2)].concat(), "{model}, threads {threads}, client {i}");
         }
         // Closed connections are let go: the server still serves new ones.
         drop(clients);

@@ -12,11 +12,12 @@ use super::path::Path;
 use super::sample::{Figure, Sample};
 use super::{echo, sys};
 
-/// One cell per path but the event loop's (which joins the dispatch and timers workloads only).
+/// One cell per path but the event loop's (which join the echo, bulk, dispatch and timers
+/// workloads only).
 pub(crate) fn cells(paths: &[Path]) -> Vec<Cell> {
     paths
         .iter()
-        .filter(|p| !matches!(p, Path::Event(_)))
+        .filter(|p| !matches!(p, Path::Event(_) | Path::BufferEvent(_)))
         .map(|&path| Cell {
             workload: "accept",
             setting: "1 client".into(),

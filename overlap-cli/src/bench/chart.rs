@@ -7,9 +7,9 @@ use super::human::human;
 use super::summary::Row;
 
 /// Colours of the paths, in table order (the floor grey).
-const COLORS: [&str; 12] = [
+const COLORS: [&str; 16] = [
     "#555555", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
-    "#aec7e8", "#98df8a",
+    "#aec7e8", "#98df8a", "#ffbb78", "#c5b0d5", "#c49c94", "#f7b6d2",
 ];
 
 /// The whiskers' colour.

@@ -17,13 +17,13 @@ use super::server::Server;
 use super::{peers, sys};
 use crate::echo::{Model, Settings};
 
-/// The echo cells: every connection count and size, on every path but the event loop's (which
-/// joins the dispatch and timers workloads only).
+/// The echo cells: every connection count and size, on every path (the event loop's serve with
+/// `echo-server --model event` and `--model bufferevent`).
 pub(crate) fn cells(paths: &[Path], conns: &[usize], sizes: &[usize]) -> Vec<Cell> {
     let mut cells = Vec::new();
     for &n in conns {
         for &size in sizes {
-            for &path in paths.iter().filter(|p| !matches!(p, Path::Event(_))) {
+            for &path in paths {
                 let setting = format!("{n} conns × {}", bytes(size));
                 // Both ends of every connection are in this process.
                 let fds = 2 * n + FEW_FDS;
@@ -47,6 +47,7 @@ pub(crate) fn start(path: Path) -> io::Result<Server> {
         Path::FloorUring => Err(io::ErrorKind::Unsupported.into()),
         Path::Reactor(b) => overlap_server(Model::Readiness, b.name()),
         Path::Event(b) => overlap_server(Model::Event, b.name()),
+        Path::BufferEvent(b) => overlap_server(Model::BufferEvent, b.name()),
         Path::Port(b) => overlap_server(Model::Completion, b.name()),
         Path::Peer(name) => peers::echo_server(name),
     }
@@ -54,7 +55,7 @@ pub(crate) fn start(path: Path) -> io::Result<Server> {
 
 /// A raw floor server (its address, the eventfd that stops it, its thread) as a `Server`.
 #[cfg(epoll)]
-fn floor_server(
+pub(crate) fn floor_server(
     (addr, stop, thread): (
         SocketAddr,
         std::sync::Arc<sys::raw_epoll::EventFd>,

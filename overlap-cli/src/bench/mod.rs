@@ -9,11 +9,16 @@
 //! (`../shared/bench/`): its dispatch and timer workloads by the harness's uniform command
 //! lines, one `RESULT` line each, on the same event-loop code as the `event/…` paths here.
 //!
+//! The paths: `raw-epoll` and `raw-uring` (the floors), `reactor/…` (the `Reactor`), `event/…`
+//! (the event loop, raw events), `bufferevent/…` (the event loop's buffered events and
+//! listener), `port/…` (the `CompletionPort`), and the peers.
+//!
 //! Files, lowest first (each imports only from those above it): `sys/` (raw system calls),
 //! `sample`, `server`, `side`, `human`; `chain`, `event_dispatch`, `event_timers` (the dispatch
 //! chains and the event loop's side of the dispatch and timer workloads); `harness/`; `peers/`;
-//! `path`; `cell`; the workloads (`echo`, `wakeup`, `timers`, `accept`, `dispatch`);
-//! `measure`, `summary`; `table`, `json`, `chart`, `machine`; and this file, which runs them.
+//! `path`; `cell`; the workloads (`echo`, `wakeup`, `timers`, `accept`, `dispatch`, and `sink`
+//! then `bulk`); `measure`, `summary`; `table`, `json`, `chart`, `machine`; and this file, which
+//! runs them.
 //!
 //! | workload | what | figure |
 //! |---|---|---|
@@ -22,8 +27,10 @@
 //! | `timers` | completion-port timeouts and event-loop timers: add and cancel far ones, fire near ones | ns per add, cancel, fire (event loop: and bytes per timer) |
 //! | `accept` | a client connecting and closing in a loop, the server accepting | connections/s |
 //! | `dispatch` | libevent's `test/bench.c`: socketpairs in a chain, each readable end writing to the next | ns per event |
+//! | `bulk` | one connection streaming as fast as it can, the server reading (16 KiB or 256 KiB at a time) and discarding | GiB/s |
 
 mod accept;
+mod bulk;
 mod cell;
 #[cfg(unix)]
 mod chain;
@@ -43,6 +50,7 @@ mod peers;
 mod sample;
 mod server;
 mod side;
+mod sink;
 mod summary;
 mod sys;
 mod table;
@@ -68,6 +76,9 @@ pub enum Workload {
     Accept,
     /// libevent's `test/bench.c`: a chain of socketpairs, each event writing to the next.
     Dispatch,
+    /// One connection streaming as fast as it can, the server reading 16 KiB or 256 KiB at a
+    /// time and discarding it.
+    Bulk,
     /// All of them.
     All,
 }
@@ -81,6 +92,7 @@ impl Workload {
             Workload::Timers => "timers",
             Workload::Accept => "accept",
             Workload::Dispatch => "dispatch",
+            Workload::Bulk => "bulk",
             Workload::All => "all",
         }
     }
@@ -219,6 +231,9 @@ pub fn run(settings: &Settings) -> io::Result<()> {
     }
     if want(Workload::Dispatch) {
         cells.extend(dispatch::cells(&paths, quick));
+    }
+    if want(Workload::Bulk) {
+        cells.extend(bulk::cells(&paths));
     }
     if cells.is_empty() {
         let names: Vec<String> = paths.iter().map(ToString::to_string).collect();

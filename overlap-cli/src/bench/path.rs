@@ -1,5 +1,6 @@
-//! The paths a run measures (the floors, every overlap backend of either model and of the event
-//! loop, the peers), their names, and which of them `--backends` picks.
+//! The paths a run measures (the floors, every overlap backend of either model, of the event
+//! loop and of its buffered events, the peers), their names, and which of them `--backends`
+//! picks.
 
 use std::fmt;
 use std::io;
@@ -17,9 +18,12 @@ pub(crate) enum Path {
     FloorUring,
     /// A `Reactor` on a readiness backend.
     Reactor(ReactorBackend),
-    /// An `EventBase` (`overlap-event`, libevent's model) on a readiness backend (dispatch and
-    /// timers only).
+    /// An `EventBase` (`overlap-event`, libevent's model) on a readiness backend: raw events
+    /// (echo, bulk, dispatch and timers).
     Event(ReactorBackend),
+    /// An `EventBase` with a `Listener` and `BufferEvent`s (`overlap-event`'s buffered layer,
+    /// libevent's bufferevents) on a readiness backend (echo and bulk).
+    BufferEvent(ReactorBackend),
     /// A `CompletionPort` on a completion backend.
     Port(PortBackend),
     /// Another library, in process (`--features peers`): tokio, mio or compio.
@@ -33,6 +37,7 @@ impl fmt::Display for Path {
             Path::FloorUring => f.write_str("raw-uring"),
             Path::Reactor(b) => write!(f, "reactor/{b}"),
             Path::Event(b) => write!(f, "event/{b}"),
+            Path::BufferEvent(b) => write!(f, "bufferevent/{b}"),
             Path::Port(b) => write!(f, "port/{b}"),
             Path::Peer(name) => f.write_str(name),
         }
@@ -54,6 +59,7 @@ fn all() -> Vec<(Path, Option<String>)> {
     ];
     all.extend(ReactorBackend::ALL.into_iter().map(|b| (Path::Reactor(b), b.check().err().map(|e| e.to_string()))));
     all.extend(ReactorBackend::ALL.into_iter().map(|b| (Path::Event(b), b.check().err().map(|e| e.to_string()))));
+    all.extend(ReactorBackend::ALL.into_iter().map(|b| (Path::BufferEvent(b), b.check().err().map(|e| e.to_string()))));
     all.extend(PortBackend::ALL.into_iter().map(|b| (Path::Port(b), b.check().err().map(|e| e.to_string()))));
     all.extend(peers::ALL.iter().map(|&p| (Path::Peer(p), peers::why_not_here(p))));
     all

@@ -15,14 +15,14 @@ pub(crate) fn print_table(out: &mut impl Write, rows: &[Row], rounds: usize, sec
     )?;
     writeln!(
         out,
-        "{:<8} {:<22} {:<15} {:>24} {:>9} {:>9}  more",
+        "{:<8} {:<22} {:<17} {:>24} {:>9} {:>9}  more",
         "workload", "setting", "path", "figure", "±", "vs floor"
     )?;
     for r in rows {
         let path = r.path.to_string();
         let Some(main) = r.stats.first() else {
             let why = r.error.as_deref().unwrap_or("no result");
-            writeln!(out, "{:<8} {:<22} {:<15} failed: {why}", r.workload, r.setting, path)?;
+            writeln!(out, "{:<8} {:<22} {:<17} failed: {why}", r.workload, r.setting, path)?;
             continue;
         };
         let figure = format!("{} {}", human(main.median), main.name);
@@ -33,7 +33,7 @@ pub(crate) fn print_table(out: &mut impl Write, rows: &[Row], rounds: usize, sec
             more.push(format!("{x:.2}× raw-uring"));
         }
         let line = format!(
-            "{:<8} {:<22} {:<15} {:>24} {:>9} {:>9}  {}",
+            "{:<8} {:<22} {:<17} {:>24} {:>9} {:>9}  {}",
             r.workload,
             r.setting,
             path,
@@ -44,7 +44,7 @@ pub(crate) fn print_table(out: &mut impl Write, rows: &[Row], rounds: usize, sec
         );
         writeln!(out, "{}", line.trim_end())?;
         if let Some(e) = &r.error {
-            writeln!(out, "{:<8} {:<22} {:<15} (a round failed: {e})", "", "", "")?;
+            writeln!(out, "{:<8} {:<22} {:<17} (a round failed: {e})", "", "", "")?;
         }
     }
     Ok(())

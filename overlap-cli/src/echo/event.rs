@@ -1,26 +1,25 @@
 //! The echo server on the event loop (`overlap-event`, libevent's model): an `EventBase` per
-//! thread, one thread unless asked for more (then each base has its own SO_REUSEPORT listener,
-//! as the readiness model's reactors do; elsewhere a clone of one).
+//! thread (`bases.rs`), one thread unless asked for more (then each base has its own
+//! SO_REUSEPORT listener, as the readiness model's reactors do; elsewhere a clone of one).
 //!
 //! A READ|PERSIST event on the non-blocking listener accepts until WouldBlock. Per connection
 //! (TCP_NODELAY) a READ|PERSIST event reads (64 KiB) and writes back; what the socket does not
 //! take waits, in order, and a WRITE|PERSIST event is pending only while it does; reading pauses
 //! (the read event is deleted) while too much waits, and resumes when the output drains
 //! (`echoing.rs`). At end of stream or on an error both events are freed, and the socket closes
-//! with the last of them. Stopping breaks every base's loop through its handle.
+//! with the last of them.
 
 use std::cell::RefCell;
 use std::io::{self, ErrorKind};
 use std::net::{TcpListener, TcpStream};
 use std::rc::Rc;
-use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use overlap::ReactorBackend;
-use overlap_event::{BaseHandle, Event, EventBase, EventConfig, Fd, Flags};
+use overlap_event::{Event, EventBase, EventConfig, Fd, Flags};
 
+use super::bases::{out_of_descriptors, Failure};
 use super::echoing::{Echoing, BUF};
-use super::running::{self, Running, Stop};
 
 /// How long accepting pauses when the process is out of descriptors (a level-triggered
 /// listener would otherwise report the waiting connection again at once, for ever).
@@ -28,9 +27,6 @@ const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 /// The read buffer a base's connections share (callbacks never run two at a time).
 type Buf = Rc<RefCell<Box<[u8]>>>;
-
-/// The first error that ends a base's loop from a callback.
-type Failure = Rc<RefCell<Option<io::Error>>>;
 
 /// A connection: its echo, its two events and which of them are pending.
 struct Conn {
@@ -43,74 +39,8 @@ struct Conn {
     writing: bool,
 }
 
-/// Serves on `listeners` (one per thread where SO_REUSEPORT exists; elsewhere each thread
-/// watches a clone of the first) with an event base per thread. Each base is built on its
-/// thread; a base that cannot be built is this call's error.
-pub(super) fn start(listeners: Vec<TcpListener>, backend: ReactorBackend, threads: usize) -> io::Result<Running> {
-    let first = listeners.first().ok_or_else(|| io::Error::other("no listener"))?;
-    let addr = first.local_addr()?;
-    let mut bases: Vec<BaseHandle> = Vec::new();
-    let mut joins = Vec::new();
-    let fail = |bases: &[BaseHandle], joins, e: io::Error| {
-        for b in bases {
-            let _ = b.loopbreak();
-        }
-        let _ = running::join_all(joins);
-        Err(e)
-    };
-    let mut each = Vec::with_capacity(threads.max(1));
-    for i in 0..threads.max(1) {
-        each.push(match listeners.get(i) {
-            Some(l) => l.try_clone()?,
-            None => first.try_clone()?,
-        });
-    }
-    drop(listeners);
-    for listener in each {
-        let (ready, started) = mpsc::channel();
-        let thread = match running::spawn("overlap-event", move || serve(listener, backend, ready)) {
-            Ok(t) => t,
-            Err(e) => return fail(&bases, joins, e),
-        };
-        joins.push(thread);
-        match started.recv() {
-            Ok(Ok(handle)) => bases.push(handle),
-            Ok(Err(e)) => return fail(&bases, joins, e),
-            Err(_) => return fail(&bases, joins, io::Error::other("an event thread ended before it served")),
-        }
-    }
-    let stop: Stop = Arc::new(move || {
-        for b in &bases {
-            let _ = b.loopbreak();
-        }
-    });
-    Ok(Running { addr, stop, threads: joins })
-}
-
-/// A thread's loop: builds the base and its listener event, says so (or why not) on `ready`,
-/// and runs until stopped.
-fn serve(
-    listener: TcpListener,
-    backend: ReactorBackend,
-    ready: mpsc::Sender<io::Result<BaseHandle>>,
-) -> io::Result<()> {
-    let failed: Failure = Rc::new(RefCell::new(None));
-    let mut base = match build(listener, backend, &failed) {
-        Ok(base) => base,
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return Ok(()); // said to `start`, which fails with it
-        }
-    };
-    let _ = ready.send(Ok(base.handle()));
-    drop(ready);
-    base.dispatch()?;
-    let failed = failed.borrow_mut().take();
-    failed.map_or(Ok(()), Err)
-}
-
 /// A base on `backend` with a READ|PERSIST event on `listener`, which accepts.
-fn build(listener: TcpListener, backend: ReactorBackend, failed: &Failure) -> io::Result<EventBase> {
+pub(super) fn build(listener: TcpListener, backend: ReactorBackend, failed: &Failure) -> io::Result<EventBase> {
     let mut base = EventBase::with_config(&EventConfig::new().backend(backend))?;
     let buf: Buf = Rc::new(RefCell::new(vec![0u8; BUF].into_boxed_slice()));
     let failed = failed.clone();
@@ -147,15 +77,6 @@ fn accept_all(base: &mut EventBase, ev: Event, listener: &TcpListener, buf: &Buf
             }
         }
     }
-}
-
-/// Whether an accept failed for want of descriptors or buffers (a passing state).
-fn out_of_descriptors(e: &io::Error) -> bool {
-    #[cfg(unix)]
-    let codes = [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM];
-    #[cfg(windows)]
-    let codes = [10024, 10055]; // WSAEMFILE, WSAENOBUFS
-    e.raw_os_error().is_some_and(|c| codes.contains(&c))
 }
 
 /// Serves an accepted connection: its read event pending, its write event made.

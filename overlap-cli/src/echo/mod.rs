@@ -1,9 +1,13 @@
-//! `overlap echo-server`: a long-running TCP echo server on either model or on the event loop,
-//! for outside load generators (`../shared/bench/`). It binds 127.0.0.1, prints `listening on
-//! ADDR`, sets TCP_NODELAY on accepted sockets, and exits cleanly on SIGINT or SIGTERM (Unix; on
-//! Windows Ctrl-C ends the process). A port in use is refused unless both servers pass
-//! `--reuse-port` (`listen.rs`).
+//! `overlap echo-server`: a long-running TCP echo server on either model or on the event loop
+//! (raw events, or buffered events and a listener), for outside load generators
+//! (`../shared/bench/`). It binds 127.0.0.1, prints `listening on ADDR`, sets TCP_NODELAY on
+//! accepted sockets, and exits cleanly on SIGINT or SIGTERM (Unix; on Windows Ctrl-C ends the
+//! process). A port in use is refused unless both servers pass `--reuse-port` (`listen.rs`).
+//! What a connection holds is bounded in every model: a client that sends and never reads
+//! fills the socket buffers and waits.
 
+mod bases;
+mod bufferevent;
 mod completion;
 mod echoing;
 mod event;
@@ -32,6 +36,11 @@ pub enum Model {
     /// and on each connection, WRITE|PERSIST while output waits. One thread by default; with
     /// more, a base per thread, each with its own SO_REUSEPORT listener.
     Event,
+    /// An `EventBase` with a `Listener` and a `BufferEvent` per connection (`overlap-event`'s
+    /// buffered layer, libevent's bufferevents): the read callback moves the input to the
+    /// output. Threads as for `event`.
+    #[value(name = "bufferevent")]
+    BufferEvent,
 }
 
 impl Model {
@@ -41,6 +50,7 @@ impl Model {
             Model::Readiness => "readiness",
             Model::Completion => "completion",
             Model::Event => "event",
+            Model::BufferEvent => "bufferevent",
         }
     }
 }
@@ -52,11 +62,11 @@ pub struct Settings {
     pub port: u16,
     /// Which model.
     pub model: Model,
-    /// A backend name (`epoll`, `poll`, `kqueue`, `afd` for readiness and event; `uring`, `iocp`,
-    /// `epoll`, `poll`, `kqueue` for completion).
+    /// A backend name (`epoll`, `poll`, `kqueue`, `afd` for readiness, event and bufferevent;
+    /// `uring`, `iocp`, `epoll`, `poll`, `kqueue` for completion).
     pub backend: Option<String>,
     /// Worker threads, 1 to [`MAX_THREADS`] (default: 1 per CPU for readiness, 2 per CPU for
-    /// completion, 1 for event).
+    /// completion, 1 for event and bufferevent).
     pub threads: Option<usize>,
     /// Share the port with other servers that ask the same (SO_REUSEPORT).
     pub reuse_port: bool,
@@ -66,8 +76,8 @@ fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The readiness backend named `name` (else the default), if it runs here (for the readiness
-/// and event models).
+/// The readiness backend named `name` (else the default), if it runs here (for the readiness,
+/// event and bufferevent models).
 fn readiness_backend(name: Option<&str>) -> io::Result<ReactorBackend> {
     let backend = match name {
         None => ReactorBackend::default(),
@@ -84,7 +94,10 @@ fn readiness_backend(name: Option<&str>) -> io::Result<ReactorBackend> {
 fn completion_backend(name: Option<&str>) -> io::Result<Option<PortBackend>> {
     let Some(name) = name else { return Ok(None) };
     let backend: PortBackend = name.parse().map_err(|e: io::Error| match name.parse::<ReactorBackend>() {
-        Ok(_) => io::Error::new(e.kind(), format!("{e}; {name} is a readiness backend (--model readiness or event)")),
+        Ok(_) => io::Error::new(
+            e.kind(),
+            format!("{e}; {name} is a readiness backend (--model readiness, event or bufferevent)"),
+        ),
         Err(_) => e,
     })?;
     backend.check()?;
@@ -104,7 +117,7 @@ pub fn start(settings: &Settings) -> io::Result<Running> {
         None => match settings.model {
             Model::Readiness => cpus(),
             Model::Completion => 2 * cpus(),
-            Model::Event => 1,
+            Model::Event | Model::BufferEvent => 1,
         }
         .min(MAX_THREADS),
     };
@@ -123,10 +136,14 @@ pub fn start(settings: &Settings) -> io::Result<Running> {
             let listener = listen::bind(addr, 1, share).map_err(context)?.swap_remove(0);
             completion::start(listener, backend, threads).map_err(context)
         }
-        Model::Event => {
+        Model::Event | Model::BufferEvent => {
             let backend = readiness_backend(settings.backend.as_deref())?;
             let listeners = listen::bind(addr, threads, share).map_err(context)?;
-            event::start(listeners, backend, threads).map_err(context)
+            let (name, build): (_, bases::Build) = match settings.model {
+                Model::Event => ("overlap-event", event::build),
+                _ => ("overlap-bufferevent", bufferevent::build),
+            };
+            bases::start(listeners, backend, threads, name, build).map_err(context)
         }
     }
 }
@@ -196,9 +213,66 @@ mod tests {
         for b in overlap::ReactorBackend::available() {
             thousand_clients(Model::Readiness, b.name());
             thousand_clients(Model::Event, b.name());
+            thousand_clients(Model::BufferEvent, b.name());
         }
         for b in overlap::PortBackend::available() {
             thousand_clients(Model::Completion, b.name());
+        }
+    }
+
+    /// Far more than a server with bounded buffers can hold for one connection, with the
+    /// socket buffers of both ends (the kernel's receive buffers grow up to tens of MiB).
+    #[cfg(unix)]
+    const UNBOUNDED: usize = 256 << 20;
+
+    /// A client that sends without reading: the server must stop taking its bytes (its writes
+    /// block well before [`UNBOUNDED`]: a write that makes no progress for a second ends the
+    /// sending, which on a slow machine only ends it sooner), and once the client reads, it
+    /// must get back every byte it sent, in order (reading resumed). Unix only: on Windows a
+    /// send that timed out leaves the socket in an undefined state.
+    #[cfg(unix)]
+    fn never_reading_client(model: Model, backend: &str) {
+        let what = format!("{model:?}/{backend}");
+        let server = start(&settings(model, backend)).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let c = TcpStream::connect(server.addr).expect("connect");
+        c.set_write_timeout(Some(Duration::from_secs(1))).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let chunk: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+        let mut sent = 0usize;
+        while sent < UNBOUNDED {
+            let at = sent % chunk.len();
+            match (&c).write(&chunk[at..]) {
+                Ok(n) => sent += n,
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => panic!("{what}: writing: {e}"),
+            }
+        }
+        assert!(sent < UNBOUNDED, "{what}: the server took {sent} bytes from a client that never read");
+        let mut got = vec![0u8; 64 * 1024];
+        let mut back = 0usize;
+        while back < sent {
+            let want = (sent - back).min(got.len());
+            let n = (&c).read(&mut got[..want]).unwrap_or_else(|e| panic!("{what}: {back} of {sent} back: {e}"));
+            assert!(n > 0, "{what}: closed after {back} of {sent} bytes");
+            let first_bad = (0..n).find(|&k| got[k] != ((back + k) % chunk.len() % 251) as u8);
+            assert!(first_bad.is_none(), "{what}: byte {} differs", back + first_bad.unwrap_or(0));
+            back += n;
+        }
+        drop(c);
+        server.stop_and_join().expect("server result");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_client_that_never_reads_cannot_grow_the_server() {
+        for b in overlap::ReactorBackend::available() {
+            never_reading_client(Model::Readiness, b.name());
+            never_reading_client(Model::Event, b.name());
+            never_reading_client(Model::BufferEvent, b.name());
+        }
+        for b in overlap::PortBackend::available() {
+            never_reading_client(Model::Completion, b.name());
         }
     }
 

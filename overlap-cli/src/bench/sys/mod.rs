@@ -2,6 +2,8 @@
 //! overlap against, pinning threads to CPUs and the open-files limit. Unsafe code lives only here.
 
 #[cfg(epoll)]
+pub(crate) mod bulk_floor;
+#[cfg(epoll)]
 pub(crate) mod dispatch_floor;
 #[cfg(epoll)]
 pub(crate) mod raw_epoll;
