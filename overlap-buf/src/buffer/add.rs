@@ -21,7 +21,6 @@ use super::block::Block;
 use super::chain::alloc;
 use super::chain::pass_spare;
 use super::chain::Buffer;
-use super::error;
 
 /// `add_vec` copies a vector this small into the tail's room instead of adopting it.
 const COPY_MAX: usize = 512;
@@ -56,7 +55,7 @@ impl Buffer {
                 self.keep_spare(data);
             }
             _ => {
-                self.blocks.try_reserve(1).map_err(|_| error::out_of_memory())?;
+                self.reserve_slots(1)?;
                 self.blocks.push_back(Block::from(data));
                 self.len += n;
             }
@@ -72,7 +71,7 @@ impl Buffer {
         if n == 0 {
             return Ok(());
         }
-        self.blocks.try_reserve(1).map_err(|_| error::out_of_memory())?;
+        self.reserve_slots(1)?;
         let orig = self.len;
         self.blocks.push_back(block);
         self.len += n;
@@ -112,7 +111,7 @@ impl Buffer {
         if self.blocks.is_empty() {
             mem::swap(&mut self.blocks, &mut other.blocks);
         } else {
-            self.blocks.try_reserve(other.blocks.len()).map_err(|_| error::out_of_memory())?;
+            self.reserve_slots(other.blocks.len())?;
             self.blocks.append(&mut other.blocks);
         }
         let orig = self.len;
@@ -133,7 +132,7 @@ impl Buffer {
         }
         let fits = self.blocks.front_mut().is_some_and(|b| b.prepend_within(data));
         if !fits {
-            self.blocks.try_reserve(1).map_err(|_| error::out_of_memory())?;
+            self.reserve_slots(1)?;
             let mut v = alloc(data.len())?;
             v.extend_from_slice(data);
             self.blocks.push_front(Block::from(v));
@@ -156,7 +155,7 @@ impl Buffer {
         if self.blocks.is_empty() {
             mem::swap(&mut self.blocks, &mut other.blocks);
         } else {
-            self.blocks.try_reserve(other.blocks.len()).map_err(|_| error::out_of_memory())?;
+            self.reserve_slots(other.blocks.len())?;
             while let Some(b) = other.blocks.pop_back() {
                 self.blocks.push_front(b);
             }
@@ -180,7 +179,7 @@ impl Buffer {
         if n == 0 {
             return Ok(());
         }
-        self.blocks.try_reserve(1).map_err(|_| error::out_of_memory())?;
+        self.reserve_slots(1)?;
         let orig = self.len;
         self.blocks.push_front(block);
         self.len += n;
@@ -201,7 +200,7 @@ impl Buffer {
             }
         }
         let (head, rest) = data.split_at(room.min(data.len()));
-        self.blocks.try_reserve(1).map_err(|_| error::out_of_memory())?;
+        self.reserve_slots(1)?;
         let mut v = self.new_vec(rest.len())?;
         if let Some(tail) = self.blocks.back_mut() {
             tail.append_within(head);

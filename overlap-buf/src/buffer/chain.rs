@@ -77,6 +77,16 @@ impl Buffer {
         }
     }
 
+    /// Gives back what an idle buffer need not keep: the spare allocation, and an empty
+    /// chain's room beyond one slot (one slot stays: a buffer that holds one block at a time
+    /// then allocates nothing per block). [`shrink`](Self::shrink) frees everything.
+    pub fn trim(&mut self) {
+        self.spare = Vec::new();
+        if self.blocks.is_empty() && self.blocks.capacity() > 1 {
+            self.blocks = VecDeque::new();
+        }
+    }
+
     /// Takes the allocation the buffer keeps for its next reserve (an empty `Vec` if it
     /// keeps none), so that an owner of many buffers can pool them while the buffer is idle.
     pub fn take_spare(&mut self) -> Vec<u8> {
@@ -151,6 +161,15 @@ impl Buffer {
             last.saturating_mul(2).clamp(Self::BLOCK_MIN, Self::BLOCK_MAX).max(needed)
         };
         alloc(cap)
+    }
+
+    /// Room in the chain for `n` more blocks. An empty chain gets room for exactly one (a
+    /// buffer that holds a block at a time, as most do, then never reallocates its chain,
+    /// and keeps 40 bytes for it rather than 160); more grow as a `VecDeque` grows.
+    pub(super) fn reserve_slots(&mut self, n: usize) -> io::Result<()> {
+        let res =
+            if self.blocks.capacity() == 0 { self.blocks.try_reserve_exact(n) } else { self.blocks.try_reserve(n) };
+        res.map_err(|_| error::out_of_memory())
     }
 
     /// Keeps an emptied allocation as the spare if it is the best one to keep.

@@ -19,7 +19,6 @@ use std::io;
 use super::block::Block;
 use super::chain::pass_spare;
 use super::chain::Buffer;
-use super::error;
 
 impl Buffer {
     /// Drains `min(n, len)` bytes from the front; returns how many.
@@ -66,7 +65,7 @@ impl Buffer {
         let part = n - whole;
         // Allocate first: the copied part goes into the room of what will be dst's last
         // block if it fits, else into a new block.
-        dst.blocks.try_reserve(k + 1).map_err(|_| error::out_of_memory())?;
+        dst.reserve_slots(k + 1)?;
         let tail_room = match k {
             0 => dst.blocks.back().map_or(0, Block::room),
             _ => self.blocks.get(k - 1).map_or(0, Block::room),

@@ -16,7 +16,7 @@ use std::io;
 use super::block::Block;
 use super::chain::alloc;
 use super::chain::Buffer;
-use super::error;
+
 use super::space::Space;
 
 /// `commit` copies a fill this small into the last block's room and keeps the allocation.
@@ -59,7 +59,7 @@ impl Buffer {
                 self.keep_spare(vec);
             }
             _ => {
-                self.blocks.try_reserve(1).map_err(|_| error::out_of_memory())?;
+                self.reserve_slots(1)?;
                 self.blocks.push_back(Block::from(vec));
                 self.len += n;
             }

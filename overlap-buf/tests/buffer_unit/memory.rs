@@ -96,3 +96,21 @@ fn spare_taken_and_given() {
     assert_eq!(b.spare_capacity(), 0);
     drop(v);
 }
+
+#[test]
+fn trim_keeps_one_slot() {
+    let mut b = Buffer::new();
+    b.add(&[1u8; 10]).unwrap();
+    b.drain(10).unwrap();
+    b.trim();
+    assert!(b.memory() <= 64, "an idle trimmed buffer keeps one chain slot at most: {}", b.memory());
+    b.add(&[2u8; 10]).unwrap();
+    b.add_vec(vec![3u8; 5000]).unwrap();
+    b.add_vec(vec![4u8; 5000]).unwrap();
+    let n = b.len();
+    b.drain(n).unwrap();
+    b.trim();
+    assert_eq!(b.memory(), 0, "a chain that grew is freed when trimmed empty");
+    b.shrink();
+    assert_eq!(b.memory(), 0);
+}

@@ -224,15 +224,15 @@ fn on_read(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
     }
 }
 
-/// An emptied buffer gives what it keeps for the next read to the base's pool and frees the
+/// An emptied buffer gives what it keeps for the next read to the base's pool and trims the
 /// rest (an idle buffered event holds no block: 4 KiB of spare room per buffer would be most
-/// of its memory).
+/// of its memory; one chain slot stays, so a one-block-at-a-time buffer allocates nothing).
 fn shrink_if_empty(s: &Shared, input: bool) {
     let buf = if input { &s.input } else { &s.output };
     if let Ok(mut b) = buf.try_borrow_mut() {
         if b.is_empty() {
             s.spares.put(b.take_spare());
-            b.shrink();
+            b.trim();
         }
     }
 }

@@ -1,0 +1,164 @@
+//! Waiting in a completion port: readiness emulated over completions (the first seed's
+//! design, libevent's `event_base_start_iocp` done whole). Each watched descriptor has one
+//! `PollReady` op in flight on a duplicate of it; its completion is the descriptor's
+//! readiness, and the op is submitted again while the descriptor is watched (so readiness is
+//! level-triggered; edge triggering is refused). The cross-thread handle wakes the wait with
+//! a posted completion; signals are a `PollReady` on the signal receiver.
+//!
+//! ```text
+//!   register(fd) ─► dup(fd) ─► associate ─► PollReady(interest) ─┐
+//!        ▲                                                       │ completes: (token, flags)
+//!        └──────── submitted again (same id) ◄── still watched ◄─┘
+//!   reregister: a new id (the old op's late completion is not known: ignored), cancel the old
+//!   deregister: forget the id, cancel the op (its duplicate closes when the op is released)
+//! ```
+
+use std::collections::HashMap;
+use std::io;
+use std::time::Duration;
+
+use overlap::op::PollReady;
+use overlap::{Completion, CompletionPort, Handle, Interest, OpId, PortBackend, SignalReceiver, Token, Trigger};
+
+use super::ready::flags;
+use crate::flags::Flags;
+use crate::id::Fd;
+
+/// The `user_data` of a wake posted by another thread.
+pub(crate) const WAKE_DATA: usize = usize::MAX;
+/// The `user_data` of the signal receiver's readiness wait.
+const SIGNAL_DATA: usize = usize::MAX - 1;
+
+/// One watched descriptor.
+struct Watch {
+    id: usize,
+    token: Token,
+    handle: Handle,
+    interest: Interest,
+    op: Option<OpId>,
+}
+
+/// A completion port and the readiness waits in flight on it.
+pub(crate) struct PortWait {
+    port: CompletionPort,
+    watches: HashMap<Fd, Watch>,
+    /// The descriptor each readiness wait's id belongs to.
+    ids: HashMap<usize, Fd>,
+    next_id: usize,
+    signals: Option<(Handle, Token)>,
+    done: Vec<Completion>,
+}
+
+impl PortWait {
+    /// A port on `backend`, for one thread's loop (others only post to it).
+    pub(crate) fn new(backend: PortBackend) -> io::Result<PortWait> {
+        let port = CompletionPort::builder().backend(backend).concurrency(1).build()?;
+        Ok(PortWait { port, watches: HashMap::new(), ids: HashMap::new(), next_id: 1, signals: None, done: Vec::new() })
+    }
+
+    pub(crate) fn backend(&self) -> PortBackend {
+        self.port.backend()
+    }
+
+    /// The port, for other threads to post wakes to.
+    pub(crate) fn port(&self) -> CompletionPort {
+        self.port.clone()
+    }
+
+    pub(crate) fn register(&mut self, fd: Fd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
+        if trigger != Trigger::Level {
+            return Err(crate::error::unsupported("edge triggering (ET)", "completion port"));
+        }
+        let handle = self.port.associate(overlap::io::dup_raw(fd)?, 0)?;
+        let id = self.fresh_id();
+        let op = self.port.submit(PollReady::new(&handle, interest), id)?;
+        self.ids.insert(id, fd);
+        self.watches.insert(fd, Watch { id, token, handle, interest, op: Some(op) });
+        Ok(())
+    }
+
+    pub(crate) fn reregister(&mut self, fd: Fd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
+        if trigger != Trigger::Level {
+            return Err(crate::error::unsupported("edge triggering (ET)", "completion port"));
+        }
+        let id = self.fresh_id();
+        let Some(w) = self.watches.get_mut(&fd) else { return Err(io::ErrorKind::NotFound.into()) };
+        let op = self.port.submit(PollReady::new(&w.handle, interest), id)?;
+        self.ids.remove(&w.id);
+        if let Some(old) = w.op.replace(op) {
+            let _ = self.port.cancel(old);
+        }
+        (w.id, w.token, w.interest) = (id, token, interest);
+        self.ids.insert(id, fd);
+        Ok(())
+    }
+
+    pub(crate) fn deregister(&mut self, fd: Fd) -> io::Result<()> {
+        let Some(w) = self.watches.remove(&fd) else { return Err(io::ErrorKind::NotFound.into()) };
+        self.ids.remove(&w.id);
+        if let Some(op) = w.op {
+            let _ = self.port.cancel(op);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn watch_signals(&mut self, rx: &SignalReceiver, token: Token) -> io::Result<()> {
+        let handle = self.port.associate(dup_receiver(rx)?, 0)?;
+        self.port.submit(PollReady::new(&handle, Interest::READABLE), SIGNAL_DATA)?;
+        self.signals = Some((handle, token));
+        Ok(())
+    }
+
+    /// Waits at most `timeout`; what became ready goes to `out` as (token, flags), and each
+    /// readiness wait that completed is submitted again.
+    pub(crate) fn poll(&mut self, out: &mut Vec<(Token, Flags)>, timeout: Option<Duration>) -> io::Result<()> {
+        let mut done = std::mem::take(&mut self.done);
+        let got = self.port.wait_many(&mut done, 1024, timeout);
+        for c in done.drain(..) {
+            self.completed(c, out);
+        }
+        self.done = done;
+        got.map(|_| ())
+    }
+
+    /// One completion: a wake (nothing to do: the loop takes its messages), the signals'
+    /// readiness, or a descriptor's.
+    fn completed(&mut self, c: Completion, out: &mut Vec<(Token, Flags)>) {
+        match c.user_data() {
+            WAKE_DATA => {}
+            SIGNAL_DATA => {
+                if let Some((handle, token)) = &self.signals {
+                    out.push((*token, Flags::READ));
+                    let _ = self.port.submit(PollReady::new(handle, Interest::READABLE), SIGNAL_DATA);
+                }
+            }
+            id => {
+                let Some(&fd) = self.ids.get(&id) else { return }; // a cancelled or replaced wait
+                let Ok(overlap::BufResult(res, op)) = c.into_op::<PollReady>() else { return };
+                let what = match res {
+                    Ok(_) => flags(op.is_readable(), op.is_writable(), false, op.is_error()),
+                    Err(_) => Flags::READ | Flags::WRITE | Flags::CLOSED, // whoever watches hears of it
+                };
+                let Some(w) = self.watches.get_mut(&fd) else { return };
+                out.push((w.token, what));
+                w.op = self.port.submit(PollReady::new(&w.handle, w.interest), id).ok();
+            }
+        }
+    }
+
+    fn fresh_id(&mut self) -> usize {
+        let id = self.next_id;
+        self.next_id = if id >= SIGNAL_DATA - 1 { 1 } else { id + 1 };
+        id
+    }
+}
+
+#[cfg(unix)]
+fn dup_receiver(rx: &SignalReceiver) -> io::Result<std::os::fd::OwnedFd> {
+    std::os::fd::AsFd::as_fd(rx).try_clone_to_owned()
+}
+
+#[cfg(windows)]
+fn dup_receiver(rx: &SignalReceiver) -> io::Result<std::os::windows::io::OwnedSocket> {
+    std::os::windows::io::AsSocket::as_socket(rx).try_clone_to_owned()
+}
