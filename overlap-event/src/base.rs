@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use overlap::{Reactor, ReactorBackend, ReadyEvents, SignalReceiver, Token, Waker};
+use overlap::{ReactorBackend, SignalReceiver, Token};
 
 use crate::active::Active;
 use crate::config::{features, EventConfig};
@@ -17,11 +17,13 @@ use crate::deferred::{Deferred, Later};
 use crate::fdmap::FdMap;
 use crate::flags::{Features, Flags};
 use crate::id::Event;
+use crate::method::Method;
 use crate::remote::Remote;
 use crate::slab::Slab;
 use crate::slot::Slot;
 use crate::spares::Spares;
 use crate::timer::Timers;
+use crate::wait::Wait;
 
 /// An event's callback: the base (to add, delete, free and activate events, itself included,
 /// and to stop the loop), the event, and what fired.
@@ -63,9 +65,11 @@ static NEXT_BASE: AtomicU32 = AtomicU32::new(1);
 /// ```
 pub struct EventBase {
     pub(crate) id: u32,
-    pub(crate) reactor: Reactor,
+    /// What the loop waits in: a readiness backend or a completion port.
+    pub(crate) wait: Wait,
     pub(crate) features: Features,
-    pub(crate) ready: ReadyEvents,
+    /// What the last wait reported, as (token, flags), kept for the buffer.
+    pub(crate) ready: Vec<(Token, Flags)>,
     pub(crate) slots: Slab<Slot<Callback>>,
     pub(crate) fds: FdMap,
     /// The timers, each naming its event by index (the slot keeps the key, which checks it).
@@ -142,15 +146,15 @@ impl EventBase {
     /// here satisfies it, and `InvalidInput` for a number out of range.
     pub fn with_config(config: &EventConfig) -> io::Result<EventBase> {
         config.validate()?;
-        let backend = choose(config)?;
-        let reactor = Reactor::builder().backend(backend).build()?;
-        let waker = Waker::new(reactor.registry(), WAKER)?;
+        let method = choose(config)?;
+        let wait = Wait::open(method)?;
+        let waker = wait.wake(WAKER)?;
         let now = Instant::now();
         Ok(EventBase {
             id: NEXT_BASE.fetch_add(1, Ordering::Relaxed),
-            reactor,
-            features: features(backend),
-            ready: ReadyEvents::with_capacity(1024),
+            wait,
+            features: features(method),
+            ready: Vec::with_capacity(1024),
             slots: Slab::new(),
             fds: FdMap::default(),
             timers: Timers::new(now),
@@ -181,9 +185,11 @@ impl EventBase {
         })
     }
 
-    /// The backend the base runs on (libevent's `event_base_get_method`).
-    pub fn backend(&self) -> ReactorBackend {
-        self.reactor.backend()
+    /// What the base waits in (libevent's `event_base_get_method`): a readiness backend, or
+    /// a completion port. It compares equal to a [`ReactorBackend`](overlap::ReactorBackend)
+    /// when it is that one.
+    pub fn backend(&self) -> Method {
+        self.wait.method()
     }
 
     /// What the backend can do (libevent's `event_base_get_features`).
@@ -240,14 +246,22 @@ impl EventBase {
     }
 }
 
-/// The backend `config` asks for: forced, or the best available one that is not avoided and
-/// has the required features.
-fn choose(config: &EventConfig) -> io::Result<ReactorBackend> {
+/// The method `config` asks for: a port if it names one; else the readiness backend forced,
+/// or the best available one that is not avoided and has the required features.
+fn choose(config: &EventConfig) -> io::Result<Method> {
+    if let Some(p) = config.port {
+        p.check()?;
+        let m = Method::Port(p);
+        if !features(m).contains(config.require) {
+            return Err(crate::error::no_backend(&format!("{m} lacks {:?}", config.require)));
+        }
+        return Ok(m);
+    }
     let fits = |b: ReactorBackend| -> Result<(), String> {
         if config.avoid.contains(&b) {
             return Err(format!("{b} is avoided"));
         }
-        if !features(b).contains(config.require) {
+        if !features(Method::Reactor(b)).contains(config.require) {
             return Err(format!("{b} lacks {:?}", config.require));
         }
         b.check().map_err(|e| e.to_string())
@@ -259,7 +273,7 @@ fn choose(config: &EventConfig) -> io::Result<ReactorBackend> {
     let mut reasons = Vec::new();
     for b in candidates {
         match fits(b) {
-            Ok(()) => return Ok(b),
+            Ok(()) => return Ok(Method::Reactor(b)),
             Err(r) => reasons.push(r),
         }
     }

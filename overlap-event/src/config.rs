@@ -4,7 +4,9 @@
 use std::io;
 use std::time::Duration;
 
-use overlap::ReactorBackend;
+use overlap::{PortBackend, ReactorBackend};
+
+use crate::method::Method;
 
 use crate::flags::Features;
 
@@ -17,6 +19,7 @@ pub const MAX_PRIORITIES: usize = 256;
 #[derive(Clone, Debug)]
 pub struct EventConfig {
     pub(crate) backend: Option<ReactorBackend>,
+    pub(crate) port: Option<PortBackend>,
     pub(crate) avoid: Vec<ReactorBackend>,
     pub(crate) require: Features,
     pub(crate) priorities: usize,
@@ -29,6 +32,7 @@ impl Default for EventConfig {
     fn default() -> EventConfig {
         EventConfig {
             backend: None,
+            port: None,
             avoid: Vec::new(),
             require: Features::NONE,
             priorities: 1,
@@ -48,6 +52,22 @@ impl EventConfig {
     pub fn backend(mut self, backend: ReactorBackend) -> EventConfig {
         self.backend = Some(backend);
         self
+    }
+    /// Waits in a completion port on `port` instead of a readiness backend: events on
+    /// descriptors become readiness ops on the port (level-triggered only: no ET, no CLOSED
+    /// alone), and the port's completions arrive in the same wait (libevent's
+    /// `event_base_start_iocp`). On Unix; on Windows building such a base fails with
+    /// `Unsupported` for now.
+    pub fn port(mut self, port: PortBackend) -> EventConfig {
+        self.port = Some(port);
+        self
+    }
+    /// Waits in `method` (a readiness backend or a completion port).
+    pub fn method(self, method: Method) -> EventConfig {
+        match method {
+            Method::Reactor(b) => self.backend(b),
+            Method::Port(p) => self.port(p),
+        }
     }
     /// Never uses `backend` (libevent's `event_config_avoid_method`).
     pub fn avoid(mut self, backend: ReactorBackend) -> EventConfig {
@@ -92,7 +112,13 @@ impl EventConfig {
 }
 
 /// What `backend` can do.
-pub(crate) fn features(backend: ReactorBackend) -> Features {
+pub(crate) fn features(method: Method) -> Features {
+    let backend = match method {
+        Method::Reactor(b) => b,
+        // Readiness waits are ops: any number at O(1) each, level-triggered only, no CLOSED
+        // alone (a readiness op does not wait for the peer's close by itself).
+        Method::Port(_) => return Features::O1,
+    };
     match backend {
         ReactorBackend::Epoll => Features::EDGE_TRIGGERED | Features::O1 | Features::EARLY_CLOSE,
         ReactorBackend::Kqueue => Features::EDGE_TRIGGERED | Features::O1 | Features::FDS,

@@ -103,12 +103,12 @@ impl EventBase {
         {
             // Watching the read side for the close would wake the loop for every byte that
             // arrives: refuse, not spin.
-            return Err(crate::error::unsupported("CLOSED without READ", self.backend().name()));
+            return Err(crate::error::unsupported("CLOSED without READ", &self.backend().to_string()));
         }
         if !inserted {
             match target {
                 Target::Fd(fd) if watch.intersects(Flags::IO) => {
-                    self.fds.add(self.reactor.registry(), fd, ev.index, watch, watch_of(&self.slots))?;
+                    self.fds.add(&mut self.wait, fd, ev.index, watch, watch_of(&self.slots))?;
                 }
                 Target::Signal(signo) => self.watch_signal(signo, ev)?,
                 _ => {}
@@ -156,7 +156,7 @@ impl EventBase {
         if inserted {
             match target {
                 Target::Fd(fd) => {
-                    self.fds.remove(self.reactor.registry(), fd, ev.index, watch_of(&self.slots));
+                    self.fds.remove(&mut self.wait, fd, ev.index, watch_of(&self.slots));
                 }
                 Target::Signal(signo) => self.unwatch_signal(signo, ev),
                 Target::None => {}

@@ -10,10 +10,11 @@
 
 use std::io;
 
-use overlap::{Interest, Registry, Token, Trigger};
+use overlap::{Interest, Token, Trigger};
 
 use crate::flags::Flags;
 use crate::id::Fd;
+use crate::wait::Wait;
 
 /// The events of one descriptor.
 #[derive(Default)]
@@ -88,15 +89,6 @@ pub(crate) fn fd_of(token: Token) -> Fd {
     token.0 as Fd
 }
 
-#[cfg(unix)]
-fn source(fd: Fd) -> overlap::SourceFd {
-    overlap::SourceFd(fd)
-}
-#[cfg(windows)]
-fn source(fd: Fd) -> overlap::SourceSocket {
-    overlap::SourceSocket(fd)
-}
-
 /// The registration events watching `all` (their union) need, if any.
 fn wanted(all: Flags) -> Option<(Interest, Trigger)> {
     let mut interest = None::<Interest>;
@@ -123,7 +115,7 @@ impl FdMap {
     /// events need now (`watch_of` tells what the others watch). On error nothing changed.
     pub(crate) fn add(
         &mut self,
-        registry: &Registry,
+        wait: &mut Wait,
         fd: Fd,
         index: u32,
         watch: Flags,
@@ -133,7 +125,7 @@ impl FdMap {
             // A new descriptor: registered before it gets an entry, so that a closed (or
             // absurd) one makes no room in the table.
             let mut entry = FdEntry::default();
-            apply(registry, fd, &mut entry, wanted(watch)).map_err(|e| crate::error::closed_fd(fd as i64, &e))?;
+            apply(wait, fd, &mut entry, wanted(watch)).map_err(|e| crate::error::closed_fd(fd as i64, &e))?;
             entry.push(index);
             *self.table.get_or_insert(fd) = entry;
             return Ok(());
@@ -145,18 +137,18 @@ impl FdMap {
             }
             all |= other;
         }
-        apply(registry, fd, entry, wanted(all)).map_err(|e| crate::error::closed_fd(fd as i64, &e))?;
+        apply(wait, fd, entry, wanted(all)).map_err(|e| crate::error::closed_fd(fd as i64, &e))?;
         entry.push(index);
         Ok(())
     }
 
     /// Takes event `index` off `fd`, and registers what is left (or deregisters). Errors are
     /// dropped: the descriptor may have been closed already, which ended its registration.
-    pub(crate) fn remove(&mut self, registry: &Registry, fd: Fd, index: u32, watch_of: impl Fn(u32) -> Flags) {
+    pub(crate) fn remove(&mut self, wait: &mut Wait, fd: Fd, index: u32, watch_of: impl Fn(u32) -> Flags) {
         let Some(entry) = self.table.get_mut(fd) else { return };
         entry.remove(index);
         let all = entry.events().map(watch_of).fold(Flags::NONE, |a, w| a | w);
-        let _ = apply(registry, fd, entry, wanted(all));
+        let _ = apply(wait, fd, entry, wanted(all));
         self.table.drop_if_empty(fd);
     }
 
@@ -167,17 +159,16 @@ impl FdMap {
 }
 
 /// Makes the registration of `fd` what `want` says.
-fn apply(registry: &Registry, fd: Fd, entry: &mut FdEntry, want: Option<(Interest, Trigger)>) -> io::Result<()> {
+fn apply(wait: &mut Wait, fd: Fd, entry: &mut FdEntry, want: Option<(Interest, Trigger)>) -> io::Result<()> {
     if entry.registered == want {
         return Ok(());
     }
-    let src = source(fd);
     match (entry.registered, want) {
-        (None, Some((i, t))) => registry.register(&src, token_of(fd), i, t)?,
-        (Some(_), Some((i, t))) => registry.reregister(&src, token_of(fd), i, t)?,
+        (None, Some((i, t))) => wait.register(fd, token_of(fd), i, t)?,
+        (Some(_), Some((i, t))) => wait.reregister(fd, token_of(fd), i, t)?,
         (Some(_), None) => {
             entry.registered = None;
-            registry.deregister(&src)?;
+            wait.deregister(fd)?;
         }
         (None, None) => {}
     }

@@ -23,9 +23,17 @@
 //! | kqueue | BSD, macOS (type-checked) | yes | yes | no (`Unsupported`) |
 //! | poll | every Unix | no (`Unsupported`) | yes | Linux only (`POLLRDHUP`) |
 //! | afd | Windows (tested under Wine) | no (`Unsupported`) | sockets only | yes |
+//! | port/uring, port/epoll, port/poll ([`EventConfig::port`]) | Linux (and Unix: the emulated ports); not yet on Windows (`Unsupported`) | no (`Unsupported`) | as the port | no (`Unsupported`) |
 //!
 //! [`EventBase::features`] says the same at run time (`EV_FEATURE_*`); an [`EventConfig`]
-//! can require or avoid them.
+//! can require or avoid them. [`EventBase::backend`] says which [`Method`] a base waits in.
+//!
+//! A base on a completion port waits in the port alone: each watched descriptor has one
+//! readiness op (`PollReady`) in flight on a duplicate of it, submitted again before each
+//! wait (so events are level-triggered and never stale), and the port's other completions
+//! arrive in the same wait — libevent's readiness model emulated over completions, the
+//! first seed's design, on every OS. Delete an event before closing its descriptor (libevent's
+//! rule): its wait holds a duplicate until then.
 //!
 //! Signal events: on Unix any catchable signal (sigaction and a self-pipe); on Windows
 //! `SIGINT` (Ctrl-C) and `SIGBREAK` (Ctrl-Break). Every base watching a signal gets each
@@ -72,6 +80,7 @@ mod flags;
 mod handle;
 mod id;
 mod listener;
+mod method;
 mod remote;
 mod run;
 mod signals;
@@ -79,6 +88,7 @@ mod slab;
 mod slot;
 mod spares;
 mod timer;
+mod wait;
 
 pub use base::EventBase;
 pub use bufferevent::{BufferEvent, BufferGuard, FilterFn, FilterResult, Flush, RateGroup, RateLimit, What};
@@ -87,7 +97,8 @@ pub use flags::{Features, Flags};
 pub use handle::BaseHandle;
 pub use id::{Event, Fd};
 pub use listener::{Listener, ListenerOptions};
-pub use overlap::ReactorBackend;
+pub use method::Method;
+pub use overlap::{PortBackend, ReactorBackend};
 /// The chained byte buffer of buffered events (from `overlap-buf`).
 pub use overlap_buf::{Buffer, Eol};
 

@@ -7,7 +7,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use overlap::Waker;
+use crate::wait::Wake;
 
 /// Messages for the loop, and whether there are any.
 pub(crate) struct Remote<M> {
@@ -19,12 +19,12 @@ pub(crate) struct Remote<M> {
 struct State<M> {
     queue: Vec<M>,
     /// Wakes the loop; `None` once the base is gone.
-    waker: Option<Waker>,
+    waker: Option<Wake>,
 }
 
 impl<M> Remote<M> {
     /// Nothing left yet; `waker` wakes the base's loop.
-    pub(crate) fn new(waker: Waker) -> Remote<M> {
+    pub(crate) fn new(waker: Wake) -> Remote<M> {
         Remote { state: Mutex::new(State { queue: Vec::new(), waker: Some(waker) }), pending: AtomicBool::new(false) }
     }
 
@@ -41,7 +41,7 @@ impl<M> Remote<M> {
         }
         st.queue.push(m);
         if !self.pending.swap(true, Ordering::AcqRel) {
-            st.waker.as_ref().map_or(Ok(()), Waker::wake)?;
+            st.waker.as_ref().map_or(Ok(()), Wake::wake)?;
         }
         Ok(())
     }

@@ -16,7 +16,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use overlap::ReadyEvents;
+use overlap::Token;
 
 use crate::base::{EventBase, Msg, SIGNALS, WAKER};
 use crate::deferred::Later;
@@ -103,8 +103,9 @@ impl EventBase {
             }
             let timeout = if active || flags.nonblock { Some(Duration::ZERO) } else { self.wait_bound() };
             self.make_later_active();
-            let mut ready = std::mem::replace(&mut self.ready, ReadyEvents::with_capacity(0));
-            let polled = self.reactor.poll(&mut ready, timeout);
+            let mut ready = std::mem::take(&mut self.ready);
+            ready.clear();
+            let polled = self.wait.poll(&mut ready, timeout);
             self.now = Instant::now();
             if let Err(e) = polled {
                 self.ready = ready;
@@ -219,30 +220,16 @@ impl EventBase {
     }
 
     /// Activates the events of what the kernel reported.
-    fn process_ready(&mut self, ready: &ReadyEvents) {
+    fn process_ready(&mut self, ready: &[(Token, Flags)]) {
         let mut fired = std::mem::take(&mut self.fired);
         let mut signals = false;
-        for e in ready.iter() {
-            let token = e.token();
+        for &(token, what) in ready {
             if token == WAKER {
                 continue; // its messages are taken right after the wait
             }
             if token == SIGNALS {
                 signals = true;
                 continue;
-            }
-            let mut what = Flags::NONE;
-            if e.is_readable() {
-                what |= Flags::READ;
-            }
-            if e.is_writable() || e.is_write_closed() {
-                what |= Flags::WRITE;
-            }
-            if e.is_read_closed() {
-                what |= Flags::READ | Flags::CLOSED;
-            }
-            if e.is_error() {
-                what |= Flags::READ | Flags::WRITE | Flags::CLOSED;
             }
             let Some(entry) = self.fds.get(fd_of(token)) else { continue };
             for index in entry.events() {

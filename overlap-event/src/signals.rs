@@ -5,7 +5,7 @@
 
 use std::io;
 
-use overlap::{Interest, SignalReceiver, Trigger};
+use overlap::SignalReceiver;
 
 use crate::base::{EventBase, SIGNALS};
 use crate::flags::Flags;
@@ -16,7 +16,7 @@ impl EventBase {
     pub(crate) fn watch_signal(&mut self, signo: i32, ev: Event) -> io::Result<()> {
         if self.signal_rx.is_none() {
             let rx = SignalReceiver::new()?;
-            self.reactor.registry().register(&rx, SIGNALS, Interest::READABLE, Trigger::Level)?;
+            self.wait.watch_signals(&rx, SIGNALS)?;
             self.signal_rx = Some(rx);
         }
         let rx = self.signal_rx.as_ref().expect("made above");

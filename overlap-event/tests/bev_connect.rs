@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::rc::Rc;
 use std::time::Duration;
 
-use overlap_event::{BufferEvent, EventBase, Flags, Listener, ListenerOptions, ReactorBackend, What};
+use overlap_event::{BufferEvent, EventBase, Flags, Listener, ListenerOptions, Method, What};
 use util::*;
 
 fn localhost() -> SocketAddr {
@@ -36,7 +36,7 @@ fn echo_listener(base: &mut EventBase) -> Listener {
 }
 
 /// Connects, gets CONNECTED, and an echo of what it wrote before the connect finished.
-fn connect_and_echo(b: ReactorBackend) {
+fn connect_and_echo(b: Method) {
     let mut base = base(b);
     let listener = echo_listener(&mut base);
     let client = BufferEvent::new(&mut base).unwrap();
@@ -59,7 +59,7 @@ fn connect_and_echo(b: ReactorBackend) {
 }
 
 /// Nobody listens: ERROR (from the loop, not from `connect`), with the refusal kept.
-fn connect_refused(b: ReactorBackend) {
+fn connect_refused(b: Method) {
     let mut base = base(b);
     let addr = {
         let l = TcpListener::bind(localhost()).unwrap();
@@ -80,7 +80,7 @@ fn connect_refused(b: ReactorBackend) {
 
 /// A listener whose queue is full drops the handshake: the write timeout ends the connect
 /// with WRITING|TIMEOUT.
-fn connect_timeout(b: ReactorBackend) {
+fn connect_timeout(b: Method) {
     let mut base = base(b);
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
     sock.bind(&localhost().into()).unwrap();
@@ -116,7 +116,7 @@ fn connect_timeout(b: ReactorBackend) {
 }
 
 /// `connect_hostname("localhost")` resolves off the loop and connects.
-fn connect_hostname_localhost(b: ReactorBackend) {
+fn connect_hostname_localhost(b: Method) {
     let mut base = base(b);
     let listener = echo_listener(&mut base);
     let port = listener.local_addr().unwrap().port();
@@ -134,7 +134,7 @@ fn connect_hostname_localhost(b: ReactorBackend) {
 }
 
 /// A name that does not resolve: ERROR, and `error()` says so.
-fn connect_hostname_unresolvable(b: ReactorBackend) {
+fn connect_hostname_unresolvable(b: Method) {
     let mut base = base(b);
     let client = BufferEvent::new(&mut base).unwrap();
     let seen = log::<What>();
@@ -150,7 +150,7 @@ fn connect_hostname_unresolvable(b: ReactorBackend) {
 }
 
 /// Freed while its name resolves: nothing runs, the loop ends.
-fn free_while_resolving(b: ReactorBackend) {
+fn free_while_resolving(b: Method) {
     let mut base = base(b);
     let client = BufferEvent::new(&mut base).unwrap();
     client.on_event(|_, _, _| panic!("a freed buffered event must not call back"));
@@ -161,7 +161,7 @@ fn free_while_resolving(b: ReactorBackend) {
 }
 
 /// One listener, 1000 connections at once, each echoing its own bytes.
-fn listener_thousand_connections(b: ReactorBackend) {
+fn listener_thousand_connections(b: Method) {
     const N: usize = 1000;
     let mut base = base(b);
     let accepted = counter();
@@ -216,7 +216,7 @@ fn listener_thousand_connections(b: ReactorBackend) {
 }
 
 /// 100 listeners on one base, each accepting its connection.
-fn hundred_listeners(b: ReactorBackend) {
+fn hundred_listeners(b: Method) {
     let mut base = base(b);
     let done = Rc::new(RefCell::new(vec![false; 100]));
     let mut listeners = Vec::new();
@@ -239,7 +239,7 @@ fn hundred_listeners(b: ReactorBackend) {
 
 /// Listener misuse: a port in use, a foreign base, a freed listener; disabled ones accept
 /// nothing until enabled.
-fn listener_misuse(b: ReactorBackend) {
+fn listener_misuse(b: Method) {
     let mut base = base(b);
     let mut other = util::base(b);
     let first = Listener::bind(&mut base, localhost(), ListenerOptions::new(), |_, _, _, _| {}).unwrap();

@@ -9,7 +9,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::rc::Rc;
 use std::time::Duration;
 
-use overlap_event::{Buffer, BufferEvent, EventBase, Flags, LoopEnd, ReactorBackend, What};
+use overlap_event::{Buffer, BufferEvent, EventBase, Flags, LoopEnd, Method, What};
 use util::*;
 
 /// Deterministic bytes that differ at every offset of a long stream.
@@ -37,7 +37,7 @@ fn bev_pair(base: &mut EventBase) -> (BufferEvent, BufferEvent) {
 
 /// 4 MiB through an echo, written in uneven pieces all at once (pipelined): every byte comes
 /// back in order.
-fn echo_pipelined(b: ReactorBackend) {
+fn echo_pipelined(b: Method) {
     let mut base = base(b);
     let (client, server) = bev_pair(&mut base);
     server.on_read(|_, bev| {
@@ -73,7 +73,7 @@ fn echo_pipelined(b: ReactorBackend) {
 /// An echo under stress: a small high watermark, a server that echoes only part of what it
 /// has each time, reading switched off and on by a timer, and a client that writes 2 MiB in
 /// uneven pieces: every byte comes back, in order.
-fn echo_partial_and_toggled(b: ReactorBackend) {
+fn echo_partial_and_toggled(b: Method) {
     let mut base = base(b);
     let (client, server) = bev_pair(&mut base);
     server.set_read_watermarks(&mut base, 0, Some(700)).unwrap();
@@ -132,7 +132,7 @@ fn echo_partial_and_toggled(b: ReactorBackend) {
 
 /// Reading stops at the high watermark and resumes when the input is drained below it; the
 /// input never holds more than the mark.
-fn read_high_watermark(b: ReactorBackend) {
+fn read_high_watermark(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let bev = BufferEvent::socket(&mut base, a).unwrap();
@@ -171,7 +171,7 @@ fn read_high_watermark(b: ReactorBackend) {
 }
 
 /// The read callback waits for the low watermark.
-fn read_low_watermark(b: ReactorBackend) {
+fn read_low_watermark(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let bev = BufferEvent::socket(&mut base, a).unwrap();
@@ -192,7 +192,7 @@ fn read_low_watermark(b: ReactorBackend) {
 }
 
 /// The write callback runs when the output drained to the write low watermark.
-fn write_callback_on_drain(b: ReactorBackend) {
+fn write_callback_on_drain(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let bev = BufferEvent::socket(&mut base, a).unwrap();
@@ -216,7 +216,7 @@ fn write_callback_on_drain(b: ReactorBackend) {
 }
 
 /// Nothing comes: the read timeout ends in READING|TIMEOUT, and reading is disabled.
-fn read_timeout(b: ReactorBackend) {
+fn read_timeout(b: Method) {
     let mut base = base(b);
     let (a, _peer) = pair();
     let bev = BufferEvent::socket(&mut base, a).unwrap();
@@ -233,7 +233,7 @@ fn read_timeout(b: ReactorBackend) {
 
 /// The socket stays full: the write timeout ends in WRITING|TIMEOUT, the output keeps its
 /// bytes.
-fn write_timeout(b: ReactorBackend) {
+fn write_timeout(b: Method) {
     let mut base = base(b);
     let (a, _peer) = pair();
     let bev = BufferEvent::socket(&mut base, a).unwrap();
@@ -250,7 +250,7 @@ fn write_timeout(b: ReactorBackend) {
 
 /// Data then EOF: the data is delivered first, then EOF; with a low watermark the data is
 /// still in the input when EOF comes.
-fn eof_after_data(b: ReactorBackend) {
+fn eof_after_data(b: Method) {
     for low in [0usize, 100] {
         let mut base = base(b);
         let (a, mut peer) = pair();
@@ -283,7 +283,7 @@ fn eof_after_data(b: ReactorBackend) {
 
 /// Writing to a peer that closed: ERROR|WRITING, and what was not sent is still in the
 /// output.
-fn write_after_peer_closed(b: ReactorBackend) {
+fn write_after_peer_closed(b: Method) {
     let mut base = base(b);
     let (a, peer) = pair();
     drop(peer);
@@ -311,7 +311,7 @@ fn write_after_peer_closed(b: ReactorBackend) {
 
 /// Freed from its own read callback: nothing of it runs after, the loop ends, the peer
 /// sees the socket closed.
-fn free_in_own_callback(b: ReactorBackend) {
+fn free_in_own_callback(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let bev = BufferEvent::socket(&mut base, a).unwrap();
@@ -338,7 +338,7 @@ fn free_in_own_callback(b: ReactorBackend) {
 
 /// No handle kept: the base keeps the buffered event (as libevent does) until it is freed,
 /// here by its own callback.
-fn lives_without_handle(b: ReactorBackend) {
+fn lives_without_handle(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let bev = BufferEvent::socket(&mut base, a).unwrap();
@@ -360,7 +360,7 @@ fn lives_without_handle(b: ReactorBackend) {
 }
 
 /// Disabled reading leaves data in the kernel; enabled again, it comes.
-fn disable_enable(b: ReactorBackend) {
+fn disable_enable(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let bev = BufferEvent::socket(&mut base, a).unwrap();
@@ -381,7 +381,7 @@ fn disable_enable(b: ReactorBackend) {
 }
 
 /// Bad input gets a clear error and changes nothing.
-fn bad_input(b: ReactorBackend) {
+fn bad_input(b: Method) {
     let mut base = base(b);
     let mut other = util::base(b);
     let (a, _peer) = pair();
@@ -405,9 +405,10 @@ fn bad_input(b: ReactorBackend) {
 /// watch it (epoll) or the receive fails (poll); either way the event callback hears ERROR,
 /// nothing hangs.
 #[cfg(unix)]
-fn not_a_socket(b: ReactorBackend) {
+fn not_a_socket(b: Method) {
     let mut base = base(b);
-    let path = std::env::temp_dir().join(format!("overlap-bev-{}-{b}", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("overlap-bev-{}-{}", std::process::id(), b.to_string().replace('/', "-")));
     std::fs::write(&path, b"not a socket").unwrap();
     let file = std::fs::File::open(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
@@ -426,7 +427,7 @@ fn not_a_socket(b: ReactorBackend) {
 
 /// A callback that sets another callback keeps its own; one that replaces itself is
 /// replaced.
-fn callbacks_replaced_inside(b: ReactorBackend) {
+fn callbacks_replaced_inside(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let bev = BufferEvent::socket(&mut base, a).unwrap();
@@ -457,7 +458,7 @@ fn callbacks_replaced_inside(b: ReactorBackend) {
 }
 
 /// Input moves to another buffer without copying; the output takes a whole buffer.
-fn buffers_move(b: ReactorBackend) {
+fn buffers_move(b: Method) {
     let mut base = base(b);
     let (client, server) = bev_pair(&mut base);
     let mut out = Buffer::new();
@@ -482,7 +483,7 @@ fn buffers_move(b: ReactorBackend) {
 /// Replacing the buffers wholesale (`mem::take`, `mem::swap`) drops the hooks they carried;
 /// the buffered event still notices what to do when the borrow ends: reading resumes below
 /// the high watermark, and what is written afterwards is sent.
-fn buffers_replaced(b: ReactorBackend) {
+fn buffers_replaced(b: Method) {
     let mut base = base(b);
     let (client, server) = bev_pair(&mut base);
     server.set_read_watermarks(&mut base, 0, Some(100)).unwrap();
@@ -506,7 +507,7 @@ fn buffers_replaced(b: ReactorBackend) {
 }
 
 /// An idle buffered event (no data buffered, reading enabled) stays small.
-fn idle_memory(b: ReactorBackend) {
+fn idle_memory(b: Method) {
     let mut base = base(b);
     let (client, server) = bev_pair(&mut base);
     // Move some data through first, so that the numbers are after use, not before it.

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::io::ErrorKind;
 use std::rc::Rc;
 
-use overlap_event::{Buffer, BufferEvent, FilterResult, Flags, Flush, LoopEnd, ReactorBackend, What};
+use overlap_event::{Buffer, BufferEvent, FilterResult, Flags, Flush, LoopEnd, Method, What};
 use util::*;
 
 fn bytes(n: usize) -> Vec<u8> {
@@ -22,7 +22,7 @@ fn pass(src: &mut Buffer, dst: &mut Buffer, limit: Option<usize>, _: Flush) -> F
 }
 
 /// What one end writes, the other reads, both ways.
-fn pair_both_ways(b: ReactorBackend) {
+fn pair_both_ways(b: Method) {
     let mut base = base(b);
     let (x, y) = BufferEvent::pair(&mut base).unwrap();
     x.enable(&mut base, Flags::READ).unwrap();
@@ -48,7 +48,7 @@ fn pair_both_ways(b: ReactorBackend) {
 }
 
 /// The reader's high watermark bounds what moves; draining lets the rest come, in order.
-fn pair_high_watermark(b: ReactorBackend) {
+fn pair_high_watermark(b: Method) {
     let mut base = base(b);
     let (x, y) = BufferEvent::pair(&mut base).unwrap();
     y.set_read_watermarks(&mut base, 0, Some(100)).unwrap();
@@ -89,7 +89,7 @@ fn pair_high_watermark(b: ReactorBackend) {
 }
 
 /// Nothing moves until the reader enables reading.
-fn pair_needs_read_enabled(b: ReactorBackend) {
+fn pair_needs_read_enabled(b: Method) {
     let mut base = base(b);
     let (x, y) = BufferEvent::pair(&mut base).unwrap();
     x.write(b"held").unwrap();
@@ -109,7 +109,7 @@ fn pair_needs_read_enabled(b: ReactorBackend) {
 }
 
 /// `flush(Finished)` tells the other end EOF, after the data.
-fn pair_finished_is_eof(b: ReactorBackend) {
+fn pair_finished_is_eof(b: Method) {
     let mut base = base(b);
     let (x, y) = BufferEvent::pair(&mut base).unwrap();
     y.enable(&mut base, Flags::READ).unwrap();
@@ -126,7 +126,7 @@ fn pair_finished_is_eof(b: ReactorBackend) {
 }
 
 /// An output filter transforms what is written (upper case over a pair).
-fn filter_transforms(b: ReactorBackend) {
+fn filter_transforms(b: Method) {
     let mut base = base(b);
     let (x, y) = BufferEvent::pair(&mut base).unwrap();
     let upper = |src: &mut Buffer, dst: &mut Buffer, _: Option<usize>, _: Flush| {
@@ -163,7 +163,7 @@ fn filter_transforms(b: ReactorBackend) {
 
 /// An input filter that moves ten bytes per call still delivers everything that came at
 /// once (libevent's `bufferevent_filter_data_stuck`).
-fn filter_data_stuck(b: ReactorBackend) {
+fn filter_data_stuck(b: Method) {
     let mut base = base(b);
     let (x, y) = BufferEvent::pair(&mut base).unwrap();
     let ten = |src: &mut Buffer, dst: &mut Buffer, limit: Option<usize>, _: Flush| {
@@ -192,7 +192,7 @@ fn filter_data_stuck(b: ReactorBackend) {
 }
 
 /// A filter that holds back incomplete lines gives them up on EOF (flush Finished).
-fn filter_holds_back_until_eof(b: ReactorBackend) {
+fn filter_holds_back_until_eof(b: Method) {
     let mut base = base(b);
     let (x, y) = BufferEvent::pair(&mut base).unwrap();
     let lines = |src: &mut Buffer, dst: &mut Buffer, _: Option<usize>, mode: Flush| {
@@ -229,7 +229,7 @@ fn filter_holds_back_until_eof(b: ReactorBackend) {
 }
 
 /// A filter that finds bad data: ERROR|READING.
-fn filter_error(b: ReactorBackend) {
+fn filter_error(b: Method) {
     let mut base = base(b);
     let (x, y) = BufferEvent::pair(&mut base).unwrap();
     let picky = |src: &mut Buffer, dst: &mut Buffer, _: Option<usize>, _: Flush| {
@@ -254,7 +254,7 @@ fn filter_error(b: ReactorBackend) {
 }
 
 /// A filter over a socket: an echo through it, and EOF passed on after the data.
-fn filter_over_socket(b: ReactorBackend) {
+fn filter_over_socket(b: Method) {
     use std::io::{Read, Write};
     let mut base = base(b);
     let (a, mut peer) = pair();

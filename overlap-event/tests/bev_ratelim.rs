@@ -8,7 +8,7 @@ mod util;
 use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-use overlap_event::{BufferEvent, EventBase, Flags, RateGroup, RateLimit, ReactorBackend};
+use overlap_event::{BufferEvent, EventBase, Flags, Method, RateGroup, RateLimit};
 use util::*;
 
 const TICK: Duration = Duration::from_millis(50);
@@ -41,7 +41,7 @@ fn count_reads(base: &mut EventBase, bev: &BufferEvent, want: usize) -> std::rc:
     got
 }
 
-fn read_limit(b: ReactorBackend) {
+fn read_limit(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let bev = BufferEvent::socket(&mut base, a).unwrap();
@@ -60,7 +60,7 @@ fn read_limit(b: ReactorBackend) {
     assert!(took >= least(TOTAL), "{TOTAL} bytes read in {took:?}: faster than the limit allows ({:?})", least(TOTAL));
 }
 
-fn write_limit(b: ReactorBackend) {
+fn write_limit(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let bev = BufferEvent::socket(&mut base, a).unwrap();
@@ -82,7 +82,7 @@ fn write_limit(b: ReactorBackend) {
 
 /// Two members of one group share its rate: together they take as long as one would with
 /// all the bytes.
-fn group_limit(b: ReactorBackend) {
+fn group_limit(b: Method) {
     let mut base = base(b);
     let t0 = Instant::now();
     let group = RateGroup::new(&mut base, limit());
@@ -113,7 +113,7 @@ fn group_limit(b: ReactorBackend) {
 }
 
 /// A limit lifted lets the rest go at once; bad configurations are refused.
-fn lifted_and_refused(b: ReactorBackend) {
+fn lifted_and_refused(b: Method) {
     let mut base = base(b);
     let kind = |e: std::io::Error| e.kind();
     assert_eq!(kind(RateLimit::new(0, 10, 10, 10, TICK).unwrap_err()), ErrorKind::InvalidInput);

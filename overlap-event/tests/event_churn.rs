@@ -11,7 +11,7 @@ use std::io::{ErrorKind, Write};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use overlap_event::{Event, EventBase, Flags, LoopEnd, ReactorBackend};
+use overlap_event::{Event, EventBase, Flags, LoopEnd, Method};
 use util::*;
 
 /// What a base keeps once every event is gone may exceed a fresh base's by this much (the
@@ -26,7 +26,7 @@ fn kib(n: usize) -> f64 {
     n as f64 / 1024.0
 }
 
-fn hundred_thousand_events_made_added_and_freed_leave_nothing(b: ReactorBackend) {
+fn hundred_thousand_events_made_added_and_freed_leave_nothing(b: Method) {
     #[cfg(target_os = "linux")]
     let fds_before = open_fds();
     let mut base = base(b);
@@ -79,7 +79,7 @@ fn hundred_thousand_events_made_added_and_freed_leave_nothing(b: ReactorBackend)
     assert_eq!(open_fds(), fds_before, "[{b}] descriptors leaked");
 }
 
-fn a_million_timers_added_and_cancelled_give_the_memory_back(b: ReactorBackend) {
+fn a_million_timers_added_and_cancelled_give_the_memory_back(b: Method) {
     const N: usize = 1_000_000;
     let mut base = base(b);
     let empty = base.memory();
@@ -119,7 +119,7 @@ fn a_million_timers_added_and_cancelled_give_the_memory_back(b: ReactorBackend) 
     assert_eq!(base.run_nonblocking().unwrap(), LoopEnd::NoEvents, "no cancelled timer is left to fire");
 }
 
-fn add_and_delete_churn_on_one_descriptor_pair(b: ReactorBackend) {
+fn add_and_delete_churn_on_one_descriptor_pair(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     peer.write_all(b"ready").unwrap(); // readable and writable all along
@@ -161,7 +161,7 @@ fn add_and_delete_churn_on_one_descriptor_pair(b: ReactorBackend) {
     assert_eq!(n.get(), 1);
 }
 
-fn an_idle_event_costs_little_memory(b: ReactorBackend) {
+fn an_idle_event_costs_little_memory(b: Method) {
     const N: usize = 100 * PAIRS;
     const LIMIT: usize = 256;
     let pairs: Vec<_> = (0..PAIRS).map(|_| pair()).collect();
@@ -196,7 +196,7 @@ fn an_idle_event_costs_little_memory(b: ReactorBackend) {
     assert!(both >= timer.max(io), "a timeout adds to an event's cost");
 }
 
-fn a_burst_of_activations_gives_its_queue_back(b: ReactorBackend) {
+fn a_burst_of_activations_gives_its_queue_back(b: Method) {
     const N: usize = 100_000;
     let mut base = base(b);
     let ran = counter();
@@ -232,7 +232,7 @@ fn a_burst_of_activations_gives_its_queue_back(b: ReactorBackend) {
     assert!(base.memory() <= idle + 64 * 1024, "[{b}] after a second burst: {} bytes", base.memory());
 }
 
-fn a_busy_loop_holds_its_memory_steady(b: ReactorBackend) {
+fn a_busy_loop_holds_its_memory_steady(b: Method) {
     // A persistent zero timer, an event that re-activates itself for the next iteration, and a
     // persistent read event on a descriptor that stays readable: ten thousand iterations.
     let mut base = base(b);
@@ -272,7 +272,7 @@ fn a_busy_loop_holds_its_memory_steady(b: ReactorBackend) {
     assert!(end <= m100 + 4096, "[{b}] the loop grew from {m100} to {end} bytes");
 }
 
-fn stale_ids_stay_refused_through_churn(b: ReactorBackend) {
+fn stale_ids_stay_refused_through_churn(b: Method) {
     let mut base = base(b);
     let (a, _peer) = pair();
     let old = base.new_event(fd(&a), Flags::READ, |_, _, _| {}).unwrap();
@@ -300,7 +300,7 @@ fn stale_ids_stay_refused_through_churn(b: ReactorBackend) {
     assert_eq!(base.flags(live).unwrap(), Flags::NONE);
 }
 
-fn bases_made_and_dropped_give_their_descriptors_back(b: ReactorBackend) {
+fn bases_made_and_dropped_give_their_descriptors_back(b: Method) {
     #[cfg(target_os = "linux")]
     let fds_before = open_fds();
     let (a, mut peer) = pair();

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use overlap_event::{Flags, LoopEnd, LoopFlags, ReactorBackend};
+use overlap_event::{Flags, LoopEnd, LoopFlags, Method};
 use util::*;
 
 const NO_EXIT: LoopFlags = LoopFlags { once: false, nonblock: false, no_exit_on_empty: true };
@@ -22,7 +22,7 @@ fn run_guarded(base: &mut overlap_event::EventBase, flags: LoopFlags) -> LoopEnd
     end
 }
 
-fn many_threads_activate_one_event(b: ReactorBackend) {
+fn many_threads_activate_one_event(b: Method) {
     const PER_THREAD: usize = 2000;
     let mut base = base(b);
     let runs = log::<Flags>();
@@ -63,7 +63,7 @@ fn many_threads_activate_one_event(b: ReactorBackend) {
     assert_eq!(base.num_active(), 0);
 }
 
-fn closures_from_each_thread_run_in_the_order_sent(b: ReactorBackend) {
+fn closures_from_each_thread_run_in_the_order_sent(b: Method) {
     const PER_THREAD: u32 = 2000;
     let mut base = base(b);
     let h = base.handle();
@@ -95,7 +95,7 @@ fn closures_from_each_thread_run_in_the_order_sent(b: ReactorBackend) {
     }
 }
 
-fn loopexit_through_the_handle_with_a_delay(b: ReactorBackend) {
+fn loopexit_through_the_handle_with_a_delay(b: Method) {
     // The delay counts from the loop's cached time when the request is taken, which may be a
     // little older than the request (as in libevent); it is never older than the base.
     let made = Instant::now();
@@ -122,7 +122,7 @@ fn loopexit_through_the_handle_with_a_delay(b: ReactorBackend) {
     assert_eq!(ran.get(), 1);
 }
 
-fn no_exit_on_empty_waits_for_an_event_added_from_another_thread(b: ReactorBackend) {
+fn no_exit_on_empty_waits_for_an_event_added_from_another_thread(b: Method) {
     let mut base = base(b);
     assert_eq!(base.dispatch().unwrap(), LoopEnd::NoEvents, "without the flag an empty loop ends");
     let h = base.handle();
@@ -144,7 +144,7 @@ fn no_exit_on_empty_waits_for_an_event_added_from_another_thread(b: ReactorBacke
     assert_eq!(base.num_events(), 0);
 }
 
-fn a_handle_activating_a_freed_event_is_ignored(b: ReactorBackend) {
+fn a_handle_activating_a_freed_event_is_ignored(b: Method) {
     let mut base = base(b);
     let old = base.new_timer(Flags::NONE, |_, _, _| panic!("freed")).unwrap();
     base.free(old).unwrap();
@@ -165,7 +165,7 @@ fn a_handle_activating_a_freed_event_is_ignored(b: ReactorBackend) {
     assert_eq!(other.num_active(), 0);
 }
 
-fn requests_to_a_dropped_base_are_not_run_and_are_freed(b: ReactorBackend) {
+fn requests_to_a_dropped_base_are_not_run_and_are_freed(b: Method) {
     let mut base = base(b);
     let ev = base.new_timer(Flags::NONE, |_, _, _| {}).unwrap();
     let h = base.handle();
@@ -191,7 +191,7 @@ fn requests_to_a_dropped_base_are_not_run_and_are_freed(b: ReactorBackend) {
     assert_eq!(Arc::strong_count(&token), 1, "the closure was kept after the last handle went");
 }
 
-fn a_timer_added_through_the_handle_as_the_loop_starts_is_not_early(b: ReactorBackend) {
+fn a_timer_added_through_the_handle_as_the_loop_starts_is_not_early(b: Method) {
     // A closure sent before the loop starts runs at the top of its first iteration. A timer it
     // adds must count from then, not from the time the base cached when it last ran (here:
     // when it was made, 100 ms before; the sleep is the base sitting idle, not a wait for
@@ -217,7 +217,7 @@ fn a_timer_added_through_the_handle_as_the_loop_starts_is_not_early(b: ReactorBa
     assert!(waited >= Duration::from_millis(30), "[{b}] a 30 ms timer fired {waited:?} after it was added");
 }
 
-fn a_handle_to_a_dropped_base_reports_an_error(b: ReactorBackend) {
+fn a_handle_to_a_dropped_base_reports_an_error(b: Method) {
     // What the handle is asked once its base is gone cannot be done: it says so.
     let mut base = base(b);
     let ev = base.new_timer(Flags::NONE, |_, _, _| {}).unwrap();

@@ -7,10 +7,10 @@ mod util;
 use std::io::{ErrorKind, Read, Write};
 use std::time::Duration;
 
-use overlap_event::{Event, Features, Flags, LoopEnd, ReactorBackend};
+use overlap_event::{Event, Features, Flags, LoopEnd, Method};
 use util::*;
 
-fn two_readers_and_a_writer_on_one_descriptor(b: ReactorBackend) {
+fn two_readers_and_a_writer_on_one_descriptor(b: Method) {
     let mut base = base(b);
     let (mut a, mut peer) = pair();
     peer.write_all(b"data").unwrap();
@@ -57,7 +57,7 @@ fn two_readers_and_a_writer_on_one_descriptor(b: ReactorBackend) {
     assert_eq!(dispatch(&mut base), LoopEnd::NoEvents);
 }
 
-fn write_becomes_ready_after_the_peer_drains(b: ReactorBackend) {
+fn write_becomes_ready_after_the_peer_drains(b: Method) {
     let mut base = base(b);
     let (mut a, peer) = pair();
     let filled = fill(&mut a);
@@ -93,7 +93,7 @@ fn write_becomes_ready_after_the_peer_drains(b: ReactorBackend) {
     drop(peer);
 }
 
-fn read_write_persistent_event_deleted_from_its_callback(b: ReactorBackend) {
+fn read_write_persistent_event_deleted_from_its_callback(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     peer.write_all(b"abc").unwrap();
@@ -127,7 +127,7 @@ fn read_write_persistent_event_deleted_from_its_callback(b: ReactorBackend) {
     assert_eq!(drain(&mut peer).0, 5, "what the callback wrote arrived");
 }
 
-fn eof_and_half_close_are_read_events(b: ReactorBackend) {
+fn eof_and_half_close_are_read_events(b: Method) {
     let mut base = base(b);
     // The peer closes with nothing sent: READ, and read() says the stream ended.
     let (a, peer) = pair();
@@ -174,7 +174,7 @@ fn eof_and_half_close_are_read_events(b: ReactorBackend) {
     assert_eq!(got, vec![("closed", Flags::READ, 0), ("half-closed", Flags::READ, 0), ("peer read", Flags::READ, 10)]);
 }
 
-fn hundreds_of_pairs_each_fire_once_in_one_dispatch(b: ReactorBackend) {
+fn hundreds_of_pairs_each_fire_once_in_one_dispatch(b: Method) {
     let n_pairs = if cfg!(windows) { 100 } else { 500 };
     let mut base = base(b);
     let pairs: Vec<_> = (0..n_pairs).map(|_| pair()).collect();
@@ -203,7 +203,7 @@ fn hundreds_of_pairs_each_fire_once_in_one_dispatch(b: ReactorBackend) {
     assert_eq!((base.num_pending(), base.num_active()), (0, 0));
 }
 
-fn deleted_then_closed_descriptor_leaves_no_trace(b: ReactorBackend) {
+fn deleted_then_closed_descriptor_leaves_no_trace(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     peer.write_all(b"ready").unwrap();
@@ -230,7 +230,7 @@ fn deleted_then_closed_descriptor_leaves_no_trace(b: ReactorBackend) {
     assert_eq!(n.get(), 1);
 }
 
-fn readding_after_del_watches_again(b: ReactorBackend) {
+fn readding_after_del_watches_again(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let got = log::<Vec<u8>>();
@@ -259,7 +259,7 @@ fn readding_after_del_watches_again(b: ReactorBackend) {
     assert_eq!(*got.borrow(), vec![b"1".to_vec(), b"2".to_vec()]);
 }
 
-fn edge_triggered_fires_again_only_after_new_data(b: ReactorBackend) {
+fn edge_triggered_fires_again_only_after_new_data(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let n = counter();
@@ -293,7 +293,7 @@ fn edge_triggered_fires_again_only_after_new_data(b: ReactorBackend) {
     base.del(ev).unwrap();
 }
 
-fn write_event_fires_when_the_peer_is_gone(b: ReactorBackend) {
+fn write_event_fires_when_the_peer_is_gone(b: Method) {
     let mut base = base(b);
     let (a, peer) = pair();
     drop(peer);

@@ -8,7 +8,7 @@ mod util;
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
-use overlap_event::{Event, EventBase, EventConfig, Flags, LoopEnd, LoopFlags, ReactorBackend};
+use overlap_event::{Event, EventBase, EventConfig, Flags, LoopEnd, LoopFlags, Method};
 use util::*;
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -26,7 +26,7 @@ fn logger(base: &mut EventBase, order: &Log<&'static str>, name: &'static str) -
     base.new_timer(Flags::NONE, move |_, _, _| o.borrow_mut().push(name)).unwrap()
 }
 
-fn timer_ties_run_by_priority_then_in_the_order_added(b: ReactorBackend) {
+fn timer_ties_run_by_priority_then_in_the_order_added(b: Method) {
     // Added from a callback, the timers share one cached time, so their deadlines are equal
     // to the nanosecond and expire in one iteration: priority 0 runs first, and within a
     // priority, the order added.
@@ -53,7 +53,7 @@ fn timer_ties_run_by_priority_then_in_the_order_added(b: ReactorBackend) {
     assert_eq!(got, want);
 }
 
-fn a_hundred_thousand_equal_timeouts_fire_in_the_order_added(b: ReactorBackend) {
+fn a_hundred_thousand_equal_timeouts_fire_in_the_order_added(b: Method) {
     // libevent's common timeouts: many timers of one duration, added in one iteration (one
     // deadline for all), fire in the order added, every one of them.
     const N: u32 = 100_000;
@@ -79,7 +79,7 @@ fn a_hundred_thousand_equal_timeouts_fire_in_the_order_added(b: ReactorBackend) 
     assert_eq!((base.num_events(), base.num_pending()), (N as usize + 1, 0), "fired: not pending, not freed");
 }
 
-fn timers_cancelled_by_an_earlier_timer_of_their_iteration_do_not_run(b: ReactorBackend) {
+fn timers_cancelled_by_an_earlier_timer_of_their_iteration_do_not_run(b: Method) {
     let mut base = base(b);
     let order = log::<&str>();
     let o = order.clone();
@@ -120,7 +120,7 @@ fn timers_cancelled_by_an_earlier_timer_of_their_iteration_do_not_run(b: Reactor
     assert_eq!(*order.borrow(), vec!["first", "last", "deleted"]);
 }
 
-fn inside_its_callback_only_a_persistent_event_is_still_pending(b: ReactorBackend) {
+fn inside_its_callback_only_a_persistent_event_is_still_pending(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     std::io::Write::write_all(&mut peer, b"x").unwrap();
@@ -150,7 +150,7 @@ fn inside_its_callback_only_a_persistent_event_is_still_pending(b: ReactorBacken
     assert_eq!(seen, vec![("once", Flags::NONE, false), ("persist", Flags::READ | Flags::TIMEOUT, true)]);
 }
 
-fn activating_a_pending_event_keeps_it_pending(b: ReactorBackend) {
+fn activating_a_pending_event_keeps_it_pending(b: Method) {
     let mut base = base(b);
     let (a, _peer) = pair(); // nothing to read: only the activation makes it run
     let got = log::<Flags>();
@@ -178,7 +178,7 @@ fn activating_a_pending_event_keeps_it_pending(b: ReactorBackend) {
     assert_eq!(base.num_pending(), 1, "only the persistent one is left");
 }
 
-fn activate_later_twice_runs_once_with_the_flags_joined(b: ReactorBackend) {
+fn activate_later_twice_runs_once_with_the_flags_joined(b: Method) {
     let mut base = base(b);
     let order = log::<(&str, Flags)>();
     let o = order.clone();
@@ -198,7 +198,7 @@ fn activate_later_twice_runs_once_with_the_flags_joined(b: ReactorBackend) {
     assert_eq!(*order.borrow(), vec![("first", Flags::NONE), ("twice", Flags::READ | Flags::WRITE)]);
 }
 
-fn activate_promotes_an_event_active_later_to_now(b: ReactorBackend) {
+fn activate_promotes_an_event_active_later_to_now(b: Method) {
     // libevent's event_active on an event that is active later moves it to the run queue now
     // (`event_callback_activate_nolock_`): it runs in this iteration, in the place of that
     // activation.
@@ -214,7 +214,7 @@ fn activate_promotes_an_event_active_later_to_now(b: ReactorBackend) {
     assert_eq!(*order.borrow(), vec!["promoted", "other"]);
 }
 
-fn once_runs_for_whichever_comes_first(b: ReactorBackend) {
+fn once_runs_for_whichever_comes_first(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     // The descriptor first: ready now, an hour's timeout.
@@ -248,7 +248,7 @@ fn once_runs_for_whichever_comes_first(b: ReactorBackend) {
     assert_eq!(n.get(), 1);
 }
 
-fn once_refusals_leave_no_event(b: ReactorBackend) {
+fn once_refusals_leave_no_event(b: Method) {
     let mut base = base(b);
     let (a, _peer) = pair();
     // A descriptor that cannot be open (beyond the process's limit on Unix; closed on Windows).
@@ -280,7 +280,7 @@ fn once_refusals_leave_no_event(b: ReactorBackend) {
     assert_eq!(base.run_nonblocking().unwrap(), LoopEnd::NoEvents);
 }
 
-fn pending_reports_what_and_when(b: ReactorBackend) {
+fn pending_reports_what_and_when(b: Method) {
     let mut base = base(b);
     let (a, _peer) = pair();
     let all = Flags::READ | Flags::WRITE | Flags::TIMEOUT | Flags::SIGNAL | Flags::CLOSED;
@@ -326,7 +326,7 @@ fn pending_reports_what_and_when(b: ReactorBackend) {
     assert_eq!(base.pending(persist, all).unwrap(), (Flags::NONE, None));
 }
 
-fn set_priority_is_refused_while_active_and_out_of_range(b: ReactorBackend) {
+fn set_priority_is_refused_while_active_and_out_of_range(b: Method) {
     let mut base = base_with(b, EventConfig::new().priorities(4));
     let order = log::<&str>();
     let ev = logger(&mut base, &order, "ev");
@@ -358,7 +358,7 @@ fn set_priority_is_refused_while_active_and_out_of_range(b: ReactorBackend) {
     assert_eq!(*order.borrow(), vec!["ev", "second added", "first added"]);
 }
 
-fn an_event_activated_for_a_lower_priority_waits_for_the_higher_one(b: ReactorBackend) {
+fn an_event_activated_for_a_lower_priority_waits_for_the_higher_one(b: Method) {
     let mut base = base_with(b, EventConfig::new().priorities(3));
     let order = log::<&str>();
     let low = logger(&mut base, &order, "low (2)");
@@ -382,7 +382,7 @@ fn an_event_activated_for_a_lower_priority_waits_for_the_higher_one(b: ReactorBa
     assert_eq!(*order.borrow(), vec!["high (0)", "high (0), activated by high", "mid (1)", "low (2)"]);
 }
 
-fn priority_active_inversion(b: ReactorBackend) {
+fn priority_active_inversion(b: Method) {
     // libevent's main/priority_active_inversion, to the letter: 8 priorities; event 0 (priority
     // 4) activates event 1 (priority 4) and then event 2 (priority 0). Event 2 runs next,
     // before event 1, although activated after it: a callback that activates a higher priority
@@ -414,7 +414,7 @@ fn priority_active_inversion(b: ReactorBackend) {
     assert_eq!(*order.borrow(), vec![0, 2, 1]);
 }
 
-fn max_dispatch_callbacks_bound_only_priorities_from_limit_after(b: ReactorBackend) {
+fn max_dispatch_callbacks_bound_only_priorities_from_limit_after(b: Method) {
     // One callback per pass for priority 1 and beyond; priority 0 unbounded. Each first callback
     // adds a zero timer at priority 0: it runs as soon as the loop looks at timers again.
     let mut base = base_with(b, EventConfig::new().priorities(2).max_dispatch(None, Some(1), 1));
@@ -444,7 +444,7 @@ fn max_dispatch_callbacks_bound_only_priorities_from_limit_after(b: ReactorBacke
     assert_eq!(*order.borrow(), vec!["a1", "a2", "a3", "timer after a1", "b1", "timer after b1", "b2", "b3"]);
 }
 
-fn max_dispatch_interval_looks_at_timers_between_callbacks(b: ReactorBackend) {
+fn max_dispatch_interval_looks_at_timers_between_callbacks(b: Method) {
     // An interval of zero: the loop looks at timers and the kernel after every callback of
     // the bounded priorities (here all), so a timer due meanwhile runs between them.
     let mut base = base_with(b, EventConfig::new().priorities(2).max_dispatch(Some(Duration::ZERO), None, 0));
@@ -470,7 +470,7 @@ fn max_dispatch_interval_looks_at_timers_between_callbacks(b: ReactorBackend) {
     assert_eq!(*order.borrow(), vec!["b1", "timer", "b2", "b3"]);
 }
 
-fn loopexit_twice_keeps_the_earlier_time(b: ReactorBackend) {
+fn loopexit_twice_keeps_the_earlier_time(b: Method) {
     for (first, second) in [(Duration::from_millis(10), HOUR), (HOUR, Duration::from_millis(10))] {
         let mut base = base(b);
         keep_alive(&mut base);
@@ -496,7 +496,7 @@ fn loopexit_twice_keeps_the_earlier_time(b: ReactorBackend) {
     assert_eq!(dispatch(&mut base), LoopEnd::Exit);
 }
 
-fn loopexit_before_the_loop_stops_the_next_loop_after_its_callbacks(b: ReactorBackend) {
+fn loopexit_before_the_loop_stops_the_next_loop_after_its_callbacks(b: Method) {
     let mut base = base(b);
     let keep = keep_alive(&mut base);
     let order = log::<&str>();
@@ -519,7 +519,7 @@ fn loopexit_before_the_loop_stops_the_next_loop_after_its_callbacks(b: ReactorBa
     assert_eq!(*order.borrow(), vec!["active", "timer"]);
 }
 
-fn loopbreak_outside_the_loop_does_nothing(b: ReactorBackend) {
+fn loopbreak_outside_the_loop_does_nothing(b: Method) {
     let mut base = base(b);
     let order = log::<&str>();
     let ev = logger(&mut base, &order, "ran");
@@ -531,7 +531,7 @@ fn loopbreak_outside_the_loop_does_nothing(b: ReactorBackend) {
     assert_eq!(*order.borrow(), vec!["ran"]);
 }
 
-fn nonblocking_and_once_with_nothing_ready(b: ReactorBackend) {
+fn nonblocking_and_once_with_nothing_ready(b: Method) {
     let mut base = base(b);
     let (a, _peer) = pair();
     let read = base.new_event(fd(&a), Flags::READ, |_, _, _| panic!("nothing to read")).unwrap();
@@ -558,7 +558,7 @@ fn nonblocking_and_once_with_nothing_ready(b: ReactorBackend) {
     assert_eq!(base.num_pending(), 2, "the others are still waiting");
 }
 
-fn nonblocking_returns_with_a_persistent_event_still_ready(b: ReactorBackend) {
+fn nonblocking_returns_with_a_persistent_event_still_ready(b: Method) {
     // `run_nonblocking` runs what is ready now and returns (its docs, and libevent's for
     // EVLOOP_NONBLOCK), even if a persistent event is ready again when its callback is done.
     let mut base = base(b);
@@ -579,7 +579,7 @@ fn nonblocking_returns_with_a_persistent_event_still_ready(b: ReactorBackend) {
     assert_eq!((end, n.get()), (LoopEnd::Done, 1), "[{b}] run_nonblocking kept running a ready event");
 }
 
-fn every_loop_entry_is_refused_inside_a_callback(b: ReactorBackend) {
+fn every_loop_entry_is_refused_inside_a_callback(b: Method) {
     let mut base = base(b);
     let order = log::<&str>();
     let o = order.clone();
@@ -602,7 +602,7 @@ fn every_loop_entry_is_refused_inside_a_callback(b: ReactorBackend) {
     assert_eq!(*order.borrow(), vec!["refused", "after"]);
 }
 
-fn foreign_and_freed_events_are_refused_by_every_call(b: ReactorBackend) {
+fn foreign_and_freed_events_are_refused_by_every_call(b: Method) {
     let mut base = base_with(b, EventConfig::new().priorities(2));
     let mut other = self::base(b);
     let foreign = other.new_timer(Flags::PERSIST, |_, _, _| {}).unwrap();
@@ -633,7 +633,7 @@ fn foreign_and_freed_events_are_refused_by_every_call(b: ReactorBackend) {
     assert_eq!(other.flags(foreign).unwrap(), Flags::PERSIST);
 }
 
-fn an_unrepresentable_timeout_is_refused_and_changes_nothing(b: ReactorBackend) {
+fn an_unrepresentable_timeout_is_refused_and_changes_nothing(b: Method) {
     let mut base = base(b);
     let (a, mut peer) = pair();
     let ev = base.new_event(fd(&a), Flags::READ, |_, _, _| panic!("it was never added")).unwrap();
@@ -664,7 +664,7 @@ fn an_unrepresentable_timeout_is_refused_and_changes_nothing(b: ReactorBackend) 
     assert_eq!(dispatch(&mut base), LoopEnd::NoEvents);
 }
 
-fn timeouts_of_years_are_pending_with_the_right_due_time(b: ReactorBackend) {
+fn timeouts_of_years_are_pending_with_the_right_due_time(b: Method) {
     // Across the wheel's ranges: a year (level 5), three years (the overflow list), 600 years
     // (past the wheel's clock), beside a timer of milliseconds that must not be held up.
     let mut base = base(b);

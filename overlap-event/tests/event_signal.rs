@@ -6,7 +6,7 @@ mod util;
 
 use std::io::ErrorKind;
 
-use overlap_event::{Flags, ReactorBackend};
+use overlap_event::{Flags, Method};
 use util::*;
 
 #[cfg(unix)]
@@ -14,7 +14,7 @@ mod unix {
     use std::cell::Cell;
     use std::rc::Rc;
 
-    use overlap_event::{Flags, LoopEnd, ReactorBackend};
+    use overlap_event::{Flags, LoopEnd, Method};
 
     use crate::util::*;
 
@@ -25,7 +25,7 @@ mod unix {
         assert_eq!(unsafe { libc::kill(libc::getpid(), sig) }, 0);
     }
 
-    pub fn a_signal_runs_its_event(b: ReactorBackend) {
+    pub fn a_signal_runs_its_event(b: Method) {
         let mut base = base(b);
         let got = Rc::new(Cell::new(Flags::NONE));
         let g = got.clone();
@@ -37,7 +37,7 @@ mod unix {
         assert_eq!(got.get(), Flags::SIGNAL);
     }
 
-    pub fn two_events_on_one_signal_both_run(b: ReactorBackend) {
+    pub fn two_events_on_one_signal_both_run(b: Method) {
         let mut base = base(b);
         let n = Rc::new(Cell::new(0));
         for _ in 0..2 {
@@ -50,7 +50,7 @@ mod unix {
         assert_eq!(n.get(), 2);
     }
 
-    pub fn every_base_watching_gets_it(b: ReactorBackend) {
+    pub fn every_base_watching_gets_it(b: Method) {
         let mut one = base(b);
         let mut two = base(b);
         let (n1, n2) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
@@ -66,7 +66,7 @@ mod unix {
         assert_eq!((n1.get(), n2.get()), (1, 1));
     }
 
-    pub fn a_signal_during_a_callback_is_not_lost(b: ReactorBackend) {
+    pub fn a_signal_during_a_callback_is_not_lost(b: Method) {
         let mut base = base(b);
         let n = Rc::new(Cell::new(0));
         let c = n.clone();
@@ -86,7 +86,7 @@ mod unix {
         assert_eq!(n.get(), 2);
     }
 
-    pub fn freeing_the_last_signal_event_stops_catching(b: ReactorBackend) {
+    pub fn freeing_the_last_signal_event_stops_catching(b: Method) {
         let mut base = base(b);
         let ev = base.new_signal(libc::SIGUSR2, Flags::PERSIST, |_, _, _| panic!("freed event ran")).unwrap();
         base.add(ev, None).unwrap();
@@ -104,7 +104,7 @@ mod unix {
     }
 }
 
-fn bad_signal_numbers_are_refused(b: ReactorBackend) {
+fn bad_signal_numbers_are_refused(b: Method) {
     let mut base = base(b);
     for signo in [0, -1, 128, 1000] {
         let err = base.new_signal(signo, Flags::NONE, |_, _, _| {}).unwrap_err();

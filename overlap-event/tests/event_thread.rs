@@ -8,10 +8,10 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use overlap_event::{Flags, LoopEnd, LoopFlags, ReactorBackend};
+use overlap_event::{Flags, LoopEnd, LoopFlags, Method};
 use util::*;
 
-fn loopbreak_from_another_thread(b: ReactorBackend) {
+fn loopbreak_from_another_thread(b: Method) {
     let mut base = base(b);
     let h = base.handle();
     let t = std::thread::spawn(move || h.loopbreak().unwrap());
@@ -24,7 +24,7 @@ fn loopbreak_from_another_thread(b: ReactorBackend) {
     assert!(base.got_break());
 }
 
-fn run_closures_on_the_loop(b: ReactorBackend) {
+fn run_closures_on_the_loop(b: Method) {
     let mut base = base(b);
     let h = base.handle();
     let count = Arc::new(AtomicUsize::new(0));
@@ -62,7 +62,7 @@ fn run_closures_on_the_loop(b: ReactorBackend) {
     assert_eq!(count.load(Ordering::SeqCst), 4000);
 }
 
-fn activate_from_another_thread(b: ReactorBackend) {
+fn activate_from_another_thread(b: Method) {
     let mut base = base(b);
     let got = Rc::new(Cell::new(Flags::NONE));
     let g = got.clone();
@@ -82,7 +82,7 @@ fn activate_from_another_thread(b: ReactorBackend) {
     assert_eq!(got.get(), Flags::READ);
 }
 
-fn a_handle_outliving_its_base_is_harmless(b: ReactorBackend) {
+fn a_handle_outliving_its_base_is_harmless(b: Method) {
     let base = base(b);
     let h = base.handle();
     drop(base);

@@ -7,10 +7,10 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use overlap_event::{Flags, LoopEnd, ReactorBackend};
+use overlap_event::{Flags, LoopEnd, Method};
 use util::*;
 
-fn timers_fire_in_deadline_order(b: ReactorBackend) {
+fn timers_fire_in_deadline_order(b: Method) {
     let mut base = base(b);
     let order = log::<u32>();
     for (i, ms) in [(0u32, 30u64), (1, 10), (2, 20), (3, 0), (4, 25)] {
@@ -25,7 +25,7 @@ fn timers_fire_in_deadline_order(b: ReactorBackend) {
     assert_eq!(*order.borrow(), vec![3, 1, 2, 4, 0]);
 }
 
-fn equal_deadlines_fire_in_the_order_added(b: ReactorBackend) {
+fn equal_deadlines_fire_in_the_order_added(b: Method) {
     let mut base = base(b);
     let order = log::<u32>();
     let at = Duration::from_millis(5);
@@ -39,7 +39,7 @@ fn equal_deadlines_fire_in_the_order_added(b: ReactorBackend) {
     assert_eq!(*order.borrow(), (0..1000).collect::<Vec<_>>());
 }
 
-fn a_timer_never_fires_early(b: ReactorBackend) {
+fn a_timer_never_fires_early(b: Method) {
     let mut base = base(b);
     let start = Instant::now();
     let fired_at = Rc::new(Cell::new(None));
@@ -51,7 +51,7 @@ fn a_timer_never_fires_early(b: ReactorBackend) {
     assert!(at.duration_since(start) >= Duration::from_millis(30), "fired after {:?}", at.duration_since(start));
 }
 
-fn persistent_timer_is_rearmed_from_its_due_time(b: ReactorBackend) {
+fn persistent_timer_is_rearmed_from_its_due_time(b: Method) {
     let mut base = base(b);
     let period = Duration::from_millis(20);
     let dues = log::<Instant>();
@@ -84,7 +84,7 @@ fn persistent_timer_is_rearmed_from_its_due_time(b: ReactorBackend) {
     }
 }
 
-fn persistent_timeout_jump_reschedules_from_now(b: ReactorBackend) {
+fn persistent_timeout_jump_reschedules_from_now(b: Method) {
     let mut base = base(b);
     let period = Duration::from_millis(10);
     let n = Rc::new(Cell::new(0));
@@ -106,7 +106,7 @@ fn persistent_timeout_jump_reschedules_from_now(b: ReactorBackend) {
     assert_eq!(n.get(), 2);
 }
 
-fn huge_timeout_stays_pending(b: ReactorBackend) {
+fn huge_timeout_stays_pending(b: Method) {
     let mut base = base(b);
     let ev = base.new_timer(Flags::NONE, |_, _, _| panic!("a timeout of 100 years fired")).unwrap();
     let years = Duration::from_secs(100 * 365 * 86_400);
@@ -122,7 +122,7 @@ fn huge_timeout_stays_pending(b: ReactorBackend) {
     assert_eq!(base.run_nonblocking().unwrap(), LoopEnd::NoEvents);
 }
 
-fn readding_replaces_the_timeout_and_none_keeps_it(b: ReactorBackend) {
+fn readding_replaces_the_timeout_and_none_keeps_it(b: Method) {
     let mut base = base(b);
     let ev = base.new_timer(Flags::NONE, |_, _, _| {}).unwrap();
     base.add(ev, Some(Duration::from_secs(100))).unwrap();
@@ -135,7 +135,7 @@ fn readding_replaces_the_timeout_and_none_keeps_it(b: ReactorBackend) {
     assert_eq!(base.num_pending(), 1);
 }
 
-fn deleting_removes_the_timeout(b: ReactorBackend) {
+fn deleting_removes_the_timeout(b: Method) {
     let mut base = base(b);
     let ev = base.new_timer(Flags::NONE, |_, _, _| panic!("deleted timer fired")).unwrap();
     base.add(ev, Some(Duration::from_millis(1))).unwrap();
@@ -144,7 +144,7 @@ fn deleting_removes_the_timeout(b: ReactorBackend) {
     assert_eq!(dispatch(&mut base), LoopEnd::NoEvents);
 }
 
-fn a_deleted_event_forgets_its_timeout(b: ReactorBackend) {
+fn a_deleted_event_forgets_its_timeout(b: Method) {
     // Added with a timeout, deleted, added again without one: a persistent read event that
     // fires must not come back with the old timeout.
     let mut base = base(b);
@@ -171,7 +171,7 @@ fn a_deleted_event_forgets_its_timeout(b: ReactorBackend) {
     assert_eq!(reads.get(), 1);
 }
 
-fn a_persistent_event_fired_by_io_counts_its_timeout_from_then(b: ReactorBackend) {
+fn a_persistent_event_fired_by_io_counts_its_timeout_from_then(b: Method) {
     // libevent's `persistent_timeout` with I/O: each read pushes the timeout back.
     let mut base = base(b);
     let (mut a, c) = pair();
@@ -201,7 +201,7 @@ fn a_persistent_event_fired_by_io_counts_its_timeout_from_then(b: ReactorBackend
     assert_eq!(*log.borrow(), vec![Flags::READ, Flags::TIMEOUT]);
 }
 
-fn many_timers_with_one_duration(b: ReactorBackend) {
+fn many_timers_with_one_duration(b: Method) {
     // libevent's common timeouts: 100k timers of one duration, half cancelled.
     let mut base = base(b);
     let fired = Rc::new(Cell::new(0u32));
@@ -221,7 +221,7 @@ fn many_timers_with_one_duration(b: ReactorBackend) {
     assert_eq!(base.num_pending(), 0);
 }
 
-fn zero_timeout_fires_at_the_next_iteration(b: ReactorBackend) {
+fn zero_timeout_fires_at_the_next_iteration(b: Method) {
     let mut base = base(b);
     let n = Rc::new(Cell::new(0));
     let c = n.clone();

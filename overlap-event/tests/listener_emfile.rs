@@ -8,7 +8,7 @@ mod util;
 use util::*;
 
 #[cfg(target_os = "linux")]
-fn emfile_backoff(b: overlap_event::ReactorBackend) {
+fn emfile_backoff(b: overlap_event::Method) {
     use std::net::TcpStream;
     use std::rc::Rc;
     use std::time::Duration;

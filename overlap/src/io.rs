@@ -52,3 +52,21 @@ pub fn recv_into<S: AsSocketRef + ?Sized, B: IoBufMut + ?Sized>(
 pub fn send_vectored<S: AsSocketRef + ?Sized>(sock: &S, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     crate::sys::stream::send_vectored(sock, bufs)
 }
+
+/// A new descriptor (on Windows a new socket handle) for what the raw `fd` refers to, owned
+/// by the caller; an error if `fd` is not open. For handing a descriptor someone else owns
+/// to something that must own one (a [`CompletionPort`](crate::CompletionPort) handle), so
+/// that closing either leaves the other working.
+#[cfg(unix)]
+pub fn dup_raw(fd: std::os::fd::RawFd) -> io::Result<std::os::fd::OwnedFd> {
+    crate::sys::stream::dup_raw(fd)
+}
+
+/// A new descriptor (on Windows a new socket handle) for what the raw `fd` refers to, owned
+/// by the caller; an error if `fd` is not open. For handing a descriptor someone else owns
+/// to something that must own one (a [`CompletionPort`](crate::CompletionPort) handle), so
+/// that closing either leaves the other working.
+#[cfg(windows)]
+pub fn dup_raw(fd: std::os::windows::io::RawSocket) -> io::Result<std::os::windows::io::OwnedSocket> {
+    crate::sys::stream::dup_raw(fd)
+}

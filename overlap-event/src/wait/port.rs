@@ -1,16 +1,17 @@
 //! Waiting in a completion port: readiness emulated over completions (the first seed's
 //! design, libevent's `event_base_start_iocp` done whole). Each watched descriptor has one
 //! `PollReady` op in flight on a duplicate of it; its completion is the descriptor's
-//! readiness, and the op is submitted again while the descriptor is watched (so readiness is
-//! level-triggered; edge triggering is refused). The cross-thread handle wakes the wait with
+//! readiness, and the op is submitted again, before the next wait, while the descriptor is
+//! watched (so readiness is level-triggered; edge triggering is refused). The cross-thread handle wakes the wait with
 //! a posted completion; signals are a `PollReady` on the signal receiver.
 //!
 //! ```text
 //!   register(fd) ─► dup(fd) ─► associate ─► PollReady(interest) ─┐
 //!        ▲                                                       │ completes: (token, flags)
-//!        └──────── submitted again (same id) ◄── still watched ◄─┘
+//!        └── submitted again (same id) at the next poll, after ◄─┘
+//!            the callbacks ran, if still watched
 //!   reregister: a new id (the old op's late completion is not known: ignored), cancel the old
-//!   deregister: forget the id, cancel the op (its duplicate closes when the op is released)
+//!   deregister: forget the id, cancel the op and wait for it (its duplicate closes then)
 //! ```
 
 use std::collections::HashMap;
@@ -47,13 +48,34 @@ pub(crate) struct PortWait {
     next_id: usize,
     signals: Option<(Handle, Token)>,
     done: Vec<Completion>,
+    /// Completions taken while waiting for a cancelled wait to come back, for the next poll.
+    early: Vec<Completion>,
+    /// Descriptors whose wait completed: submitted again at the next poll, after the
+    /// callbacks ran (submitted at once, a wait would complete again for data the callbacks
+    /// are about to read: stale readiness).
+    rearm: Vec<Fd>,
+    /// The signal receiver's wait completed: submit it again at the next poll.
+    rearm_signals: bool,
 }
 
 impl PortWait {
     /// A port on `backend`, for one thread's loop (others only post to it).
     pub(crate) fn new(backend: PortBackend) -> io::Result<PortWait> {
+        if !cfg!(unix) {
+            return Err(crate::error::port_wait_unsupported());
+        }
         let port = CompletionPort::builder().backend(backend).concurrency(1).build()?;
-        Ok(PortWait { port, watches: HashMap::new(), ids: HashMap::new(), next_id: 1, signals: None, done: Vec::new() })
+        Ok(PortWait {
+            port,
+            watches: HashMap::new(),
+            ids: HashMap::new(),
+            next_id: 1,
+            signals: None,
+            done: Vec::new(),
+            early: Vec::new(),
+            rearm: Vec::new(),
+            rearm_signals: false,
+        })
     }
 
     pub(crate) fn backend(&self) -> PortBackend {
@@ -65,41 +87,81 @@ impl PortWait {
         self.port.clone()
     }
 
+    /// Watches `fd` for `interest`: its wait is submitted with the next poll.
     pub(crate) fn register(&mut self, fd: Fd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if trigger != Trigger::Level {
             return Err(crate::error::unsupported("edge triggering (ET)", "completion port"));
         }
         let handle = self.port.associate(overlap::io::dup_raw(fd)?, 0)?;
         let id = self.fresh_id();
-        let op = self.port.submit(PollReady::new(&handle, interest), id)?;
         self.ids.insert(id, fd);
-        self.watches.insert(fd, Watch { id, token, handle, interest, op: Some(op) });
+        self.watches.insert(fd, Watch { id, token, handle, interest, op: None });
+        self.rearm.push(fd);
         Ok(())
     }
 
+    /// Watches `fd` for `interest` from now on: a wait in flight for the old interest is
+    /// cancelled (and waited for: its late completion would be stale), the new one goes with
+    /// the next poll.
     pub(crate) fn reregister(&mut self, fd: Fd, token: Token, interest: Interest, trigger: Trigger) -> io::Result<()> {
         if trigger != Trigger::Level {
             return Err(crate::error::unsupported("edge triggering (ET)", "completion port"));
         }
         let id = self.fresh_id();
         let Some(w) = self.watches.get_mut(&fd) else { return Err(io::ErrorKind::NotFound.into()) };
-        let op = self.port.submit(PollReady::new(&w.handle, interest), id)?;
+        let old = w.op.take();
         self.ids.remove(&w.id);
-        if let Some(old) = w.op.replace(op) {
-            let _ = self.port.cancel(old);
-        }
         (w.id, w.token, w.interest) = (id, token, interest);
         self.ids.insert(id, fd);
+        self.rearm.push(fd);
+        if let Some(old) = old {
+            let _ = self.port.cancel(old);
+            self.reap(old);
+        }
         Ok(())
     }
 
+    /// Stops watching `fd`: its wait is cancelled and waited for here, so that the duplicate
+    /// it holds is closed before this returns (else a socket closed by its owner right after
+    /// would stay open, its peer never seeing the end of the stream, until the loop's next
+    /// wait).
     pub(crate) fn deregister(&mut self, fd: Fd) -> io::Result<()> {
         let Some(w) = self.watches.remove(&fd) else { return Err(io::ErrorKind::NotFound.into()) };
         self.ids.remove(&w.id);
+        drop(w.handle);
         if let Some(op) = w.op {
+            // `NotFound`: it completed already and waits in the queue; reaped all the same.
             let _ = self.port.cancel(op);
+            self.reap(op);
         }
         Ok(())
+    }
+
+    /// Waits (at most a second) for `op` to come back; what else comes meanwhile is kept for
+    /// the next poll.
+    fn reap(&mut self, op: OpId) {
+        if let Some(i) = self.early.iter().position(|c| c.id() == op) {
+            self.early.swap_remove(i); // an earlier reap took it already
+            return;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        let mut got = Vec::new();
+        while std::time::Instant::now() < deadline {
+            if self.port.wait_many(&mut got, 64, Some(Duration::from_millis(10))).is_err() {
+                return;
+            }
+            let mut found = false;
+            for c in got.drain(..) {
+                if c.id() == op {
+                    found = true; // dropped here: its duplicate closes
+                } else {
+                    self.early.push(c);
+                }
+            }
+            if found {
+                return;
+            }
+        }
     }
 
     pub(crate) fn watch_signals(&mut self, rx: &SignalReceiver, token: Token) -> io::Result<()> {
@@ -112,8 +174,12 @@ impl PortWait {
     /// Waits at most `timeout`; what became ready goes to `out` as (token, flags), and each
     /// readiness wait that completed is submitted again.
     pub(crate) fn poll(&mut self, out: &mut Vec<(Token, Flags)>, timeout: Option<Duration>) -> io::Result<()> {
+        self.submit_again();
         let mut done = std::mem::take(&mut self.done);
-        let got = self.port.wait_many(&mut done, 1024, timeout);
+        let early = !self.early.is_empty();
+        done.append(&mut self.early);
+        // What came early is ready now: the wait does not block then.
+        let got = self.port.wait_many(&mut done, 1024, if early { Some(Duration::ZERO) } else { timeout });
         for c in done.drain(..) {
             self.completed(c, out);
         }
@@ -127,9 +193,9 @@ impl PortWait {
         match c.user_data() {
             WAKE_DATA => {}
             SIGNAL_DATA => {
-                if let Some((handle, token)) = &self.signals {
+                if let Some((_, token)) = &self.signals {
                     out.push((*token, Flags::READ));
-                    let _ = self.port.submit(PollReady::new(handle, Interest::READABLE), SIGNAL_DATA);
+                    self.rearm_signals = true;
                 }
             }
             id => {
@@ -141,7 +207,25 @@ impl PortWait {
                 };
                 let Some(w) = self.watches.get_mut(&fd) else { return };
                 out.push((w.token, what));
-                w.op = self.port.submit(PollReady::new(&w.handle, w.interest), id).ok();
+                w.op = None;
+                self.rearm.push(fd);
+            }
+        }
+    }
+
+    /// Submits the waits that completed in the last poll again (those still watched and not
+    /// submitted anew by a reregister meanwhile).
+    fn submit_again(&mut self) {
+        for fd in std::mem::take(&mut self.rearm) {
+            if let Some(w) = self.watches.get_mut(&fd) {
+                if w.op.is_none() {
+                    w.op = self.port.submit(PollReady::new(&w.handle, w.interest), w.id).ok();
+                }
+            }
+        }
+        if std::mem::take(&mut self.rearm_signals) {
+            if let Some((handle, _)) = &self.signals {
+                let _ = self.port.submit(PollReady::new(handle, Interest::READABLE), SIGNAL_DATA);
             }
         }
     }

@@ -18,7 +18,10 @@ pub(crate) struct ReactorWait {
 impl ReactorWait {
     /// A reactor on `backend`.
     pub(crate) fn new(backend: ReactorBackend) -> io::Result<ReactorWait> {
-        Ok(ReactorWait { reactor: Reactor::builder().backend(backend).build()?, ready: ReadyEvents::with_capacity(1024) })
+        Ok(ReactorWait {
+            reactor: Reactor::builder().backend(backend).build()?,
+            ready: ReadyEvents::with_capacity(1024),
+        })
     }
 
     pub(crate) fn backend(&self) -> ReactorBackend {

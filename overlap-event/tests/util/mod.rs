@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use overlap_event::{EventBase, EventConfig, Fd, LoopEnd, ReactorBackend};
+use overlap_event::{EventBase, EventConfig, Fd, LoopEnd, Method};
 
 /// How long a case waits for something that must happen: generous, for a loaded machine.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -18,10 +18,10 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// One case, run once per backend.
 pub struct Case {
     pub name: &'static str,
-    pub run: fn(ReactorBackend),
+    pub run: fn(Method),
 }
 
-/// Declares cases: `cases![a, b]` with `fn a(b: ReactorBackend)`.
+/// Declares cases: `cases![a, b]` with `fn a(b: Method)`.
 #[macro_export]
 macro_rules! cases {
     ($($name:ident),* $(,)?) => {
@@ -43,7 +43,7 @@ pub fn run_suite_with(suite: &str, cases: Vec<Case>, sequential: bool) {
     if sequential {
         args.test_threads = Some(1);
     }
-    let backends = ReactorBackend::available();
+    let backends = Method::available();
     assert!(!backends.is_empty(), "no backend available on this machine");
     let mut trials = Vec::new();
     for &b in &backends {
@@ -79,13 +79,13 @@ pub fn run_suite_with(suite: &str, cases: Vec<Case>, sequential: bool) {
 }
 
 /// A base on `b`.
-pub fn base(b: ReactorBackend) -> EventBase {
+pub fn base(b: Method) -> EventBase {
     base_with(b, EventConfig::new())
 }
 
 /// A base on `b` built from `config`.
-pub fn base_with(b: ReactorBackend, config: EventConfig) -> EventBase {
-    let base = EventBase::with_config(&config.backend(b)).unwrap_or_else(|e| panic!("open {b}: {e}"));
+pub fn base_with(b: Method, config: EventConfig) -> EventBase {
+    let base = EventBase::with_config(&config.method(b)).unwrap_or_else(|e| panic!("open {b}: {e}"));
     assert_eq!(base.backend(), b);
     base
 }

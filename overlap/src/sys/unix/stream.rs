@@ -55,3 +55,15 @@ pub(crate) fn send_vectored<S: AsFd + ?Sized>(sock: &S, bufs: &[IoSlice<'_>]) ->
         Ok(ret as usize)
     }
 }
+
+/// A new descriptor for what `fd` refers to (close-on-exec); `EBADF` if `fd` is not open.
+pub(crate) fn dup_raw(fd: std::os::fd::RawFd) -> io::Result<std::os::fd::OwnedFd> {
+    // SAFETY: fcntl(F_DUPFD_CLOEXEC) reads no memory of ours and fails cleanly (EBADF) for a
+    // number that is not an open descriptor.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if new < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fcntl returned a new descriptor that nothing else owns.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(new) })
+}

@@ -57,3 +57,16 @@ pub(crate) fn send_vectored<S: AsSocket + ?Sized>(sock: &S, bufs: &[IoSlice<'_>]
         Ok(sent as usize)
     }
 }
+
+/// A new socket handle for the socket `s` refers to (`WSADuplicateSocketW`, as std's
+/// `try_clone` does); an error if `s` is not an open socket.
+pub(crate) fn dup_raw(s: std::os::windows::io::RawSocket) -> io::Result<std::os::windows::io::OwnedSocket> {
+    use windows_sys::Win32::Networking::WinSock::INVALID_SOCKET;
+    if s as SOCKET == INVALID_SOCKET {
+        return Err(io::Error::from_raw_os_error(windows_sys::Win32::Networking::WinSock::WSAENOTSOCK));
+    }
+    // SAFETY: the borrow lasts for this call only; duplicating a handle value that is not an
+    // open socket fails cleanly (WSAENOTSOCK) instead of touching memory.
+    let borrowed = unsafe { std::os::windows::io::BorrowedSocket::borrow_raw(s) };
+    borrowed.try_clone_to_owned()
+}
