@@ -17,22 +17,24 @@ fn localhost() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
 
-/// A listener whose connections echo through buffered events (each freed at EOF).
+/// Serves `sock` with a buffered event that echoes (freed at EOF or an error).
+fn echo_conn(base: &mut EventBase, sock: socket2::Socket) {
+    let bev = BufferEvent::socket(base, sock).unwrap();
+    bev.on_read(|_, bev| {
+        let mut input = std::mem::take(&mut *bev.input());
+        bev.write_buffer(&mut input).unwrap();
+    });
+    bev.on_event(|base, bev, what| {
+        if what.intersects(What::EOF | What::ERROR) {
+            bev.free(base).unwrap();
+        }
+    });
+    bev.enable(base, Flags::READ).unwrap();
+}
+
+/// A listener whose connections echo through buffered events.
 fn echo_listener(base: &mut EventBase) -> Listener {
-    Listener::bind(base, localhost(), ListenerOptions::new(), |base, _, sock, _| {
-        let bev = BufferEvent::socket(base, sock).unwrap();
-        bev.on_read(|_, bev| {
-            let mut input = std::mem::take(&mut *bev.input());
-            bev.write_buffer(&mut input).unwrap();
-        });
-        bev.on_event(|base, bev, what| {
-            if what.intersects(What::EOF | What::ERROR) {
-                bev.free(base).unwrap();
-            }
-        });
-        bev.enable(base, Flags::READ).unwrap();
-    })
-    .unwrap()
+    Listener::bind(base, localhost(), ListenerOptions::new(), |base, _, sock, _| echo_conn(base, sock)).unwrap()
 }
 
 /// Connects, gets CONNECTED, and an echo of what it wrote before the connect finished.
@@ -167,25 +169,14 @@ fn listener_thousand_connections(b: Method) {
     let accepted = counter();
     let a = accepted.clone();
     let listener = echo_listener(&mut base);
-    let l2 = listener.clone();
-    listener.on_accept(move |base, l, sock, peer| {
+    listener.on_accept(move |base, _, sock, peer| {
         assert!(peer.ip().is_loopback());
         a.set(a.get() + 1);
-        let bev = BufferEvent::socket(base, sock).unwrap();
-        bev.on_read(|_, bev| {
-            let mut input = std::mem::take(&mut *bev.input());
-            bev.write_buffer(&mut input).unwrap();
-        });
-        bev.on_event(|base, bev, what| {
-            if what.intersects(What::EOF | What::ERROR) {
-                bev.free(base).unwrap();
-            }
-        });
-        bev.enable(base, Flags::READ).unwrap();
-        let _ = (l, &l2);
+        echo_conn(base, sock);
     });
     let addr = listener.local_addr().unwrap();
     let handle = base.handle();
+    raise_fd_limit(2 * N + 100); // before the clients open theirs
     let clients = std::thread::spawn(move || {
         use std::io::{Read, Write};
         let mut conns = Vec::new();
@@ -206,9 +197,6 @@ fn listener_thousand_connections(b: Method) {
             let _ = base.loopexit(Some(Duration::from_millis(100)));
         })
     });
-    raise_fd_limit(2 * N + 100);
-    let l3 = listener.clone();
-    let _keep = RefCell::new(l3);
     dispatch(&mut base);
     clients.join().unwrap().unwrap();
     assert_eq!(accepted.get(), N);

@@ -17,6 +17,8 @@
 
 use std::io;
 
+use overlap_buf::Buffer;
+
 use super::call::{event_cb, read_cb, write_cb};
 use super::filter_fn::{FilterFn, FilterResult};
 use super::shared::{Bits, BufferEvent, FilterState, Kind, Shared};
@@ -143,38 +145,18 @@ pub(crate) fn process_input(base: &mut EventBase, bev: &BufferEvent, mode: Flush
         let st = s.st.borrow();
         (st.marks.read_low, st.marks.read_high)
     };
-    let mut failed = false;
-    let mut produced = false;
-    loop {
-        let mut src = under.0.input.borrow_mut();
-        let mut dst = s.input.borrow_mut();
-        let limit = high.map(|h| h.saturating_sub(dst.len()));
-        if limit == Some(0) {
-            break;
-        }
-        let (src_before, dst_before) = (src.len(), dst.len());
-        let res = func(&mut src, &mut dst, limit, mode);
-        produced |= dst.len() > dst_before;
-        if res == FilterResult::Error {
-            failed = true;
-            break;
-        }
-        let progress = src.len() < src_before || dst.len() > dst_before;
-        if res == FilterResult::NeedMore || !progress || src.is_empty() {
-            break;
-        }
-    }
+    let pumped = pump(&mut func, &under.0.input, &s.input, high, mode);
     put_fn(s, true, func);
     let full = high.is_some_and(|h| s.input.borrow().len() >= h);
     if full != s.bits().has(Bits::SUSPENDED) {
         s.set(Bits::SUSPENDED, full);
         apply(base, bev);
     }
-    if failed {
+    if pumped.failed {
         event_cb(base, bev, What::READING | What::ERROR);
         return;
     }
-    if produced && s.input.borrow().len() >= low.max(1) {
+    if pumped.produced && s.input.borrow().len() >= low.max(1) {
         read_cb(base, bev);
     }
 }
@@ -189,29 +171,54 @@ pub(crate) fn process_output(base: &mut EventBase, bev: &BufferEvent, mode: Flus
         return;
     }
     let Some(mut func) = take_fn(s, false) else { return };
-    let mut failed = false;
-    loop {
-        let mut src = s.output.borrow_mut();
-        let mut dst = under.0.output.borrow_mut();
-        let (src_before, dst_before) = (src.len(), dst.len());
-        let res = func(&mut src, &mut dst, None, mode);
-        if res == FilterResult::Error {
-            failed = true;
-            break;
-        }
-        let progress = src.len() < src_before || dst.len() > dst_before;
-        if res == FilterResult::NeedMore || !progress || src.is_empty() {
-            break;
-        }
-    }
+    let pumped = pump(&mut func, &s.output, &under.0.output, None, mode);
     put_fn(s, false, func);
-    if failed {
+    if pumped.failed {
         event_cb(base, bev, What::WRITING | What::ERROR);
         return;
     }
     let write_low = s.st.borrow().marks.write_low;
     if (under_drained || mode != Flush::Normal) && s.output.borrow().len() <= write_low {
         write_cb(base, bev);
+    }
+}
+
+/// What a run of a filter function came to.
+struct Pumped {
+    /// It said the data is bad.
+    failed: bool,
+    /// It added something to its destination.
+    produced: bool,
+}
+
+/// Runs `func` from `src` into `dst` while it makes progress and `src` is not empty, its
+/// output bounded by `high` over what `dst` holds (libevent's
+/// `bufferevent_filter_data_stuck`: a filter that moves a little at a time is run again).
+fn pump(
+    func: &mut FilterFn,
+    src: &std::cell::RefCell<Buffer>,
+    dst: &std::cell::RefCell<Buffer>,
+    high: Option<usize>,
+    mode: Flush,
+) -> Pumped {
+    let mut pumped = Pumped { failed: false, produced: false };
+    loop {
+        let (mut src, mut dst) = (src.borrow_mut(), dst.borrow_mut());
+        let limit = high.map(|h| h.saturating_sub(dst.len()));
+        if limit == Some(0) {
+            return pumped;
+        }
+        let (src_before, dst_before) = (src.len(), dst.len());
+        let res = func(&mut src, &mut dst, limit, mode);
+        pumped.produced |= dst.len() > dst_before;
+        if res == FilterResult::Error {
+            pumped.failed = true;
+            return pumped;
+        }
+        let progress = src.len() < src_before || dst.len() > dst_before;
+        if res == FilterResult::NeedMore || !progress || src.is_empty() {
+            return pumped;
+        }
     }
 }
 
