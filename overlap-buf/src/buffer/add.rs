@@ -67,16 +67,7 @@ impl Buffer {
     /// Appends a block without copying (an empty one is dropped).
     pub fn add_block(&mut self, block: Block) -> io::Result<()> {
         self.check_end()?;
-        let n = block.len();
-        if n == 0 {
-            return Ok(());
-        }
-        self.reserve_slots(1)?;
-        let orig = self.len;
-        self.blocks.push_back(block);
-        self.len += n;
-        self.notify(orig, n, 0);
-        Ok(())
+        self.insert_block(block, false)
     }
 
     /// Appends `data`'s bytes without copying; `data` is dropped when its last byte is drained,
@@ -175,13 +166,23 @@ impl Buffer {
     /// dropped. Fails if the front is frozen (the block is then dropped).
     pub fn push_front_block(&mut self, block: Block) -> io::Result<()> {
         self.check_front()?;
+        self.insert_block(block, true)
+    }
+
+    /// Puts a non-empty `block` at the front or the end (an empty one is dropped), then runs
+    /// the callbacks.
+    fn insert_block(&mut self, block: Block, front: bool) -> io::Result<()> {
         let n = block.len();
         if n == 0 {
             return Ok(());
         }
         self.reserve_slots(1)?;
         let orig = self.len;
-        self.blocks.push_front(block);
+        if front {
+            self.blocks.push_front(block);
+        } else {
+            self.blocks.push_back(block);
+        }
         self.len += n;
         self.notify(orig, n, 0);
         Ok(())

@@ -83,10 +83,10 @@ impl Shared {
         // From here on `shared` owns the box: if `as_ref` below panics, dropping `shared`
         // frees the box and releases `data`.
         let mut shared = Shared { owner, ptr: NonNull::dangling(), len: 0 };
+        // The shared reference taken here is the only kind of access the box gets until
+        // `Shared::drop`, so the slice borrowed from it stays valid (see `as_slice`).
         // SAFETY: `raw` is valid and initialised (it came from `Box::into_raw`), and nothing
-        // holds a mutable reference to it. The shared reference taken here is the only kind of
-        // access the box gets until `Shared::drop`, so the slice borrowed from it stays valid
-        // (see `as_slice`).
+        // holds a mutable reference to it.
         let owner_ref: &Owner<T, F> = unsafe { &*raw };
         let bytes: &[u8] = match &owner_ref.data {
             Some(d) => d.as_ref(),
@@ -98,14 +98,14 @@ impl Shared {
     }
 
     fn as_slice(&self) -> &[u8] {
-        // SAFETY: `ptr`/`len` is the slice `T::as_ref` returned from a shared borrow of the
-        // boxed `T` (or an empty dangling slice). That borrow's bytes are valid for as long as
-        // the `T` is neither moved, mutated nor dropped: in safe code `as_ref` can only lend
-        // bytes the `T` owns (at its fixed heap address, or in its own heap memory), bytes it
-        // keeps alive immutably (an `Arc<[u8]>`), or `'static` bytes. The `T` sits in a heap
-        // box reached only through the raw `owner` pointer (never retagged by moves, unlike a
-        // `Box`), is never accessed mutably, and is dropped only in `Shared::drop`, after which
-        // this slice is never used.
+        // `ptr`/`len` is the slice `T::as_ref` returned from a shared borrow of the boxed `T`
+        // (or an empty dangling slice). In safe code `as_ref` can only lend bytes the `T` owns
+        // (at its fixed heap address, or in its own heap memory), bytes it keeps alive
+        // immutably (an `Arc<[u8]>`), or `'static` bytes. The `T` sits in a heap box reached
+        // only through the raw `owner` pointer (never retagged by moves, unlike a `Box`).
+        // SAFETY: that borrow's bytes stay valid while the `T` is neither moved, mutated nor
+        // dropped; it is never accessed mutably and is dropped only in `Shared::drop`, after
+        // which this slice is never used.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
