@@ -53,6 +53,11 @@ enum Command {
         /// it too.
         #[arg(long)]
         reuse_port: bool,
+        /// The bufferevent model's engine: readiness (the default; --backend names a readiness
+        /// backend) or completion (the base waits in a completion port; --backend names a
+        /// completion backend, uring by default on Linux).
+        #[arg(long, value_enum)]
+        engine: Option<echo::EngineArg>,
     },
     /// Measure every backend and model side by side (a table on stdout, progress on stderr).
     Bench {
@@ -101,8 +106,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Backends => backends::run(&mut std::io::stdout().lock()),
-        Command::EchoServer { port, model, backend, threads, reuse_port } => {
-            echo::run(&echo::Settings { port, model, backend, threads, reuse_port })
+        Command::EchoServer { port, model, backend, threads, reuse_port, engine } => {
+            echo::run(&echo::Settings { port, model, backend, threads, reuse_port, engine })
         }
         Command::Bench { workload, quick, secs, rounds, conns, size, backends, json, svg } => {
             bench::run(&bench::Settings { workload, quick, secs, rounds, conns, sizes: size, backends, json, svg })

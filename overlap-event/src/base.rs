@@ -14,6 +14,7 @@ use overlap::{ReactorBackend, SignalReceiver, Token};
 use crate::active::Active;
 use crate::config::{features, EventConfig};
 use crate::deferred::{Deferred, Later};
+use crate::engine::Engine;
 use crate::fdmap::FdMap;
 use crate::flags::{Features, Flags};
 use crate::id::Event;
@@ -117,6 +118,10 @@ pub struct EventBase {
     pub(crate) later: Vec<Later>,
     /// Read allocations of idle buffered events, for the busy ones.
     pub(crate) spares: Rc<Spares>,
+    /// The engine of socket buffered events made without naming one.
+    pub(crate) engine: Engine,
+    /// The events whose ops completed in a poll, kept for the buffer.
+    pub(crate) routed: Vec<Event>,
 }
 
 impl fmt::Debug for EventBase {
@@ -147,6 +152,14 @@ impl EventBase {
     pub fn with_config(config: &EventConfig) -> io::Result<EventBase> {
         config.validate()?;
         let method = choose(config)?;
+        let engine = match (config.engine, method) {
+            (Some(Engine::Completion), Method::Reactor(b)) => {
+                return Err(crate::error::completion_needs_port(&b.to_string()))
+            }
+            (Some(e), _) => e,
+            (None, Method::Port(_)) => Engine::Completion,
+            (None, Method::Reactor(_)) => Engine::Readiness,
+        };
         let wait = Wait::open(method)?;
         let waker = wait.wake(WAKER)?;
         let now = Instant::now();
@@ -182,6 +195,8 @@ impl EventBase {
             deferred: Rc::default(),
             later: Vec::new(),
             spares: Rc::default(),
+            engine,
+            routed: Vec::new(),
         })
     }
 
@@ -190,6 +205,12 @@ impl EventBase {
     /// when it is that one.
     pub fn backend(&self) -> Method {
         self.wait.method()
+    }
+
+    /// The engine of the socket buffered events made on it without naming one
+    /// ([`EventConfig::engine`]).
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// What the backend can do (libevent's `event_base_get_features`).

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use overlap::{PortBackend, ReactorBackend};
 
+use crate::engine::Engine;
 use crate::method::Method;
 
 use crate::flags::Features;
@@ -26,6 +27,7 @@ pub struct EventConfig {
     pub(crate) max_interval: Option<Duration>,
     pub(crate) max_callbacks: Option<usize>,
     pub(crate) limit_after: usize,
+    pub(crate) engine: Option<Engine>,
 }
 
 impl Default for EventConfig {
@@ -39,6 +41,7 @@ impl Default for EventConfig {
             max_interval: None,
             max_callbacks: None,
             limit_after: 0,
+            engine: None,
         }
     }
 }
@@ -60,6 +63,14 @@ impl EventConfig {
     /// `Unsupported` for now.
     pub fn port(mut self, port: PortBackend) -> EventConfig {
         self.port = Some(port);
+        self
+    }
+    /// The engine of the base's socket buffered events (each may pick its own with
+    /// [`BufferEvent::socket_with`](crate::BufferEvent::socket_with)). By default completion
+    /// on a base that waits in a port, readiness otherwise; completion on a readiness backend
+    /// fails to build with `Unsupported`.
+    pub fn engine(mut self, engine: Engine) -> EventConfig {
+        self.engine = Some(engine);
         self
     }
     /// Waits in `method` (a readiness backend or a completion port).

@@ -113,3 +113,15 @@ pub(crate) fn port_wait_unsupported() -> Error {
          and the readiness waits on it need an association for polling alone (not built yet)",
     )
 }
+pub(crate) fn unknown_engine(name: &str) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("unknown engine {name:?}: readiness or completion"))
+}
+pub(crate) fn completion_needs_port(method: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "the completion engine needs a base that waits in a completion port \
+             (EventConfig::port); this one waits in {method}"
+        ),
+    )
+}

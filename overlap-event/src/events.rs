@@ -136,6 +136,19 @@ impl EventBase {
         }
     }
 
+    /// Makes an internal event with no descriptor pending (`on`) or not without a timer: it
+    /// keeps the loop running as a watched descriptor does (what a buffered event on the
+    /// completion engine does while it waits for its ops).
+    pub(crate) fn keep_pending(&mut self, ev: Event, on: bool) {
+        let Some(slot) = self.slots.get_mut(ev.index, ev.generation) else { return };
+        if !matches!(slot.target, Target::None) || slot.inserted == on {
+            return;
+        }
+        let was = slot.pending();
+        slot.inserted = on;
+        self.count_pending(ev, was);
+    }
+
     /// Keeps `n_pending` in step after a change to `ev`, which was pending or not before.
     pub(crate) fn count_pending(&mut self, ev: Event, was: bool) {
         let now = self.slots.get(ev.index, ev.generation).is_some_and(|s| s.pending());

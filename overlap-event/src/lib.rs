@@ -52,8 +52,15 @@
 //! | engine | what moves the bytes | where |
 //! |---|---|---|
 //! | readiness | non-blocking reads into reserved input space and gathered writes, on the events of the base | every backend above |
+//! | completion ([`Engine`]) | one receive straight into reserved input space and sends of the output's blocks (up to 8 in flight, each whole), carried out by the port the base waits in; a zero-length probe until the peer first speaks | port/uring, port/epoll, port/poll (the default there); Windows not yet |
 //! | pair | blocks moved between the two ends' buffers | everywhere |
 //! | filter | the user's transforms, over any of these | everywhere |
+//!
+//! Both socket engines run on one base (one kernel wait per iteration, no helper thread):
+//! [`EventConfig::engine`] picks the base's, [`BufferEvent::socket_with`] one buffered
+//! event's. On the completion engine the output's length leaves out the bytes in sends in
+//! flight (the write callback waits for them), and a receive in flight holds its room (4 KiB
+//! after a short read, up to the read size after a full one).
 //!
 //! A buffered event or listener lives until it is freed (its base holds it), as libevent's
 //! do; freeing one from its own callback is allowed.
@@ -73,6 +80,7 @@ mod base;
 mod bufferevent;
 mod config;
 mod deferred;
+mod engine;
 mod error;
 mod events;
 mod fdmap;
@@ -93,6 +101,7 @@ mod wait;
 pub use base::EventBase;
 pub use bufferevent::{BufferEvent, BufferGuard, FilterFn, FilterResult, Flush, RateGroup, RateLimit, What};
 pub use config::{EventConfig, MAX_PRIORITIES};
+pub use engine::Engine;
 pub use flags::{Features, Flags};
 pub use handle::BaseHandle;
 pub use id::{Event, Fd};

@@ -80,7 +80,10 @@ impl EventBase {
         self.got_break = false;
         let end = self.iterate(flags);
         self.running = false;
-        end
+        // Ops the last callbacks submitted start now, not at the next run of the loop (a
+        // send held back for the next wait would wait for it).
+        let flushed = self.wait.flush();
+        end.and_then(|end| flushed.map(|()| end))
     }
 
     fn iterate(&mut self, flags: LoopFlags) -> io::Result<LoopEnd> {
@@ -113,6 +116,7 @@ impl EventBase {
             }
             self.process_ready(&ready);
             self.ready = ready;
+            self.process_routed();
             self.take_remote();
             self.process_timers();
             if self.n_active > 0 {
@@ -247,6 +251,16 @@ impl EventBase {
         if signals {
             self.process_signals();
         }
+    }
+
+    /// Activates the events whose ops completed (their callbacks take the completions).
+    fn process_routed(&mut self) {
+        let mut routed = std::mem::take(&mut self.routed);
+        self.wait.take_fired(&mut routed);
+        for ev in routed.drain(..) {
+            self.activate_n(ev, Flags::READ, 1);
+        }
+        self.routed = routed;
     }
 
     /// Activates the events whose timers expired; a persistent one is timed again first, from

@@ -116,5 +116,5 @@ fn into_socket_keeps_it_open(b: Method) {
 
 fn main() {
     // One case at a time: the descriptor count is the process's.
-    run_suite_with("bev_churn", cases![churn_states, into_socket_keeps_it_open], true);
+    run_engine_suite("bev_churn", cases![churn_states, into_socket_keeps_it_open], true);
 }

@@ -266,7 +266,7 @@ fn raise_fd_limit(n: usize) {
 }
 
 fn main() {
-    run_suite(
+    run_engine_suite(
         "bev_connect",
         cases![
             connect_and_echo,
@@ -279,5 +279,6 @@ fn main() {
             hundred_listeners,
             listener_misuse,
         ],
+        false,
     );
 }

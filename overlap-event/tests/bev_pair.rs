@@ -285,7 +285,7 @@ fn filter_over_socket(b: Method) {
 }
 
 fn main() {
-    run_suite(
+    run_engine_suite(
         "bev_pair",
         cases![
             pair_both_ways,
@@ -298,5 +298,6 @@ fn main() {
             filter_error,
             filter_over_socket,
         ],
+        false,
     );
 }

@@ -150,5 +150,5 @@ fn lifted_and_refused(b: Method) {
 }
 
 fn main() {
-    run_suite("bev_ratelim", cases![read_limit, write_limit, group_limit, lifted_and_refused]);
+    run_engine_suite("bev_ratelim", cases![read_limit, write_limit, group_limit, lifted_and_refused], false);
 }

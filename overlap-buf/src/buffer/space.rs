@@ -27,13 +27,16 @@ use crate::io_buf::{IoBuf, IoBufMut};
 /// `set_buf_len`. The memory is **not** zero-filled.
 pub struct Space {
     vec: Vec<u8>,
+    /// The most the room may hold ([`limit`](Space::limit)); the allocation's size otherwise.
+    cap: usize,
 }
 
 impl Space {
     /// Wraps an allocation, emptied (its capacity is the room).
     pub(super) fn from_vec(mut vec: Vec<u8>) -> Space {
         vec.clear();
-        Space { vec }
+        let cap = vec.capacity();
+        Space { vec, cap }
     }
 
     /// The allocation with the written bytes.
@@ -56,7 +59,14 @@ impl Space {
     /// How many bytes the room holds in all (written or not).
     #[inline]
     pub fn capacity(&self) -> usize {
-        self.vec.capacity()
+        self.cap
+    }
+
+    /// Holds the room to `n` bytes in all (written or not; no less than what is written
+    /// already): a receive into it asks for no more, whatever the allocation's size (what a
+    /// read under a high watermark or a rate limit wants). It never grows the room.
+    pub fn limit(&mut self, n: usize) {
+        self.cap = n.clamp(self.vec.len(), self.vec.capacity());
     }
 
     /// The bytes written so far.
@@ -68,13 +78,14 @@ impl Space {
     /// The room not yet written, to fill before [`set_len`](Self::set_len).
     #[inline]
     pub fn spare_capacity_mut(&mut self) -> &mut [MaybeUninit<u8>] {
-        self.vec.spare_capacity_mut()
+        let room = self.cap - self.vec.len();
+        &mut self.vec.spare_capacity_mut()[..room]
     }
 
     /// Copies as much of `data` as the room holds (never reallocates); returns how much.
     #[inline]
     pub fn extend_from_slice(&mut self, data: &[u8]) -> usize {
-        let n = data.len().min(self.vec.capacity() - self.vec.len());
+        let n = data.len().min(self.cap - self.vec.len());
         self.vec.extend_from_slice(&data[..n]);
         n
     }
@@ -103,7 +114,7 @@ impl fmt::Debug for Space {
 }
 
 // SAFETY: the bytes are a `Vec<u8>`'s heap buffer, which moving the `Space` does not move;
-// `as_ptr`, `len` and `capacity` describe it exactly.
+// `as_ptr` and `len` describe it exactly, and `cap` is never more than its capacity.
 unsafe impl IoBuf for Space {
     fn buf_ptr(&self) -> *const u8 {
         self.vec.as_ptr()
@@ -112,7 +123,7 @@ unsafe impl IoBuf for Space {
         self.vec.len()
     }
     fn buf_capacity(&self) -> usize {
-        self.vec.capacity()
+        self.cap
     }
 }
 
@@ -123,7 +134,7 @@ unsafe impl IoBufMut for Space {
         self.vec.as_mut_ptr()
     }
     unsafe fn set_buf_len(&mut self, len: usize) {
-        debug_assert!(len <= self.vec.capacity());
+        debug_assert!(len <= self.cap);
         // SAFETY: the caller promises `len <= capacity` and that those bytes are written.
         unsafe { self.vec.set_len(len) }
     }

@@ -121,6 +121,27 @@ fn space_extend_stops_at_capacity_and_clears() {
 }
 
 #[test]
+fn limit_holds_a_receive_to_the_limit_and_never_grows_the_room() {
+    let mut b = Buffer::new();
+    let mut s = b.reserve(1).unwrap();
+    let full = s.capacity();
+    assert!(full >= 4096);
+    s.limit(10);
+    assert_eq!((s.capacity(), s.buf_capacity(), s.spare_capacity_mut().len()), (10, 10, 10));
+    assert_eq!(recv_into(&mut s, &[7u8; 64]), 10, "a receive takes no more than the limit");
+    s.limit(5); // below what is written: the written bytes stay
+    assert_eq!(s.capacity(), 10);
+    s.limit(usize::MAX); // never more than the allocation
+    assert_eq!(s.capacity(), full);
+    assert_eq!(s.extend_from_slice(b"abc"), 3);
+    assert_eq!(b.commit(s).unwrap(), 13);
+    assert_eq!(b.to_vec(), [[7u8; 10].as_slice(), b"abc"].concat());
+    // The allocation kept for the next reserve has its whole room again.
+    let again = b.reserve(1).unwrap();
+    assert!(again.capacity() >= 4096);
+}
+
+#[test]
 fn reserve_commit_drain_cycle_reuses_one_allocation() {
     let mut b = Buffer::new();
     let mut first = None;

@@ -70,7 +70,8 @@ pub(crate) fn floor_server(
 }
 
 fn overlap_server(model: Model, backend: &str) -> io::Result<Server> {
-    let settings = Settings { port: 0, model, backend: Some(backend.into()), threads: Some(1), reuse_port: false };
+    let settings =
+        Settings { port: 0, model, backend: Some(backend.into()), threads: Some(1), reuse_port: false, engine: None };
     let running = crate::echo::start(&settings)?;
     Ok(Server { addr: running.addr, stop: Box::new(move || running.stop_and_join()) })
 }

@@ -11,8 +11,7 @@ use std::net::TcpListener;
 use std::rc::Rc;
 use std::sync::{mpsc, Arc};
 
-use overlap::ReactorBackend;
-use overlap_event::{BaseHandle, EventBase};
+use overlap_event::{BaseHandle, EventBase, Method};
 
 use super::running::{self, Running, Stop};
 
@@ -21,14 +20,14 @@ pub(super) type Failure = Rc<RefCell<Option<io::Error>>>;
 
 /// Builds a thread's base on a backend, serving a listener; a callback that cannot go on
 /// records its error in the [`Failure`] and breaks the loop.
-pub(super) type Build = fn(TcpListener, ReactorBackend, &Failure) -> io::Result<EventBase>;
+pub(super) type Build = fn(TcpListener, Method, &Failure) -> io::Result<EventBase>;
 
 /// Serves on `listeners` with a base per thread (`threads` of them, named `name`), each made by
 /// `build` on its thread. A base that cannot be built is this call's error (the threads started
 /// before it are stopped).
 pub(super) fn start(
     listeners: Vec<TcpListener>,
-    backend: ReactorBackend,
+    backend: Method,
     threads: usize,
     name: &str,
     build: Build,
@@ -76,7 +75,7 @@ pub(super) fn start(
 /// A thread's loop: builds the base, says so (or why not) on `ready`, and runs until stopped.
 fn serve(
     listener: TcpListener,
-    backend: ReactorBackend,
+    backend: Method,
     build: Build,
     ready: mpsc::Sender<io::Result<BaseHandle>>,
 ) -> io::Result<()> {

@@ -21,7 +21,7 @@
 use std::io;
 use std::net::TcpListener;
 
-use overlap::ReactorBackend;
+use overlap_event::Method;
 use overlap_event::{BufferEvent, EventBase, EventConfig, Flags, Listener, ListenerOptions, What};
 use socket2::Socket;
 
@@ -38,8 +38,9 @@ pub const OUTPUT_LOW: usize = 1 << 20;
 /// A base on `backend` with a `Listener` on `listener` that serves each connection with a
 /// buffered event. An accept error other than running out of descriptors (from which the
 /// listener backs off by itself) ends the loop with it.
-pub(super) fn build(listener: TcpListener, backend: ReactorBackend, failed: &Failure) -> io::Result<EventBase> {
-    let mut base = EventBase::with_config(&EventConfig::new().backend(backend))?;
+pub(super) fn build(listener: TcpListener, backend: Method, failed: &Failure) -> io::Result<EventBase> {
+    // On a completion port the base's default engine is completion.
+    let mut base = EventBase::with_config(&EventConfig::new().method(backend))?;
     let listener = Listener::from_socket(&mut base, listener, ListenerOptions::new(), |base, _, sock, _| {
         // A connection that cannot be set up is closed and the others served.
         let _ = open(base, sock);

@@ -15,7 +15,7 @@ use std::net::{TcpListener, TcpStream};
 use std::rc::Rc;
 use std::time::Duration;
 
-use overlap::ReactorBackend;
+use overlap_event::Method;
 use overlap_event::{Event, EventBase, EventConfig, Fd, Flags};
 
 use super::bases::{out_of_descriptors, Failure};
@@ -40,8 +40,8 @@ struct Conn {
 }
 
 /// A base on `backend` with a READ|PERSIST event on `listener`, which accepts.
-pub(super) fn build(listener: TcpListener, backend: ReactorBackend, failed: &Failure) -> io::Result<EventBase> {
-    let mut base = EventBase::with_config(&EventConfig::new().backend(backend))?;
+pub(super) fn build(listener: TcpListener, backend: Method, failed: &Failure) -> io::Result<EventBase> {
+    let mut base = EventBase::with_config(&EventConfig::new().method(backend))?;
     let buf: Buf = Rc::new(RefCell::new(vec![0u8; BUF].into_boxed_slice()));
     let failed = failed.clone();
     let fd = fd_of(&listener);

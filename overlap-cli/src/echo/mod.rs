@@ -19,6 +19,7 @@ use std::io;
 use std::net::SocketAddr;
 
 use overlap::{PortBackend, ReactorBackend};
+use overlap_event::Method;
 
 use crate::limits::MAX_THREADS;
 use listen::Share;
@@ -55,6 +56,17 @@ impl Model {
     }
 }
 
+/// What moves the bytes of the bufferevent model's buffered events.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    /// Non-blocking reads and writes when the base says a socket is ready (a readiness
+    /// backend: epoll, poll, kqueue, afd).
+    Readiness,
+    /// Receives into the input and sends of the output on a completion port the base waits
+    /// in (uring, epoll, poll, kqueue).
+    Completion,
+}
+
 /// The server's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -70,6 +82,8 @@ pub struct Settings {
     pub threads: Option<usize>,
     /// Share the port with other servers that ask the same (SO_REUSEPORT).
     pub reuse_port: bool,
+    /// The bufferevent model's engine (default readiness).
+    pub engine: Option<EngineArg>,
 }
 
 fn cpus() -> usize {
@@ -108,6 +122,10 @@ fn completion_backend(name: Option<&str>) -> io::Result<Option<PortBackend>> {
 pub fn start(settings: &Settings) -> io::Result<Running> {
     let addr = SocketAddr::from(([127, 0, 0, 1], settings.port));
     let share = if settings.reuse_port { Share::WithOthers } else { Share::Exclusive };
+    if settings.engine.is_some() && settings.model != Model::BufferEvent {
+        let msg = format!("--engine is for --model bufferevent, not {}", settings.model.name());
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+    }
     let threads = match settings.threads {
         Some(n @ 1..=MAX_THREADS) => n,
         Some(n) => {
@@ -137,13 +155,21 @@ pub fn start(settings: &Settings) -> io::Result<Running> {
             completion::start(listener, backend, threads).map_err(context)
         }
         Model::Event | Model::BufferEvent => {
-            let backend = readiness_backend(settings.backend.as_deref())?;
+            let method = match settings.engine {
+                Some(EngineArg::Completion) => {
+                    let best = || PortBackend::available().into_iter().next();
+                    let none = || io::Error::new(io::ErrorKind::Unsupported, "no completion backend runs here");
+                    let port = completion_backend(settings.backend.as_deref())?.or_else(best).ok_or_else(none)?;
+                    Method::Port(port)
+                }
+                _ => Method::Reactor(readiness_backend(settings.backend.as_deref())?),
+            };
             let listeners = listen::bind(addr, threads, share).map_err(context)?;
             let (name, build): (_, bases::Build) = match settings.model {
                 Model::Event => ("overlap-event", event::build),
                 _ => ("overlap-bufferevent", bufferevent::build),
             };
-            bases::start(listeners, backend, threads, name, build).map_err(context)
+            bases::start(listeners, method, threads, name, build).map_err(context)
         }
     }
 }
@@ -185,12 +211,17 @@ mod tests {
     use std::time::Duration;
 
     fn settings(model: Model, backend: &str) -> Settings {
-        Settings { port: 0, model, backend: Some(backend.into()), threads: Some(2), reuse_port: false }
+        Settings { port: 0, model, backend: Some(backend.into()), threads: Some(2), reuse_port: false, engine: None }
     }
 
     /// 1000 concurrent connections, each echoing three messages, then a clean stop.
     fn thousand_clients(model: Model, backend: &str) {
-        let server = start(&settings(model, backend)).unwrap_or_else(|e| panic!("{model:?}/{backend}: {e}"));
+        thousand_clients_on(settings(model, backend));
+    }
+
+    fn thousand_clients_on(settings: Settings) {
+        let (model, backend) = (settings.model, settings.backend.clone().unwrap_or_default());
+        let server = start(&settings).unwrap_or_else(|e| panic!("{model:?}/{backend}: {e}"));
         let addr = server.addr;
         let clients: Vec<TcpStream> = (0..1000).map(|_| TcpStream::connect(addr).expect("connect")).collect();
         for round in 0..3u8 {
@@ -217,7 +248,26 @@ mod tests {
         }
         for b in overlap::PortBackend::available() {
             thousand_clients(Model::Completion, b.name());
+            if cfg!(unix) {
+                let engine = Some(EngineArg::Completion);
+                thousand_clients_on(Settings { engine, ..settings(Model::BufferEvent, b.name()) });
+            }
         }
+    }
+
+    #[test]
+    fn engine_is_for_the_bufferevent_model_and_names_its_backends() {
+        let completion = Some(EngineArg::Completion);
+        let Err(e) = start(&Settings { engine: completion, ..settings(Model::Event, "epoll") }) else {
+            panic!("started")
+        };
+        assert!(e.to_string().contains("--engine is for --model bufferevent"), "{e}");
+        let Err(e) = start(&Settings { engine: completion, ..settings(Model::BufferEvent, "afd") }) else {
+            panic!("started")
+        };
+        assert!(e.to_string().contains("afd"), "{e}"); // not a completion backend (nor available here)
+        let e = start(&Settings { engine: completion, ..settings(Model::BufferEvent, "nope") }).err();
+        assert!(e.is_some_and(|e| e.kind() == io::ErrorKind::InvalidInput || e.kind() == io::ErrorKind::Unsupported));
     }
 
     /// Far more than a server with bounded buffers can hold for one connection, with the

@@ -15,9 +15,11 @@ use super::shared::{Bits, BufferEvent, Callbacks, Shared, State};
 use super::socket::{self, fd_of};
 use super::what::{Flush, What};
 use crate::base::EventBase;
+use crate::engine::Engine;
 use crate::error::freed;
 use crate::flags::Flags;
 use crate::id::Fd;
+use crate::method::Method;
 
 impl BufferEvent {
     /// A buffered event with no socket yet: [`connect`](BufferEvent::connect) makes one
@@ -35,6 +37,7 @@ impl BufferEvent {
                 read_size: socket::FIRST_READ,
                 max_read: socket::MAX_READ,
                 max_write: socket::MAX_WRITE,
+                engine: base.engine(),
                 ..State::default()
             }),
             cbs: Default::default(),
@@ -51,10 +54,36 @@ impl BufferEvent {
     /// from the start, reading is not, as in libevent). [`free`](BufferEvent::free) closes
     /// the socket; [`into_socket`](BufferEvent::into_socket) gives it back instead.
     pub fn socket<S: Into<Socket>>(base: &mut EventBase, sock: S) -> io::Result<BufferEvent> {
-        let bev = BufferEvent::new(base)?;
-        socket::attach(base, &bev.0, sock.into())?;
+        let engine = base.engine();
+        BufferEvent::socket_with(base, sock, engine)
+    }
+
+    /// Like [`socket`](BufferEvent::socket), on `engine` rather than the base's
+    /// ([`EventBase::engine`]). The completion engine needs a base that waits in a completion
+    /// port (else `Unsupported`).
+    pub fn socket_with<S: Into<Socket>>(base: &mut EventBase, sock: S, engine: Engine) -> io::Result<BufferEvent> {
+        let bev = BufferEvent::new_with(base, engine)?;
+        super::engine::attach(base, &bev.0, sock.into())?;
         bev.0.set(Bits::WRITE, true);
         Ok(bev)
+    }
+
+    /// Like [`new`](BufferEvent::new), on `engine` rather than the base's: the socket a
+    /// [`connect`](BufferEvent::connect) makes is driven by it.
+    pub fn new_with(base: &mut EventBase, engine: Engine) -> io::Result<BufferEvent> {
+        if engine == Engine::Completion {
+            if let Method::Reactor(b) = base.backend() {
+                return Err(crate::error::completion_needs_port(&b.to_string()));
+            }
+        }
+        let bev = BufferEvent::new(base)?;
+        bev.0.st.borrow_mut().engine = engine;
+        Ok(bev)
+    }
+
+    /// The engine that drives its socket (a pair's or filter's: that it would use).
+    pub fn engine(&self) -> Engine {
+        self.0.st.borrow().engine
     }
 
     /// Two buffered events joined in this process, no socket between them
@@ -272,9 +301,10 @@ impl BufferEvent {
 
     /// Connecting is for buffered events on sockets.
     pub(crate) fn socket_engine(&self) -> io::Result<()> {
-        match super::engine::of(&self.0) {
-            super::engine::Engine::Socket => Ok(()),
-            _ => Err(crate::error::not_a_socket("connect")),
+        if super::engine::of(&self.0).is_socket() {
+            Ok(())
+        } else {
+            Err(crate::error::not_a_socket("connect"))
         }
     }
 

@@ -16,8 +16,9 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::call::event_cb;
+use super::engine::{apply_socket as apply, attach, detach};
 use super::shared::{Bits, BufferEvent};
-use super::socket::{apply, attach, detach, fd_of};
+use super::socket::fd_of;
 use super::what::What;
 use crate::base::EventBase;
 use crate::deferred::Later;

@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use socket2::Socket;
 
+use super::engine::detach;
 use super::shared::{Bits, BufferEvent, Kind, Shared};
-use super::socket::detach;
 use crate::base::EventBase;
 use crate::deferred::Later;
 use crate::error::busy;
@@ -52,11 +52,17 @@ impl BufferEvent {
         let rc_header = 2 * std::mem::size_of::<usize>();
         let sock = s.sock.borrow().as_ref().map_or(0, |_| rc_header + std::mem::size_of::<Socket>());
         let n_events = [s.read_ev.get(), s.write_ev.get()].iter().flatten().count();
+        let ported = super::completion::memory(s);
         // Each event: its slot in the base's table and its callback's box (a handle to this).
         let slot = std::mem::size_of::<Option<(u64, crate::slot::Slot<crate::base::Callback>)>>();
-        let events = n_events * (slot + std::mem::size_of::<usize>());
-        // The descriptor's entry, with the list its second event needs.
-        let fd_entry = if n_events > 0 { crate::fdmap::entry_bytes(n_events) } else { 0 };
+        let per_event = slot + std::mem::size_of::<usize>();
+        let (events, fd_entry) = if ported > 0 {
+            // Three timers (read run, write run, completions), no descriptor entry.
+            (3 * per_event, 0)
+        } else {
+            // The descriptor's entry, with the list its second event needs.
+            (n_events * per_event, if n_events > 0 { crate::fdmap::entry_bytes(n_events) } else { 0 })
+        };
         rc_header
             + std::mem::size_of::<Shared>()
             + s.input.try_borrow().map_or(0, |b| b.memory())
@@ -65,6 +71,7 @@ impl BufferEvent {
             + sock
             + events
             + fd_entry
+            + ported
     }
 }
 

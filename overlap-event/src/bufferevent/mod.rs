@@ -3,6 +3,7 @@
 
 mod api;
 mod call;
+mod completion;
 mod dial;
 mod engine;
 mod filter;

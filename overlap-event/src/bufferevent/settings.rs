@@ -4,10 +4,10 @@
 use std::io;
 use std::time::Duration;
 
-use super::engine::{self, apply, Engine};
+use super::engine::{self, apply, Driver};
 use super::rate::{RateGroup, RateLimit};
 use super::shared::{Bits, BufferEvent};
-use super::socket::{self, arm, disarm};
+use super::socket;
 use crate::base::EventBase;
 use crate::error::bad_watermark;
 
@@ -57,11 +57,11 @@ impl BufferEvent {
     ) -> io::Result<()> {
         self.check(base)?;
         match engine::of(&self.0) {
-            Engine::Socket => {}
-            Engine::Filter => {
+            Driver::Socket | Driver::Completion => {}
+            Driver::Filter => {
                 return self.underlying().map_or(Ok(()), |u| u.set_timeouts(base, read, write));
             }
-            Engine::Pair => return Err(crate::error::not_a_socket("a timeout")),
+            Driver::Pair => return Err(crate::error::not_a_socket("a timeout")),
         }
         let norm = |t: Option<Duration>| t.filter(|t| !t.is_zero());
         for t in [read, write].into_iter().flatten() {
@@ -74,13 +74,7 @@ impl BufferEvent {
             st.read_timeout = norm(read);
             st.write_timeout = norm(write);
         }
-        let s = &self.0;
-        for (read, bit) in [(true, Bits::READ_ARMED), (false, Bits::WRITE_ARMED)] {
-            if s.bits().has(bit) {
-                disarm(base, s, read);
-                arm(base, s, read);
-            }
-        }
+        engine::retime(base, &self.0);
         Ok(())
     }
 
@@ -107,12 +101,12 @@ impl BufferEvent {
     pub fn set_rate_limit(&self, base: &mut EventBase, limit: Option<RateLimit>) -> io::Result<()> {
         self.check(base)?;
         match engine::of(&self.0) {
-            Engine::Socket => {
+            Driver::Socket | Driver::Completion => {
                 super::ratelim::set_own(base, self, limit);
                 Ok(())
             }
-            Engine::Filter => self.underlying().map_or(Ok(()), |u| u.set_rate_limit(base, limit)),
-            Engine::Pair => Err(crate::error::not_a_socket("a rate limit")),
+            Driver::Filter => self.underlying().map_or(Ok(()), |u| u.set_rate_limit(base, limit)),
+            Driver::Pair => Err(crate::error::not_a_socket("a rate limit")),
         }
     }
 
@@ -122,9 +116,9 @@ impl BufferEvent {
     pub fn set_rate_group(&self, base: &mut EventBase, group: Option<&RateGroup>) -> io::Result<()> {
         self.check(base)?;
         match engine::of(&self.0) {
-            Engine::Socket => super::ratelim::set_group(base, self, group),
-            Engine::Filter => self.underlying().map_or(Ok(()), |u| u.set_rate_group(base, group)),
-            Engine::Pair => Err(crate::error::not_a_socket("a rate limit")),
+            Driver::Socket | Driver::Completion => super::ratelim::set_group(base, self, group),
+            Driver::Filter => self.underlying().map_or(Ok(()), |u| u.set_rate_group(base, group)),
+            Driver::Pair => Err(crate::error::not_a_socket("a rate limit")),
         }
     }
 

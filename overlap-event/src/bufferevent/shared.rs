@@ -5,12 +5,14 @@
 //! borrow. The rest is a `RefCell` that only the engine borrows, never across a user callback.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use overlap_buf::Buffer;
+use overlap::{Handle, OpId};
+use overlap_buf::{Block, Buffer};
 use socket2::Socket;
 
 use super::filter_fn::FilterFn;
@@ -18,8 +20,10 @@ use super::rate::Limits;
 use super::what::What;
 use crate::base::EventBase;
 use crate::deferred::{Deferred, Later};
+use crate::engine::Engine;
 use crate::id::Event;
 use crate::spares::Spares;
+use crate::wait::Inbox;
 
 /// A read or write callback.
 pub(crate) type DataCb = Box<dyn FnMut(&mut EventBase, &BufferEvent)>;
@@ -110,6 +114,35 @@ pub(crate) struct State {
     /// A connect under way (boxed: most buffered events never connect, or did long ago).
     pub(crate) dial: Option<Box<Dial>>,
     pub(crate) priority: Option<usize>,
+    /// The engine of a socket buffered event.
+    pub(crate) engine: Engine,
+    /// The completion engine's ops (while it has a socket).
+    pub(crate) ops: Option<Box<Ops>>,
+}
+
+/// What the completion engine keeps for a buffered event with a socket (`completion.rs`).
+pub(crate) struct Ops {
+    /// The port's handle on a duplicate of the socket.
+    pub(crate) handle: Handle,
+    /// The internal event the base runs when an op of this buffered event completed.
+    pub(crate) done_ev: Event,
+    /// The completions it runs with.
+    pub(crate) inbox: Inbox,
+    /// The receive in flight, and how much room it has.
+    pub(crate) recv: Option<(OpId, usize)>,
+    /// The sends in flight, in the order submitted (with their sequence numbers).
+    pub(crate) sends: VecDeque<(OpId, u64)>,
+    pub(crate) next_seq: u64,
+    /// Bytes in the sends in flight.
+    pub(crate) sending: usize,
+    /// What failed sends gave back, put back in the output (in order) when the last one is in.
+    pub(crate) unsent: Vec<(u64, Block)>,
+    pub(crate) send_error: Option<io::Error>,
+    /// The peer spoke: receives carry room (until then, a zero-length probe waits for it).
+    pub(crate) spoke: bool,
+    /// The read (write) timeout is running.
+    pub(crate) read_timed: bool,
+    pub(crate) write_timed: bool,
 }
 
 /// What a connect under way keeps.

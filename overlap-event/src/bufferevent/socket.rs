@@ -131,6 +131,16 @@ pub(crate) fn arm(base: &mut EventBase, s: &Shared, read: bool) {
     }
 }
 
+/// The timeouts changed: the armed events are added again with the new ones.
+pub(crate) fn retime(base: &mut EventBase, s: &Shared) {
+    for (read, bit) in [(true, Bits::READ_ARMED), (false, Bits::WRITE_ARMED)] {
+        if s.bits().has(bit) {
+            disarm(base, s, read);
+            arm(base, s, read);
+        }
+    }
+}
+
 /// Deletes the read (or write) event.
 pub(crate) fn disarm(base: &mut EventBase, s: &Shared, read: bool) {
     let (ev, bit) = if read { (s.read_ev.get(), Bits::READ_ARMED) } else { (s.write_ev.get(), Bits::WRITE_ARMED) };
@@ -227,7 +237,7 @@ fn on_read(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
 /// An emptied buffer gives what it keeps for the next read to the base's pool and trims the
 /// rest (an idle buffered event holds no block: 4 KiB of spare room per buffer would be most
 /// of its memory; one chain slot stays, so a one-block-at-a-time buffer allocates nothing).
-fn shrink_if_empty(s: &Shared, input: bool) {
+pub(crate) fn shrink_if_empty(s: &Shared, input: bool) {
     let buf = if input { &s.input } else { &s.output };
     if let Ok(mut b) = buf.try_borrow_mut() {
         if b.is_empty() {

@@ -5,22 +5,25 @@
 mod port;
 mod reactor;
 mod ready;
+mod routes;
 
 use std::io;
 use std::time::Duration;
 
-use overlap::{CompletionPort, Interest, SignalReceiver, Token, Trigger, Waker};
+use overlap::op::Op;
+use overlap::{Completion, CompletionPort, Handle, Interest, OpId, SignalReceiver, SubmitError, Token, Trigger, Waker};
 
 use crate::flags::Flags;
-use crate::id::Fd;
+use crate::id::{Event, Fd};
 use crate::method::Method;
 use port::{PortWait, WAKE_DATA};
 use reactor::ReactorWait;
+pub(crate) use routes::{Inbox, Route};
 
 /// The base's wait.
 pub(crate) enum Wait {
     Reactor(ReactorWait),
-    Port(PortWait),
+    Port(Box<PortWait>),
 }
 
 impl Wait {
@@ -28,7 +31,7 @@ impl Wait {
     pub(crate) fn open(method: Method) -> io::Result<Wait> {
         Ok(match method {
             Method::Reactor(b) => Wait::Reactor(ReactorWait::new(b)?),
-            Method::Port(p) => Wait::Port(PortWait::new(p)?),
+            Method::Port(p) => Wait::Port(Box::new(PortWait::new(p)?)),
         })
     }
 
@@ -80,6 +83,56 @@ impl Wait {
         match self {
             Wait::Reactor(r) => r.poll(out, timeout),
             Wait::Port(p) => p.poll(out, timeout),
+        }
+    }
+}
+
+/// The base's own ops (the completion engine's), on a port only.
+impl Wait {
+    /// The port, if the base waits in one.
+    pub(crate) fn port(&mut self) -> Option<&mut PortWait> {
+        match self {
+            Wait::Reactor(_) => None,
+            Wait::Port(p) => Some(p),
+        }
+    }
+
+    /// A handle of the port on a duplicate of `fd`.
+    pub(crate) fn associate(&mut self, fd: Fd) -> io::Result<Handle> {
+        match self.port() {
+            Some(p) => p.associate(fd),
+            None => Err(crate::error::completion_needs_port(&self.method().to_string())),
+        }
+    }
+
+    /// Starts `op`; its completion goes to `route`.
+    pub(crate) fn submit<O: Op>(&mut self, op: O, route: Route) -> Result<OpId, SubmitError<O>> {
+        match self {
+            Wait::Port(p) => p.submit(op, route),
+            Wait::Reactor(r) => {
+                let error = crate::error::completion_needs_port(&r.backend().to_string());
+                Err(SubmitError { error, op })
+            }
+        }
+    }
+
+    /// Cancels `op` (and with `wait`, waits for it and returns its completion).
+    pub(crate) fn cancel(&mut self, op: OpId, wait: bool) -> Option<Completion> {
+        self.port().and_then(|p| p.cancel(op, wait))
+    }
+
+    /// Starts the ops held back for the next wait.
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        match self.port() {
+            Some(p) => p.flush(),
+            None => Ok(()),
+        }
+    }
+
+    /// The events whose ops completed in the last poll.
+    pub(crate) fn take_fired(&mut self, out: &mut Vec<Event>) {
+        if let Some(p) = self.port() {
+            p.take_fired(out);
         }
     }
 }

@@ -18,12 +18,15 @@ use std::collections::HashMap;
 use std::io;
 use std::time::Duration;
 
-use overlap::op::PollReady;
-use overlap::{Completion, CompletionPort, Handle, Interest, OpId, PortBackend, SignalReceiver, Token, Trigger};
+use overlap::op::{Op, PollReady};
+use overlap::{
+    Completion, CompletionPort, Handle, Interest, OpId, PortBackend, SignalReceiver, SubmitError, Token, Trigger,
+};
 
 use super::ready::flags;
+use super::routes::{Route, Routes};
 use crate::flags::Flags;
-use crate::id::Fd;
+use crate::id::{Event, Fd};
 
 /// The `user_data` of a wake posted by another thread.
 pub(crate) const WAKE_DATA: usize = usize::MAX;
@@ -56,6 +59,8 @@ pub(crate) struct PortWait {
     rearm: Vec<Fd>,
     /// The signal receiver's wait completed: submit it again at the next poll.
     rearm_signals: bool,
+    /// Where the completions of the base's other ops (buffered events', listeners') go.
+    routes: Routes,
 }
 
 impl PortWait {
@@ -75,6 +80,7 @@ impl PortWait {
             early: Vec::new(),
             rearm: Vec::new(),
             rearm_signals: false,
+            routes: Routes::default(),
         })
     }
 
@@ -116,7 +122,7 @@ impl PortWait {
         self.rearm.push(fd);
         if let Some(old) = old {
             let _ = self.port.cancel(old);
-            self.reap(old);
+            drop(self.reap(old));
         }
         Ok(())
     }
@@ -132,36 +138,39 @@ impl PortWait {
         if let Some(op) = w.op {
             // `NotFound`: it completed already and waits in the queue; reaped all the same.
             let _ = self.port.cancel(op);
-            self.reap(op);
+            drop(self.reap(op)); // its duplicate closes with it
         }
         Ok(())
     }
 
-    /// Waits (at most a second) for `op` to come back; what else comes meanwhile is kept for
-    /// the next poll.
-    fn reap(&mut self, op: OpId) {
+    /// Waits (at most a second) for `op` to come back and returns it; what else comes
+    /// meanwhile is kept for the next poll.
+    fn reap(&mut self, op: OpId) -> Option<Completion> {
         if let Some(i) = self.early.iter().position(|c| c.id() == op) {
-            self.early.swap_remove(i); // an earlier reap took it already
-            return;
+            let c = self.early.swap_remove(i); // an earlier reap took it already
+            self.routes.forget(c.user_data());
+            return Some(c);
         }
         let deadline = std::time::Instant::now() + Duration::from_secs(1);
         let mut got = Vec::new();
         while std::time::Instant::now() < deadline {
             if self.port.wait_many(&mut got, 64, Some(Duration::from_millis(10))).is_err() {
-                return;
+                return None;
             }
-            let mut found = false;
+            let mut found = None;
             for c in got.drain(..) {
                 if c.id() == op {
-                    found = true; // dropped here: its duplicate closes
+                    self.routes.forget(c.user_data());
+                    found = Some(c);
                 } else {
                     self.early.push(c);
                 }
             }
-            if found {
-                return;
+            if found.is_some() {
+                return found;
             }
         }
+        None
     }
 
     pub(crate) fn watch_signals(&mut self, rx: &SignalReceiver, token: Token) -> io::Result<()> {
@@ -199,7 +208,11 @@ impl PortWait {
                 }
             }
             id => {
-                let Some(&fd) = self.ids.get(&id) else { return }; // a cancelled or replaced wait
+                let Some(&fd) = self.ids.get(&id) else {
+                    // An op of the base's, or a cancelled or replaced wait (dropped).
+                    let _ = self.routes.deliver(c);
+                    return;
+                };
                 let Ok(overlap::BufResult(res, op)) = c.into_op::<PollReady>() else { return };
                 let what = match res {
                     Ok(_) => flags(op.is_readable(), op.is_writable(), false, op.is_error()),
@@ -228,6 +241,43 @@ impl PortWait {
                 let _ = self.port.submit(PollReady::new(handle, Interest::READABLE), SIGNAL_DATA);
             }
         }
+    }
+
+    /// A duplicate of `fd` associated with the port, for ops on it.
+    pub(crate) fn associate(&mut self, fd: Fd) -> io::Result<Handle> {
+        self.port.associate(overlap::io::dup_raw(fd)?, 0)
+    }
+
+    /// Starts `op` (held back until the next wait, which submits it with its own system
+    /// call); its completion goes to `route`.
+    pub(crate) fn submit<O: Op>(&mut self, op: O, route: Route) -> Result<OpId, SubmitError<O>> {
+        let id = self.fresh_id();
+        let op = self.port.submit_deferred(op, id)?;
+        self.routes.insert(id, route);
+        Ok(op)
+    }
+
+    /// Cancels `op`: it completes (cancelled, or with its own result if it finished first)
+    /// into its route as usual. With `wait`, it is waited for here instead and returned,
+    /// with its buffer and its duplicate (what freeing a buffered event wants: its socket
+    /// closes now, not at the next wait; and what a receive got is not lost).
+    pub(crate) fn cancel(&mut self, op: OpId, wait: bool) -> Option<Completion> {
+        let _ = self.port.cancel(op);
+        if wait {
+            self.reap(op)
+        } else {
+            None
+        }
+    }
+
+    /// Starts the ops held back for the next wait (no system call if there is none).
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.port.flush()
+    }
+
+    /// The events whose ops completed in the last poll.
+    pub(crate) fn take_fired(&mut self, out: &mut Vec<Event>) {
+        self.routes.take_fired(out);
     }
 
     fn fresh_id(&mut self) -> usize {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use overlap_event::{EventBase, EventConfig, Fd, LoopEnd, Method};
+use overlap_event::{Engine, EventBase, EventConfig, Fd, LoopEnd, Method};
 
 /// How long a case waits for something that must happen: generous, for a loaded machine.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -37,20 +37,52 @@ pub fn run_suite(suite: &str, cases: Vec<Case>) {
     run_suite_with(suite, cases, false)
 }
 
+std::thread_local! {
+    /// The engine `base` and `base_with` give the bases of the case running on this thread
+    /// (`None`: the base's default).
+    static ENGINE: std::cell::Cell<Option<Engine>> = const { std::cell::Cell::new(None) };
+}
+
 /// Like `run_suite`, one case at a time if `sequential` (signals are process-wide).
 pub fn run_suite_with(suite: &str, cases: Vec<Case>, sequential: bool) {
+    let setups = Method::available().into_iter().map(|b| (b.to_string(), b, None)).collect();
+    run_setups(suite, cases, sequential, setups)
+}
+
+/// Runs buffered-event `cases` on every method with each engine it has: a readiness
+/// backend with readiness; a completion port with completion (its default, named as the
+/// method) and with readiness (named `method/readiness`).
+pub fn run_engine_suite(suite: &str, cases: Vec<Case>, sequential: bool) {
+    let mut setups = Vec::new();
+    for b in Method::available() {
+        setups.push((b.to_string(), b, None));
+        if b.reactor().is_none() {
+            setups.push((format!("{b}/readiness"), b, Some(Engine::Readiness)));
+        }
+    }
+    run_setups(suite, cases, sequential, setups)
+}
+
+/// The engine the bases of this case get (its setup's, or the method's default).
+pub fn engine_of(b: Method) -> Engine {
+    ENGINE.with(|e| e.get()).unwrap_or(if b.reactor().is_some() { Engine::Readiness } else { Engine::Completion })
+}
+
+fn run_setups(suite: &str, cases: Vec<Case>, sequential: bool, setups: Vec<(String, Method, Option<Engine>)>) {
     let mut args = Arguments::from_args();
     if sequential {
         args.test_threads = Some(1);
     }
-    let backends = Method::available();
-    assert!(!backends.is_empty(), "no backend available on this machine");
+    assert!(!setups.is_empty(), "no backend available on this machine");
     let mut trials = Vec::new();
-    for &b in &backends {
+    for (name, b, engine) in setups {
         for c in &cases {
-            let run = c.run;
-            trials.push(Trial::test(format!("{b}::{}", c.name), move || {
+            let (run, name) = (c.run, name.clone());
+            trials.push(Trial::test(format!("{name}::{}", c.name), move || {
+                ENGINE.with(|e| e.set(engine));
                 let res = catch_unwind(AssertUnwindSafe(|| run(b)));
+                ENGINE.with(|e| e.set(None));
+                let b = &name;
                 let mut t = TALLY.lock().unwrap_or_else(|p| p.into_inner());
                 let e = t.entry(b.to_string()).or_default();
                 match res {
@@ -85,8 +117,13 @@ pub fn base(b: Method) -> EventBase {
 
 /// A base on `b` built from `config`.
 pub fn base_with(b: Method, config: EventConfig) -> EventBase {
+    let config = match ENGINE.with(|e| e.get()) {
+        Some(engine) => config.engine(engine),
+        None => config,
+    };
     let base = EventBase::with_config(&config.method(b)).unwrap_or_else(|e| panic!("open {b}: {e}"));
     assert_eq!(base.backend(), b);
+    assert_eq!(base.engine(), engine_of(b));
     base
 }
 

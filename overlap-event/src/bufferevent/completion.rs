@@ -1,0 +1,715 @@
+//! The completion engine: a buffered event's socket driven by ops on the base's completion
+//! port — one receive straight into reserved input space, and sends of the output's blocks
+//! (several in flight, each whole: a stream send completes whole or fails, so they arrive
+//! in order). Its three internal events are timers of the base: the read run (and read
+//! timeout), the write run (and write timeout), and the one the base runs when an op
+//! completed (`done_ev`, fed through the op's route).
+//!
+//! ```text
+//!   enable(READ) ─► read run ─► Recv(reserved space) ─┐   (a zero-length probe until the
+//!        ▲                                             │    peer first speaks: an idle
+//!        └── next receive ◄── commit, read callback ◄──┘    connection holds no room)
+//!   output.add(..) ─► write run ─► Send(block) × up to MAX_SENDS ─┐
+//!        ▲                                                        │ each whole, in order
+//!        └── more output ◄── write callback (output and sends ◄───┘
+//!                            at the low watermark)
+//!   a send fails: its block and the later ones' go back to the output's front, in order,
+//!   when the last is in; then ERROR (the unsent bytes stay readable)
+//! ```
+//!
+//! The output's length does not count bytes in sends in flight; the write callback waits
+//! for them (libevent's async engine keeps them in the output, frozen, instead).
+
+use std::io::{self, ErrorKind};
+use std::rc::Rc;
+
+use overlap::op::{Recv, Send};
+use overlap::{BufResult, Completion, OpId};
+use overlap_buf::{Block, Buffer, Space};
+use socket2::Socket;
+
+use super::call::{event_cb, read_cb, write_cb};
+use super::ratelim;
+use super::shared::{Bits, BufferEvent, Ops, Shared};
+use super::socket::{fd_of, shrink_if_empty};
+use super::what::What;
+use crate::base::EventBase;
+use crate::flags::Flags;
+use crate::wait::Route;
+
+/// Sends in flight per buffered event at most.
+pub(crate) const MAX_SENDS: usize = 8;
+
+/// Gives `shared` the socket `sock`, its port handle and its three internal events.
+pub(crate) fn attach(base: &mut EventBase, shared: &Rc<Shared>, sock: Socket) -> io::Result<()> {
+    sock.set_nonblocking(true)?; // for a connect; the port's ops do not care
+    let handle = base.wait.associate(fd_of(&sock))?;
+    let mut made = Vec::with_capacity(3);
+    for run in [Run::Read, Run::Write, Run::Done] {
+        let bev = BufferEvent(shared.clone());
+        match base.new_timer(Flags::NONE, move |base, _, fired| {
+            if !bev.is_freed() {
+                match run {
+                    Run::Read => on_read_run(base, &bev, fired),
+                    Run::Write => on_write_run(base, &bev, fired),
+                    Run::Done => on_done(base, &bev),
+                }
+            }
+        }) {
+            Ok(ev) => made.push(ev),
+            Err(e) => {
+                for ev in made {
+                    let _ = base.free(ev);
+                }
+                return Err(e);
+            }
+        }
+    }
+    if let Some(p) = shared.st.borrow().priority {
+        for &ev in &made {
+            let _ = base.set_priority(ev, p);
+        }
+    }
+    shared.read_ev.set(Some(made[0]));
+    shared.write_ev.set(Some(made[1]));
+    shared.st.borrow_mut().ops = Some(Box::new(Ops {
+        handle,
+        done_ev: made[2],
+        inbox: Default::default(),
+        recv: None,
+        sends: Default::default(),
+        next_seq: 0,
+        sending: 0,
+        unsent: Vec::new(),
+        send_error: None,
+        spoke: false,
+        read_timed: false,
+        write_timed: false,
+    }));
+    *shared.sock.borrow_mut() = Some(Rc::new(sock));
+    Ok(())
+}
+
+#[derive(Copy, Clone)]
+enum Run {
+    Read,
+    Write,
+    Done,
+}
+
+/// Reading is wanted: enabled, not suspended, done, connecting or held.
+fn want_read(bits: Bits) -> bool {
+    bits.has(Bits::READ)
+        && !bits.has(Bits::SUSPENDED)
+        && !bits.has(Bits::CONNECTING)
+        && !bits.has(Bits::READ_DONE)
+        && !bits.has(Bits::READ_HELD)
+}
+
+/// Brings the ops in line with what is enabled: a receive while reading is wanted (queued
+/// through the read run), none otherwise (the one in flight is cancelled; what it got still
+/// joins the input); a write run when there is output to send.
+pub(crate) fn apply(base: &mut EventBase, s: &Shared) {
+    let bits = s.bits();
+    if bits.has(Bits::FREED) {
+        return;
+    }
+    let recv = s.st.borrow().ops.as_ref().and_then(|o| o.recv);
+    if want_read(bits) {
+        if recv.is_none() {
+            match receive(base, s) {
+                Ok(Receive::Started) => {}
+                Ok(Receive::Held) => s.queue_read(), // the read run holds it (it has the handle)
+                Err(e) => {
+                    // Reported from the read run, as the readiness engine reports a failed watch.
+                    s.st.borrow_mut().error = Some(e);
+                    s.set(Bits::READ_BROKEN, true);
+                    s.queue_read();
+                }
+            }
+        }
+    } else {
+        if let Some((id, _)) = recv {
+            base.wait.cancel(id, false);
+        }
+        time(base, s, true, false);
+    }
+    if !bits.has(Bits::CONNECTING)
+        && bits.has(Bits::WRITE)
+        && !bits.has(Bits::WRITE_HELD)
+        && s.output.try_borrow().map_or(true, |o| !o.is_empty())
+    {
+        s.queue_write();
+    }
+    keep(base, s);
+}
+
+/// Keeps the loop running while the buffered event waits for a receive, or for sends while
+/// writing is enabled (sends left in flight after writing was turned off, by the user or a
+/// timeout, complete when the loop runs again; they do not hold it).
+fn keep(base: &mut EventBase, s: &Shared) {
+    let (ev, waiting) = {
+        let st = s.st.borrow();
+        let Some(ops) = st.ops.as_ref() else { return };
+        (ops.done_ev, ops.recv.is_some() || (!ops.sends.is_empty() && s.bits().has(Bits::WRITE)))
+    };
+    base.keep_pending(ev, waiting && !s.bits().has(Bits::FREED));
+}
+
+/// Starts (`on`) or stops the read (or write) timeout; started again, it counts from now.
+fn time(base: &mut EventBase, s: &Shared, read: bool, on: bool) {
+    let (ev, timeout, timed) = {
+        let st = s.st.borrow();
+        let Some(ops) = st.ops.as_ref() else { return };
+        if read {
+            (s.read_ev.get(), st.read_timeout, ops.read_timed)
+        } else {
+            (s.write_ev.get(), st.write_timeout, ops.write_timed)
+        }
+    };
+    let Some(ev) = ev else { return };
+    let now_timed = match timeout {
+        Some(t) if on => base.add(ev, Some(t)).is_ok(),
+        _ => {
+            if timed {
+                // Deleting the timer drops a queued run of the same event: queue it again.
+                let queued = if read { Bits::READ_QUEUED } else { Bits::WRITE_QUEUED };
+                let was = s.bits().has(queued);
+                let _ = base.del(ev);
+                if was {
+                    s.set(queued, false);
+                    if read {
+                        s.queue_read();
+                    } else {
+                        s.queue_write();
+                    }
+                }
+            }
+            false
+        }
+    };
+    if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
+        if read {
+            ops.read_timed = now_timed;
+        } else {
+            ops.write_timed = now_timed;
+        }
+    }
+}
+
+/// The timeouts changed: the running ones start again with the new values.
+pub(crate) fn retime(base: &mut EventBase, s: &Shared) {
+    let (reading, writing) = {
+        let st = s.st.borrow();
+        let Some(ops) = st.ops.as_ref() else { return };
+        (ops.recv.is_some(), !ops.sends.is_empty())
+    };
+    time(base, s, true, false);
+    time(base, s, false, false);
+    time(base, s, true, reading && want_read(s.bits()));
+    time(base, s, false, writing);
+}
+
+/// The read run: a receive is wanted (or the read timeout passed).
+fn on_read_run(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
+    let s = &*bev.0;
+    s.set(Bits::READ_QUEUED, false);
+    if s.bits().has(Bits::READ_BROKEN) {
+        s.set(Bits::READ_BROKEN, false);
+        s.set(Bits::READ_DONE, true);
+        apply(base, s);
+        event_cb(base, bev, What::READING | What::ERROR);
+        return;
+    }
+    if fired.contains(Flags::TIMEOUT) {
+        if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
+            ops.read_timed = false;
+        }
+        s.set(Bits::READ, false);
+        apply(base, s);
+        event_cb(base, bev, What::READING | What::TIMEOUT);
+        return;
+    }
+    match receive(base, s) {
+        Ok(Receive::Started) => {}
+        Ok(Receive::Held) => ratelim::hold(base, bev, true),
+        Err(e) => {
+            s.st.borrow_mut().error = Some(e);
+            s.set(Bits::READ_DONE, true);
+            apply(base, s);
+            event_cb(base, bev, What::READING | What::ERROR);
+            return;
+        }
+    }
+    keep(base, s);
+}
+
+/// What `receive` did.
+enum Receive {
+    /// Submitted one, or none was wanted.
+    Started,
+    /// Out of rate-limit tokens: the caller holds reading until the next tick.
+    Held,
+}
+
+/// Submits a receive if reading is wanted and none is in flight: as much as the high
+/// watermark, the rate limit and the read size allow, into reserved input space.
+fn receive(base: &mut EventBase, s: &Shared) -> io::Result<Receive> {
+    // Suspended at the high watermark is looked at below: the input may have drained since.
+    if !want_read(s.bits().with(Bits::SUSPENDED, false)) || s.st.borrow().ops.as_ref().is_none_or(|o| o.recv.is_some())
+    {
+        return Ok(Receive::Started);
+    }
+    let allowed = ratelim::allowance(s, true, base.now());
+    if allowed == 0 {
+        return Ok(Receive::Held);
+    }
+    let (room, ask, spoke) = {
+        let st = s.st.borrow();
+        let len = s.input.borrow().len();
+        let room = st.marks.read_high.map_or(usize::MAX, |h| h.saturating_sub(len));
+        (room, st.read_size.min(room).min(allowed), st.ops.as_ref().is_some_and(|o| o.spoke))
+    };
+    if room == 0 {
+        s.set(Bits::SUSPENDED, true);
+        return Ok(Receive::Started);
+    }
+    s.set(Bits::SUSPENDED, false);
+    let space = if spoke { reserve(s, ask)? } else { s.input.borrow_mut().reserve(0)? };
+    let want = space.capacity();
+    let (handle, route) = {
+        let st = s.st.borrow();
+        let ops = st.ops.as_ref().ok_or_else(crate::error::freed)?;
+        (ops.handle.clone(), Route { ev: ops.done_ev, inbox: ops.inbox.clone() })
+    };
+    match base.wait.submit(Recv::with_handle(handle, space), route) {
+        Ok(id) => {
+            if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
+                ops.recv = Some((id, want));
+            }
+            let timed = s.st.borrow().ops.as_ref().is_some_and(|o| o.read_timed);
+            if !timed {
+                time(base, s, true, true);
+            }
+            Ok(Receive::Started)
+        }
+        Err(e) => {
+            give_back(s, e.op.into_buf());
+            Err(e.error)
+        }
+    }
+}
+
+/// Input space for a receive of `ask` bytes (the base's pooled allocation when the buffer
+/// kept none), held to `ask`.
+fn reserve(s: &Shared, ask: usize) -> io::Result<Space> {
+    let mut input = s.input.borrow_mut();
+    if input.spare_capacity() == 0 {
+        if let Some(v) = s.spares.get() {
+            input.give_spare(v);
+        }
+    }
+    let mut space = input.reserve(ask.max(1))?;
+    space.limit(ask.max(1));
+    Ok(space)
+}
+
+/// An unused receive space goes back to the input (kept for the next receive).
+fn give_back(s: &Shared, space: Space) {
+    if let Ok(mut input) = s.input.try_borrow_mut() {
+        let _ = input.commit(space);
+    }
+}
+
+/// The base ran `done_ev`: ops of this buffered event completed.
+fn on_done(base: &mut EventBase, bev: &BufferEvent) {
+    let s = &*bev.0;
+    let batch = {
+        let st = s.st.borrow();
+        let Some(ops) = st.ops.as_ref() else { return };
+        let batch = std::mem::take(&mut *ops.inbox.borrow_mut());
+        batch
+    };
+    for c in batch {
+        if bev.is_freed() {
+            return; // freed by a callback: the rest is dropped with its buffers
+        }
+        let is_recv = s.st.borrow().ops.as_ref().is_some_and(|o| o.recv.is_some_and(|(id, _)| id == c.id()));
+        if is_recv {
+            received(base, bev, c);
+        } else {
+            sent(base, bev, c);
+        }
+    }
+    if !bev.is_freed() {
+        keep(base, s);
+    }
+}
+
+/// The receive completed.
+fn received(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
+    let s = &*bev.0;
+    let was_probe = {
+        let mut st = s.st.borrow_mut();
+        let Some(ops) = st.ops.as_mut() else { return };
+        ops.recv = None;
+        !ops.spoke
+    };
+    let Ok(BufResult(res, op)) = c.into_op::<Recv<Space>>() else { return };
+    let space = op.into_buf();
+    let n = space.len();
+    match res {
+        Ok(_) if was_probe => {
+            // Data (or the end) is there: read it now (the first seed's zero-byte read), and
+            // receives carry room from now on.
+            if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
+                ops.spoke = true;
+            }
+            give_back(s, space);
+            read_now(base, bev);
+        }
+        Ok(0) => {
+            give_back(s, space);
+            s.set(Bits::READ_DONE, true);
+            apply(base, s);
+            event_cb(base, bev, What::READING | What::EOF);
+        }
+        Ok(_) => got(base, bev, space, n),
+        Err(e) if e.kind() == ErrorKind::Interrupted || e.kind() == ErrorKind::WouldBlock => {
+            // Cancelled (reading was turned off) or interrupted: nothing came; go on if wanted.
+            give_back(s, space);
+            apply(base, s);
+        }
+        Err(e) => {
+            give_back(s, space);
+            s.st.borrow_mut().error = Some(e);
+            s.set(Bits::READ_DONE, true);
+            apply(base, s);
+            event_cb(base, bev, What::READING | What::ERROR);
+        }
+    }
+}
+
+/// The probe said data (or the end) is there: one non-blocking read takes it, then the
+/// receives go on with room.
+fn read_now(base: &mut EventBase, bev: &BufferEvent) {
+    let s = &*bev.0;
+    if !want_read(s.bits().with(Bits::SUSPENDED, false)) {
+        return apply(base, s);
+    }
+    let ask = {
+        let st = s.st.borrow();
+        let len = s.input.borrow().len();
+        let room = st.marks.read_high.map_or(usize::MAX, |h| h.saturating_sub(len));
+        st.read_size.min(room).min(ratelim::allowance(s, true, base.now()))
+    };
+    if ask == 0 {
+        return apply(base, s); // held or suspended: the read run sees to it
+    }
+    let Some(sock) = s.socket() else { return };
+    let res = reserve(s, ask).and_then(|mut space| {
+        let n = overlap::io::recv_into(&*sock, &mut space, ask)?;
+        Ok((space, n))
+    });
+    drop(sock);
+    match res {
+        Ok((space, 0)) => {
+            give_back(s, space);
+            s.set(Bits::READ_DONE, true);
+            apply(base, s);
+            event_cb(base, bev, What::READING | What::EOF);
+        }
+        Ok((space, n)) => got(base, bev, space, n),
+        Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => apply(base, s),
+        Err(e) => {
+            s.st.borrow_mut().error = Some(e);
+            s.set(Bits::READ_DONE, true);
+            apply(base, s);
+            event_cb(base, bev, What::READING | What::ERROR);
+        }
+    }
+}
+
+/// `n` bytes came in `space`: they join the input, the next receive goes out, and the read
+/// callback runs if the input reached the low watermark.
+fn got(base: &mut EventBase, bev: &BufferEvent, space: Space, n: usize) {
+    let s = &*bev.0;
+    let asked = space.capacity();
+    if let Err(e) = s.input.borrow_mut().commit(space) {
+        s.st.borrow_mut().error = Some(e);
+        s.set(Bits::READ_DONE, true);
+        apply(base, s);
+        event_cb(base, bev, What::READING | What::ERROR);
+        return;
+    }
+    ratelim::consume(s, true, n);
+    let (len, low, high) = {
+        let mut st = s.st.borrow_mut();
+        if n == asked && st.read_size < st.max_read {
+            st.read_size = (st.read_size * 2).min(st.max_read);
+        } else if n < asked {
+            // The socket had no more: the next receive, which waits in flight holding its
+            // room, asks for the first size again (an idle connection holds 4 KiB, not 256).
+            st.read_size = super::socket::FIRST_READ.min(st.max_read);
+        }
+        (s.input.borrow().len(), st.marks.read_low, st.marks.read_high)
+    };
+    if high.is_some_and(|h| len >= h) {
+        s.set(Bits::SUSPENDED, true);
+    }
+    if want_read(s.bits()) {
+        time(base, s, true, true); // something came: the read timeout counts from now
+        match receive(base, s) {
+            Ok(Receive::Started) => {}
+            Ok(Receive::Held) => ratelim::hold(base, bev, true),
+            Err(e) => {
+                s.st.borrow_mut().error = Some(e);
+                s.set(Bits::READ_DONE, true);
+            }
+        }
+    } else {
+        time(base, s, true, false);
+    }
+    if len >= low.max(1) && s.bits().has(Bits::READ) {
+        read_cb(base, bev);
+    }
+    if bev.is_freed() {
+        return;
+    }
+    if s.bits().has(Bits::READ_DONE) && s.st.borrow().error.is_some() && s.bits().has(Bits::READ) {
+        apply(base, s);
+        event_cb(base, bev, What::READING | What::ERROR);
+        return;
+    }
+    shrink_if_empty(s, true);
+}
+
+/// The write run: output to send (or the write timeout passed).
+fn on_write_run(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
+    let s = &*bev.0;
+    s.set(Bits::WRITE_QUEUED, false);
+    if fired.contains(Flags::TIMEOUT) {
+        if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
+            ops.write_timed = false;
+        }
+        s.set(Bits::WRITE, false);
+        apply(base, s);
+        event_cb(base, bev, What::WRITING | What::TIMEOUT);
+        return;
+    }
+    if s.bits().has(Bits::CONNECTING) || !s.bits().has(Bits::WRITE) || s.bits().has(Bits::WRITE_HELD) {
+        return;
+    }
+    if let Err(e) = send_more(base, bev) {
+        s.st.borrow_mut().error = Some(e);
+        s.set(Bits::WRITE, false);
+        apply(base, s);
+        event_cb(base, bev, What::WRITING | What::ERROR);
+        return;
+    }
+    keep(base, s);
+}
+
+/// Submits sends of the output's blocks while fewer than `MAX_SENDS` are in flight (and the
+/// rate limit and `max_write` allow); `Ok(bytes submitted)`.
+fn send_more(base: &mut EventBase, bev: &BufferEvent) -> io::Result<usize> {
+    let s = &*bev.0;
+    let mut total = 0;
+    loop {
+        let (full, failing, max) = {
+            let st = s.st.borrow();
+            let Some(ops) = st.ops.as_ref() else { return Ok(total) };
+            (ops.sends.len() >= MAX_SENDS, ops.send_error.is_some(), st.max_write)
+        };
+        if full || failing || s.output.borrow().is_empty() {
+            break;
+        }
+        let allowed = ratelim::allowance(s, false, base.now());
+        if allowed == 0 {
+            ratelim::hold(base, bev, false);
+            break;
+        }
+        let Some(block) = next_block(&mut s.output.borrow_mut(), max.min(allowed))? else { break };
+        let len = block.len();
+        let (handle, route) = {
+            let st = s.st.borrow();
+            let ops = st.ops.as_ref().ok_or_else(crate::error::freed)?;
+            (ops.handle.clone(), Route { ev: ops.done_ev, inbox: ops.inbox.clone() })
+        };
+        match base.wait.submit(Send::with_handle(handle, block), route) {
+            Ok(id) => {
+                ratelim::consume(s, false, len);
+                total += len;
+                if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
+                    let seq = ops.next_seq;
+                    ops.next_seq += 1;
+                    ops.sends.push_back((id, seq));
+                    ops.sending += len;
+                }
+            }
+            Err(e) => {
+                let _ = s.output.borrow_mut().push_front_block(e.op.into_buf());
+                return Err(e.error);
+            }
+        }
+    }
+    let timed = s.st.borrow().ops.as_ref().is_some_and(|o| o.write_timed || o.sends.is_empty());
+    if !timed {
+        time(base, s, false, true);
+    }
+    Ok(total)
+}
+
+/// The output's first block, or its first `max` bytes as a block of their own.
+fn next_block(output: &mut Buffer, max: usize) -> io::Result<Option<Block>> {
+    let first = output.chunks().next().map_or(0, <[u8]>::len);
+    if first == 0 {
+        return Ok(None);
+    }
+    if first <= max {
+        return Ok(output.pop_block());
+    }
+    let mut part = Buffer::new();
+    output.remove_buffer(&mut part, max)?;
+    Ok(part.pop_block())
+}
+
+/// A send completed: whole (the write callback may run, more goes out), or failed (its
+/// block waits to go back to the output with the others in flight; the error is reported
+/// when the last is in).
+fn sent(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
+    let s = &*bev.0;
+    let id: OpId = c.id();
+    let Ok(BufResult(res, op)) = c.into_op::<Send<Block>>() else { return };
+    let mut block = op.into_buf();
+    let len = block.len();
+    let done = {
+        let mut st = s.st.borrow_mut();
+        let Some(ops) = st.ops.as_mut() else { return };
+        let Some(i) = ops.sends.iter().position(|&(op, _)| op == id) else { return };
+        let (_, seq) = ops.sends.remove(i).expect("found above");
+        ops.sending -= len;
+        match res {
+            Ok(n) if n == len => {}
+            Ok(n) => {
+                // A stream send completes whole; should one not, what it left goes back.
+                block.advance(n);
+                ops.unsent.push((seq, block));
+                ops.send_error.get_or_insert_with(|| ErrorKind::WriteZero.into());
+            }
+            Err(e) => {
+                ops.unsent.push((seq, block));
+                ops.send_error.get_or_insert(e);
+            }
+        }
+        ops.sends.is_empty()
+    };
+    let failed = s.st.borrow().ops.as_ref().is_some_and(|o| o.send_error.is_some());
+    if failed {
+        if done {
+            put_back(base, bev);
+        }
+        return;
+    }
+    if done {
+        time(base, s, false, false);
+    } else {
+        time(base, s, false, true); // a send went: the write timeout counts from now
+    }
+    if s.bits().has(Bits::WRITE) && !s.bits().has(Bits::WRITE_HELD) && !s.bits().has(Bits::CONNECTING) {
+        if let Err(e) = send_more(base, bev) {
+            s.st.borrow_mut().error = Some(e);
+            s.set(Bits::WRITE, false);
+            apply(base, s);
+            event_cb(base, bev, What::WRITING | What::ERROR);
+            return;
+        }
+    }
+    let (left, low) = {
+        let st = s.st.borrow();
+        (s.output.borrow().len() + st.ops.as_ref().map_or(0, |o| o.sending), st.marks.write_low)
+    };
+    if len > 0 && left <= low {
+        write_cb(base, bev);
+    }
+    if !bev.is_freed() {
+        shrink_if_empty(s, false);
+    }
+}
+
+/// The last send in flight came back after one failed: every unsent block goes back to the
+/// front of the output in the order it was queued, and the error is reported.
+fn put_back(base: &mut EventBase, bev: &BufferEvent) {
+    let s = &*bev.0;
+    let (mut unsent, error) = {
+        let mut st = s.st.borrow_mut();
+        let Some(ops) = st.ops.as_mut() else { return };
+        (std::mem::take(&mut ops.unsent), ops.send_error.take())
+    };
+    unsent.sort_by_key(|&(seq, _)| std::cmp::Reverse(seq));
+    {
+        let mut output = s.output.borrow_mut();
+        for (_, block) in unsent {
+            let _ = output.push_front_block(block);
+        }
+    }
+    time(base, s, false, false);
+    s.st.borrow_mut().error = error;
+    s.set(Bits::WRITE, false);
+    apply(base, s);
+    event_cb(base, bev, What::WRITING | What::ERROR);
+}
+
+/// Sends what can go now; whether anything was submitted.
+pub(crate) fn flush(base: &mut EventBase, bev: &BufferEvent, what: Flags) -> io::Result<bool> {
+    let s = &bev.0;
+    if !what.contains(Flags::WRITE) || s.output.borrow().is_empty() || s.bits().has(Bits::CONNECTING) {
+        return Ok(false);
+    }
+    let sent = send_more(base, bev)? > 0;
+    keep(base, s);
+    Ok(sent)
+}
+
+/// Frees the internal events and cancels the ops of `s`, waiting for each (their duplicate
+/// of the socket closes with them; what a receive got still joins the input); closes the
+/// socket unless `s` is being freed (then the caller takes it).
+pub(crate) fn detach(base: &mut EventBase, s: &Shared) {
+    let (ops, resolve, connect) = {
+        let mut st = s.st.borrow_mut();
+        let [resolve, connect] = st.take_dial_events();
+        (st.ops.take(), resolve, connect)
+    };
+    let done_ev = ops.as_ref().map(|o| o.done_ev);
+    for ev in [s.read_ev.take(), s.write_ev.take(), done_ev, resolve, connect].into_iter().flatten() {
+        let _ = base.free(ev);
+    }
+    s.set(Bits::WRITE_QUEUED, false);
+    s.set(Bits::READ_QUEUED, false);
+    if let Some(ops) = ops {
+        let mut waiting: Vec<Completion> = std::mem::take(&mut *ops.inbox.borrow_mut());
+        let ids = ops.recv.map(|(id, _)| id).into_iter().chain(ops.sends.iter().map(|&(id, _)| id));
+        let ids: Vec<OpId> = ids.collect();
+        for id in ids {
+            waiting.extend(base.wait.cancel(id, true));
+        }
+        // What a receive got joins the input (a buffered event given back with
+        // `into_socket` loses nothing it read); the rest is dropped with its buffers.
+        for c in waiting {
+            if ops.recv.is_some_and(|(id, _)| id == c.id()) {
+                if let Ok(BufResult(Ok(_), op)) = c.into_op::<Recv<Space>>() {
+                    give_back(s, op.into_buf());
+                }
+            }
+        }
+    }
+    if !s.bits().has(Bits::FREED) {
+        drop(s.sock.borrow_mut().take());
+    }
+}
+
+/// Heap bytes the engine's ops hold for `s`: its state, and the room of its receive.
+pub(crate) fn memory(s: &Shared) -> usize {
+    let st = s.st.borrow();
+    st.ops.as_ref().map_or(0, |o| std::mem::size_of::<Ops>() + o.recv.map_or(0, |(_, room)| room))
+}
