@@ -15,7 +15,7 @@ epoll, or raw io_uring for the io_uring port).
 Environment: C_BENCH (where the C binaries are; default target/c-bench), OVERLAP (the overlap
 binary; default target/release/overlap), CONNS, ROUNDS, SECS, WARM, ONLY (server names, comma
 separated: raw-epoll, raw-uring, libevent, libuv, reactor/epoll, port/epoll, port/uring,
-event/epoll, bufferevent/epoll), and OLD (another overlap binary, added as old-reactor/epoll, old-port/epoll and
+event/epoll, bufferevent/epoll, bufferevent-completion/uring), and OLD (another overlap binary, added as old-reactor/epoll, old-port/epoll and
 old-port/uring, for a before/after in one run).
 """
 import os, random, re, signal, socket, statistics, subprocess, sys, time
@@ -42,10 +42,11 @@ servers = {
     'port/uring': overlap(OVERLAP, 'completion', 'uring'),
     'event/epoll': overlap(OVERLAP, 'event', 'epoll'),
     'bufferevent/epoll': overlap(OVERLAP, 'bufferevent', 'epoll'),
+    'bufferevent-completion/uring': overlap(OVERLAP, 'bufferevent', 'uring') + ['--engine', 'completion'],
 }
 floor = {'libevent': 'raw-epoll', 'libuv': 'raw-epoll', 'reactor/epoll': 'raw-epoll',
          'port/epoll': 'raw-epoll', 'port/uring': 'raw-uring', 'event/epoll': 'raw-epoll',
-         'bufferevent/epoll': 'raw-epoll'}
+         'bufferevent/epoll': 'raw-epoll', 'bufferevent-completion/uring': 'raw-uring'}
 if os.environ.get('OLD'):
     for name in ['reactor/epoll', 'port/epoll', 'port/uring']:
         servers['old-' + name] = [os.environ['OLD']] + servers[name][1:]
