@@ -31,7 +31,7 @@ use socket2::Socket;
 use super::call::{event_cb, read_cb, write_cb};
 use super::ratelim;
 use super::shared::{Bits, BufferEvent, Ops, Shared};
-use super::socket::{fd_of, shrink_if_empty};
+use super::socket::{fd_of, free_events, shrink_if_empty};
 use super::what::What;
 use crate::base::EventBase;
 use crate::flags::Flags;
@@ -216,30 +216,15 @@ fn on_read_run(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
     s.set(Bits::READ_QUEUED, false);
     if s.bits().has(Bits::READ_BROKEN) {
         s.set(Bits::READ_BROKEN, false);
-        s.set(Bits::READ_DONE, true);
-        apply(base, s);
-        event_cb(base, bev, What::READING | What::ERROR);
-        return;
+        return end_read(base, bev, None, What::ERROR); // the error was kept by `apply`
     }
     if fired.contains(Flags::TIMEOUT) {
-        if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
-            ops.read_timed = false;
-        }
-        s.set(Bits::READ, false);
-        apply(base, s);
-        event_cb(base, bev, What::READING | What::TIMEOUT);
-        return;
+        return timed_out(base, bev, true);
     }
     match receive(base, s) {
         Ok(Receive::Started) => {}
         Ok(Receive::Held) => ratelim::hold(base, bev, true),
-        Err(e) => {
-            s.st.borrow_mut().error = Some(e);
-            s.set(Bits::READ_DONE, true);
-            apply(base, s);
-            event_cb(base, bev, What::READING | What::ERROR);
-            return;
-        }
+        Err(e) => return end_read(base, bev, Some(e), What::ERROR),
     }
     keep(base, s);
 }
@@ -370,9 +355,7 @@ fn received(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
         }
         Ok(0) => {
             give_back(s, space);
-            s.set(Bits::READ_DONE, true);
-            apply(base, s);
-            event_cb(base, bev, What::READING | What::EOF);
+            end_read(base, bev, None, What::EOF);
         }
         Ok(_) => got(base, bev, space, n),
         Err(e) if e.kind() == ErrorKind::Interrupted || e.kind() == ErrorKind::WouldBlock => {
@@ -382,12 +365,45 @@ fn received(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
         }
         Err(e) => {
             give_back(s, space);
-            s.st.borrow_mut().error = Some(e);
-            s.set(Bits::READ_DONE, true);
-            apply(base, s);
-            event_cb(base, bev, What::READING | What::ERROR);
+            end_read(base, bev, Some(e), What::ERROR);
         }
     }
+}
+
+/// Reading ended (EOF or an error, kept as the last error if given): the read side is done.
+fn end_read(base: &mut EventBase, bev: &BufferEvent, error: Option<io::Error>, what: What) {
+    let s = &*bev.0;
+    if let Some(e) = error {
+        s.st.borrow_mut().error = Some(e);
+    }
+    s.set(Bits::READ_DONE, true);
+    apply(base, s);
+    event_cb(base, bev, What::READING | what);
+}
+
+/// Writing failed: the error is kept, writing is turned off and reported.
+fn end_write(base: &mut EventBase, bev: &BufferEvent, error: Option<io::Error>) {
+    let s = &*bev.0;
+    s.st.borrow_mut().error = error;
+    s.set(Bits::WRITE, false);
+    apply(base, s);
+    event_cb(base, bev, What::WRITING | What::ERROR);
+}
+
+/// The read (or write) timeout passed: that side is turned off and it is reported.
+fn timed_out(base: &mut EventBase, bev: &BufferEvent, read: bool) {
+    let s = &*bev.0;
+    if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
+        if read {
+            ops.read_timed = false;
+        } else {
+            ops.write_timed = false;
+        }
+    }
+    let (side, what) = if read { (Bits::READ, What::READING) } else { (Bits::WRITE, What::WRITING) };
+    s.set(side, false);
+    apply(base, s);
+    event_cb(base, bev, what | What::TIMEOUT);
 }
 
 /// The probe said data (or the end) is there: one non-blocking read takes it, then the
@@ -415,18 +431,11 @@ fn read_now(base: &mut EventBase, bev: &BufferEvent) {
     match res {
         Ok((space, 0)) => {
             give_back(s, space);
-            s.set(Bits::READ_DONE, true);
-            apply(base, s);
-            event_cb(base, bev, What::READING | What::EOF);
+            end_read(base, bev, None, What::EOF);
         }
         Ok((space, n)) => got(base, bev, space, n),
         Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => apply(base, s),
-        Err(e) => {
-            s.st.borrow_mut().error = Some(e);
-            s.set(Bits::READ_DONE, true);
-            apply(base, s);
-            event_cb(base, bev, What::READING | What::ERROR);
-        }
+        Err(e) => end_read(base, bev, Some(e), What::ERROR),
     }
 }
 
@@ -435,12 +444,9 @@ fn read_now(base: &mut EventBase, bev: &BufferEvent) {
 fn got(base: &mut EventBase, bev: &BufferEvent, space: Space, n: usize) {
     let s = &*bev.0;
     let asked = space.capacity();
-    if let Err(e) = s.input.borrow_mut().commit(space) {
-        s.st.borrow_mut().error = Some(e);
-        s.set(Bits::READ_DONE, true);
-        apply(base, s);
-        event_cb(base, bev, What::READING | What::ERROR);
-        return;
+    let committed = s.input.borrow_mut().commit(space);
+    if let Err(e) = committed {
+        return end_read(base, bev, Some(e), What::ERROR);
     }
     ratelim::consume(s, true, n);
     let (len, low, high) = {
@@ -489,23 +495,13 @@ fn on_write_run(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
     let s = &*bev.0;
     s.set(Bits::WRITE_QUEUED, false);
     if fired.contains(Flags::TIMEOUT) {
-        if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
-            ops.write_timed = false;
-        }
-        s.set(Bits::WRITE, false);
-        apply(base, s);
-        event_cb(base, bev, What::WRITING | What::TIMEOUT);
-        return;
+        return timed_out(base, bev, false);
     }
     if s.bits().has(Bits::CONNECTING) || !s.bits().has(Bits::WRITE) || s.bits().has(Bits::WRITE_HELD) {
         return;
     }
     if let Err(e) = send_more(base, bev) {
-        s.st.borrow_mut().error = Some(e);
-        s.set(Bits::WRITE, false);
-        apply(base, s);
-        event_cb(base, bev, What::WRITING | What::ERROR);
-        return;
+        return end_write(base, bev, Some(e));
     }
     keep(base, s);
 }
@@ -618,11 +614,7 @@ fn sent(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
     }
     if s.bits().has(Bits::WRITE) && !s.bits().has(Bits::WRITE_HELD) && !s.bits().has(Bits::CONNECTING) {
         if let Err(e) = send_more(base, bev) {
-            s.st.borrow_mut().error = Some(e);
-            s.set(Bits::WRITE, false);
-            apply(base, s);
-            event_cb(base, bev, What::WRITING | What::ERROR);
-            return;
+            return end_write(base, bev, Some(e));
         }
     }
     let (left, low) = {
@@ -654,10 +646,7 @@ fn put_back(base: &mut EventBase, bev: &BufferEvent) {
         }
     }
     time(base, s, false, false);
-    s.st.borrow_mut().error = error;
-    s.set(Bits::WRITE, false);
-    apply(base, s);
-    event_cb(base, bev, What::WRITING | What::ERROR);
+    end_write(base, bev, error);
 }
 
 /// Sends what can go now; whether anything was submitted.
@@ -675,17 +664,8 @@ pub(crate) fn flush(base: &mut EventBase, bev: &BufferEvent, what: Flags) -> io:
 /// of the socket closes with them; what a receive got still joins the input); closes the
 /// socket unless `s` is being freed (then the caller takes it).
 pub(crate) fn detach(base: &mut EventBase, s: &Shared) {
-    let (ops, resolve, connect) = {
-        let mut st = s.st.borrow_mut();
-        let [resolve, connect] = st.take_dial_events();
-        (st.ops.take(), resolve, connect)
-    };
-    let done_ev = ops.as_ref().map(|o| o.done_ev);
-    for ev in [s.read_ev.take(), s.write_ev.take(), done_ev, resolve, connect].into_iter().flatten() {
-        let _ = base.free(ev);
-    }
-    s.set(Bits::WRITE_QUEUED, false);
-    s.set(Bits::READ_QUEUED, false);
+    let ops = s.st.borrow_mut().ops.take();
+    free_events(base, s, ops.as_ref().map(|o| o.done_ev));
     if let Some(ops) = ops {
         let mut waiting: Vec<Completion> = std::mem::take(&mut *ops.inbox.borrow_mut());
         let ids = ops.recv.map(|(id, _)| id).into_iter().chain(ops.sends.iter().map(|&(id, _)| id));

@@ -351,21 +351,23 @@ fn write_once(s: &Shared, allowed: usize) -> io::Result<usize> {
     }
 }
 
+/// Frees the read and write events of `s`, those of a connect under way and `extra`; no run
+/// of them is queued any more.
+pub(crate) fn free_events(base: &mut EventBase, s: &Shared, extra: Option<crate::id::Event>) {
+    let [resolve, connect] = s.st.borrow_mut().take_dial_events();
+    for ev in [s.read_ev.take(), s.write_ev.take(), extra, resolve, connect].into_iter().flatten() {
+        let _ = base.free(ev);
+    }
+    s.set(Bits::WRITE_QUEUED, false);
+    s.set(Bits::READ_QUEUED, false);
+}
+
 /// Frees the events of `s`; closes its socket unless `s` is being freed (then the caller
 /// takes it).
 pub(crate) fn detach(base: &mut EventBase, s: &Shared) {
-    let (resolve, connect) = {
-        let mut st = s.st.borrow_mut();
-        let [resolve, connect] = st.take_dial_events();
-        (resolve, connect)
-    };
-    for ev in [s.read_ev.take(), s.write_ev.take(), resolve, connect].into_iter().flatten() {
-        let _ = base.free(ev);
-    }
+    free_events(base, s, None);
     s.set(Bits::READ_ARMED, false);
     s.set(Bits::WRITE_ARMED, false);
-    s.set(Bits::WRITE_QUEUED, false);
-    s.set(Bits::READ_QUEUED, false);
     if !s.bits().has(Bits::FREED) {
         drop(s.sock.borrow_mut().take());
     }
