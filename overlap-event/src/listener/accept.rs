@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::errors;
+use super::ops;
 use super::shared::Listener;
 use crate::base::EventBase;
 
@@ -19,6 +20,17 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// Watches the socket when enabled and not backing off; otherwise not.
 pub(super) fn apply(base: &mut EventBase, l: &Listener) -> io::Result<()> {
     let s = &l.0;
+    if ops::ported(l) {
+        // Accepts in flight while enabled and not backing off; none otherwise.
+        let res = if s.enabled.get() && s.backoff.get().is_none() && !s.freed.get() {
+            ops::fill(base, l)
+        } else {
+            drop(ops::cancel_all(base, l, false));
+            Ok(())
+        };
+        ops::keep(base, l);
+        return res;
+    }
     let Some(ev) = s.accept_ev.get() else { return Ok(()) };
     if s.enabled.get() && s.backoff.get().is_none() {
         base.add(ev, None)
@@ -54,6 +66,41 @@ pub(super) fn on_readable(base: &mut EventBase, l: &Listener) {
                 failed(base, l, e);
                 return;
             }
+        }
+    }
+}
+
+/// Accepts on the port completed: each connection goes to the callback (also one taken
+/// just before a disable cancelled its accept), errors as `on_readable` treats them; then
+/// the accepts are topped up.
+pub(super) fn on_completions(base: &mut EventBase, l: &Listener) {
+    for c in ops::take(l) {
+        if l.0.freed.get() {
+            return; // freed by a callback: the rest are dropped (their connections closed)
+        }
+        let Ok(overlap::BufResult(res, mut op)) = c.into_op::<overlap::op::Accept>() else { continue };
+        match res {
+            Ok(_) => {
+                let (Some(conn), Some(peer)) = (op.take_socket(), op.peer_addr()) else { continue };
+                let conn = socket2::Socket::from(conn);
+                if conn.set_nonblocking(true).is_ok() {
+                    accepted(base, l, conn, peer);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {} // cancelled (disabled)
+            Err(e) if skippable(&e) => {}
+            // The other accepts in flight may fail the same way: one back-off for them all.
+            Err(e) if out_of_descriptors(&e) => {
+                if l.0.backoff.get().is_none() {
+                    back_off(base, l, e);
+                }
+            }
+            Err(e) => failed(base, l, e),
+        }
+    }
+    if !l.0.freed.get() {
+        if let Err(e) = apply(base, l) {
+            failed(base, l, e);
         }
     }
 }

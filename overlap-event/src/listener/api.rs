@@ -9,11 +9,13 @@ use std::rc::Rc;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::accept;
+use super::ops;
 use super::options::ListenerOptions;
 use super::shared::{Listener, Shared};
 use crate::base::EventBase;
 use crate::bufferevent::fd_of;
 use crate::deferred::Later;
+use crate::engine::Engine;
 use crate::flags::Flags;
 use crate::id::Fd;
 
@@ -55,14 +57,25 @@ impl Listener {
             error_cb: RefCell::new(None),
             generation: Cell::new([0; 2]),
             deferred: base.deferred.clone(),
+            ops: RefCell::new(None),
         });
         // The events hold the listener: the base keeps it until it is freed.
         let l = Listener(shared.clone());
-        let accept_ev = base.new_event(fd, Flags::READ | Flags::PERSIST, move |base, _, _| {
-            if !l.is_freed() {
-                accept::on_readable(base, &l);
-            }
-        })?;
+        let accept_ev = if base.engine() == Engine::Completion {
+            // Accepts on the port: the event runs when they complete.
+            ops::attach(base, &l, fd)?;
+            base.new_timer(Flags::NONE, move |base, _, _| {
+                if !l.is_freed() {
+                    accept::on_completions(base, &l);
+                }
+            })?
+        } else {
+            base.new_event(fd, Flags::READ | Flags::PERSIST, move |base, _, _| {
+                if !l.is_freed() {
+                    accept::on_readable(base, &l);
+                }
+            })?
+        };
         shared.accept_ev.set(Some(accept_ev));
         let l = Listener(shared.clone());
         let backoff_ev = base.new_timer(Flags::NONE, move |base, _, _| {
@@ -136,6 +149,9 @@ impl Listener {
     pub fn free(&self, base: &mut EventBase) -> io::Result<()> {
         self.check(base)?;
         self.0.freed.set(true);
+        // Accepts in flight are waited for here: their duplicate of the socket closes with
+        // them (and a connection one took is closed).
+        drop(ops::cancel_all(base, self, true));
         for ev in [self.0.accept_ev.take(), self.0.backoff_ev.take()].into_iter().flatten() {
             let _ = base.free(ev);
         }

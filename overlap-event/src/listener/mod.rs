@@ -11,12 +11,16 @@
 //!                 └─ another error: error callback, keep watching
 //! ```
 //!
+//! On a base whose engine is completion, `OUTSTANDING` accept ops wait on the port instead
+//! (`ops.rs`), with the same outcomes.
+//!
 //! A listener lives until [`free`](Listener::free) (which closes the socket), whether or not
 //! a handle to it is kept (its base holds it); there is no limit on how many one base holds.
 
 mod accept;
 mod api;
 mod errors;
+mod ops;
 mod options;
 mod shared;
 

@@ -7,11 +7,13 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
+use overlap::{Handle, OpId};
 use socket2::Socket;
 
 use crate::base::EventBase;
 use crate::deferred::{Deferred, Later};
 use crate::id::Event;
+use crate::wait::Inbox;
 
 /// The accept callback: the base, the listener, the new connection (non-blocking) and its
 /// peer's address.
@@ -48,6 +50,16 @@ pub(crate) struct Shared {
     /// not put back).
     pub(crate) generation: Cell<[u64; 2]>,
     pub(crate) deferred: Rc<Deferred>,
+    /// Accepts on the completion port, on a base whose engine is completion (`ops.rs`).
+    pub(crate) ops: RefCell<Option<Box<AcceptOps>>>,
+}
+
+/// A listener's accept ops: the port's handle on a duplicate of its socket, the completions
+/// that came, the ops in flight.
+pub(crate) struct AcceptOps {
+    pub(crate) handle: Handle,
+    pub(crate) inbox: Inbox,
+    pub(crate) inflight: Vec<OpId>,
 }
 
 impl Drop for Shared {

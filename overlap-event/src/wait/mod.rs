@@ -6,17 +6,18 @@ mod port;
 mod reactor;
 mod ready;
 mod routes;
+mod wake_pipe;
 
 use std::io;
 use std::time::Duration;
 
 use overlap::op::Op;
-use overlap::{Completion, CompletionPort, Handle, Interest, OpId, SignalReceiver, SubmitError, Token, Trigger, Waker};
+use overlap::{Completion, Handle, Interest, OpId, SignalReceiver, SubmitError, Token, Trigger, Waker};
 
 use crate::flags::Flags;
 use crate::id::{Event, Fd};
 use crate::method::Method;
-use port::{PortWait, WAKE_DATA};
+use port::PortWait;
 use reactor::ReactorWait;
 pub(crate) use routes::{Inbox, Route};
 
@@ -46,7 +47,7 @@ impl Wait {
     pub(crate) fn wake(&self, token: Token) -> io::Result<Wake> {
         Ok(match self {
             Wait::Reactor(r) => Wake::Waker(r.waker(token)?),
-            Wait::Port(p) => Wake::Port(p.port()),
+            Wait::Port(p) => Wake::Pipe(p.waker()),
         })
     }
 
@@ -141,15 +142,15 @@ impl Wait {
 pub(crate) enum Wake {
     /// The reactor's waker.
     Waker(Waker),
-    /// A completion posted to the port.
-    Port(CompletionPort),
+    /// A byte written to the port's wake pipe.
+    Pipe(wake_pipe::PipeWaker),
 }
 
 impl Wake {
     pub(crate) fn wake(&self) -> io::Result<()> {
         match self {
             Wake::Waker(w) => w.wake(),
-            Wake::Port(p) => p.post(0, WAKE_DATA, 0).map(|_| ()),
+            Wake::Pipe(p) => p.wake(),
         }
     }
 }

@@ -2,8 +2,9 @@
 //! design, libevent's `event_base_start_iocp` done whole). Each watched descriptor has one
 //! `PollReady` op in flight on a duplicate of it; its completion is the descriptor's
 //! readiness, and the op is submitted again, before the next wait, while the descriptor is
-//! watched (so readiness is level-triggered; edge triggering is refused). The cross-thread handle wakes the wait with
-//! a posted completion; signals are a `PollReady` on the signal receiver.
+//! watched (so readiness is level-triggered; edge triggering is refused). The port is built
+//! for the base's thread alone (`wake_pipe.rs` says how other threads wake it); signals are
+//! a `PollReady` on the signal receiver.
 //!
 //! ```text
 //!   register(fd) ─► dup(fd) ─► associate ─► PollReady(interest) ─┐
@@ -25,11 +26,12 @@ use overlap::{
 
 use super::ready::flags;
 use super::routes::{Route, Routes};
+use super::wake_pipe::{PipeWaker, WakePipe};
 use crate::flags::Flags;
 use crate::id::{Event, Fd};
 
-/// The `user_data` of a wake posted by another thread.
-pub(crate) const WAKE_DATA: usize = usize::MAX;
+/// The `user_data` of the wake pipe's readiness wait.
+const WAKE_DATA: usize = usize::MAX;
 /// The `user_data` of the signal receiver's readiness wait.
 const SIGNAL_DATA: usize = usize::MAX - 1;
 
@@ -61,6 +63,10 @@ pub(crate) struct PortWait {
     rearm_signals: bool,
     /// Where the completions of the base's other ops (buffered events', listeners') go.
     routes: Routes,
+    /// How other threads wake the wait, and the handle its readiness wait is on.
+    wake: WakePipe,
+    wake_handle: Handle,
+    rearm_wake: bool,
 }
 
 impl PortWait {
@@ -69,7 +75,9 @@ impl PortWait {
         if !cfg!(unix) {
             return Err(crate::error::port_wait_unsupported());
         }
-        let port = CompletionPort::builder().backend(backend).concurrency(1).build()?;
+        let port = CompletionPort::builder().backend(backend).concurrency(1).single_thread(true).build()?;
+        let wake = WakePipe::new()?;
+        let wake_handle = port.associate(wake.reader()?, 0)?;
         Ok(PortWait {
             port,
             watches: HashMap::new(),
@@ -81,6 +89,9 @@ impl PortWait {
             rearm: Vec::new(),
             rearm_signals: false,
             routes: Routes::default(),
+            wake,
+            wake_handle,
+            rearm_wake: true,
         })
     }
 
@@ -88,9 +99,9 @@ impl PortWait {
         self.port.backend()
     }
 
-    /// The port, for other threads to post wakes to.
-    pub(crate) fn port(&self) -> CompletionPort {
-        self.port.clone()
+    /// What other threads wake the wait with.
+    pub(crate) fn waker(&self) -> PipeWaker {
+        self.wake.waker()
     }
 
     /// Watches `fd` for `interest`: its wait is submitted with the next poll.
@@ -200,7 +211,10 @@ impl PortWait {
     /// readiness, or a descriptor's.
     fn completed(&mut self, c: Completion, out: &mut Vec<(Token, Flags)>) {
         match c.user_data() {
-            WAKE_DATA => {}
+            WAKE_DATA => {
+                self.wake.drain(); // the loop takes the messages after the wait
+                self.rearm_wake = true;
+            }
             SIGNAL_DATA => {
                 if let Some((_, token)) = &self.signals {
                     out.push((*token, Flags::READ));
@@ -235,6 +249,9 @@ impl PortWait {
                     w.op = self.port.submit(PollReady::new(&w.handle, w.interest), w.id).ok();
                 }
             }
+        }
+        if std::mem::take(&mut self.rearm_wake) {
+            let _ = self.port.submit(PollReady::new(&self.wake_handle, Interest::READABLE), WAKE_DATA);
         }
         if std::mem::take(&mut self.rearm_signals) {
             if let Some((handle, _)) = &self.signals {
