@@ -542,6 +542,51 @@ fn idle_memory(b: Method) {
     server.free(&mut base).unwrap();
 }
 
+/// Both engines on one base: on a port, a readiness buffered event and a completion one
+/// echo 1 MiB between them (each says which engine it has); on a readiness backend the
+/// completion engine is refused with `Unsupported`.
+fn both_engines_on_one_base(b: Method) {
+    let mut base = base(b);
+    let (x, y) = pair();
+    if b.reactor().is_some() {
+        let err = BufferEvent::socket_with(&mut base, x, Engine::Completion).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert!(err.to_string().contains("completion port"), "{err}");
+        let err = BufferEvent::new_with(&mut base, Engine::Completion).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        return;
+    }
+    let client = BufferEvent::socket_with(&mut base, x, Engine::Readiness).unwrap();
+    let server = BufferEvent::socket_with(&mut base, y, Engine::Completion).unwrap();
+    assert_eq!((client.engine(), server.engine()), (Engine::Readiness, Engine::Completion));
+    for bev in [&client, &server] {
+        bev.enable(&mut base, Flags::READ).unwrap();
+    }
+    server.on_read(|_, bev| {
+        let mut input = std::mem::take(&mut *bev.input());
+        bev.write_buffer(&mut input).unwrap();
+    });
+    let data = pattern(1 << 20, 5);
+    for piece in data.chunks(7_919) {
+        client.write(piece).unwrap();
+    }
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let (g, want) = (got.clone(), data.len());
+    client.on_read(move |base, bev| {
+        let mut input = bev.input();
+        g.borrow_mut().extend(input.to_vec());
+        let n = input.len();
+        input.drain(n).unwrap();
+        if g.borrow().len() >= want {
+            base.loopbreak();
+        }
+    });
+    dispatch(&mut base);
+    assert!(*got.borrow() == data, "the echo came back whole and in order");
+    client.free(&mut base).unwrap();
+    server.free(&mut base).unwrap();
+}
+
 fn main() {
     #[allow(unused_mut)]
     let mut all = cases![
@@ -562,6 +607,7 @@ fn main() {
         buffers_move,
         buffers_replaced,
         idle_memory,
+        both_engines_on_one_base,
     ];
     #[cfg(unix)]
     all.push(util::Case { name: "not_a_socket", run: not_a_socket });
