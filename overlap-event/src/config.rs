@@ -59,8 +59,7 @@ impl EventConfig {
     /// Waits in a completion port on `port` instead of a readiness backend: events on
     /// descriptors become readiness ops on the port (level-triggered only: no ET, no CLOSED
     /// alone), and the port's completions arrive in the same wait (libevent's
-    /// `event_base_start_iocp`). On Unix; on Windows building such a base fails with
-    /// `Unsupported` for now.
+    /// `event_base_start_iocp`), on every OS (IOCP on Windows).
     pub fn port(mut self, port: PortBackend) -> EventConfig {
         self.port = Some(port);
         self

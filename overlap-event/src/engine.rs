@@ -8,7 +8,7 @@ use std::fmt;
 /// | engine | how | on |
 /// |---|---|---|
 /// | `Readiness` | the base watches the socket; reads into reserved input space and gathered writes when it is ready | every base (default on a readiness backend) |
-/// | `Completion` | a receive straight into reserved input space and sends of the output's blocks (several in flight), carried out by the port | a base waiting in a completion port (its default there) |
+/// | `Completion` | a receive straight into reserved input space and sends of the output's blocks (several in flight), carried out by the port | a base waiting in a completion port: io_uring, IOCP, the emulated ports (its default there) |
 ///
 /// Both behave alike (callbacks, watermarks, timeouts, rate limits, connect). Pick one per
 /// base with [`EventConfig::engine`](crate::EventConfig::engine) or per buffered event with

@@ -106,13 +106,6 @@ pub(crate) fn bad_rate(why: &str) -> Error {
 pub(crate) fn io_size_too_large(max: usize) -> Error {
     Error::new(ErrorKind::InvalidInput, format!("a read or write size over {max} bytes"))
 }
-pub(crate) fn port_wait_unsupported() -> Error {
-    Error::new(
-        ErrorKind::Unsupported,
-        "a base on a completion port is not available on Windows yet: a socket joins one IOCP only, \
-         and the readiness waits on it need an association for polling alone (not built yet)",
-    )
-}
 pub(crate) fn unknown_engine(name: &str) -> Error {
     Error::new(ErrorKind::InvalidInput, format!("unknown engine {name:?}: readiness or completion"))
 }

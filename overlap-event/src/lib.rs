@@ -23,7 +23,7 @@
 //! | kqueue | BSD, macOS (type-checked) | yes | yes | no (`Unsupported`) |
 //! | poll | every Unix | no (`Unsupported`) | yes | Linux only (`POLLRDHUP`) |
 //! | afd | Windows (tested under Wine) | no (`Unsupported`) | sockets only | yes |
-//! | port/uring, port/epoll, port/poll ([`EventConfig::port`]) | Linux (and Unix: the emulated ports); not yet on Windows (`Unsupported`) | no (`Unsupported`) | as the port | no (`Unsupported`) |
+//! | port/uring, port/epoll, port/poll, port/iocp ([`EventConfig::port`]) | Linux (and Unix: the emulated ports); Windows (IOCP, tested under Wine) | no (`Unsupported`) | as the port (sockets alone on IOCP) | no (`Unsupported`) |
 //!
 //! [`EventBase::features`] says the same at run time (`EV_FEATURE_*`); an [`EventConfig`]
 //! can require or avoid them. [`EventBase::backend`] says which [`Method`] a base waits in.
@@ -52,7 +52,7 @@
 //! | engine | what moves the bytes | where |
 //! |---|---|---|
 //! | readiness | non-blocking reads into reserved input space and gathered writes, on the events of the base | every backend above |
-//! | completion ([`Engine`]) | one receive straight into reserved input space and sends of the output's blocks (up to 8 in flight, each whole), carried out by the port the base waits in; a zero-length probe until the peer first speaks | port/uring, port/epoll, port/poll (the default there); Windows not yet |
+//! | completion ([`Engine`]) | one receive straight into reserved input space and sends of the output's blocks (up to 8 in flight, each whole), carried out by the port the base waits in; a zero-length probe until the peer first speaks | port/uring, port/epoll, port/poll, port/iocp (the default there) |
 //! | pair | blocks moved between the two ends' buffers | everywhere |
 //! | filter | the user's transforms, over any of these | everywhere |
 //!

@@ -19,13 +19,10 @@ pub enum Method {
 }
 
 impl Method {
-    /// Every method that works here: the readiness backends, then the completion ports (on
-    /// Unix; a base on an IOCP port is not built yet).
+    /// Every method that works here: the readiness backends, then the completion ports.
     pub fn available() -> Vec<Method> {
         let mut all: Vec<Method> = ReactorBackend::available().into_iter().map(Method::Reactor).collect();
-        if cfg!(unix) {
-            all.extend(PortBackend::available().into_iter().map(Method::Port));
-        }
+        all.extend(PortBackend::available().into_iter().map(Method::Port));
         all
     }
 

@@ -113,6 +113,10 @@ pub(crate) fn is_cancelled(e: &Error) -> bool {
     e.get_ref().is_some_and(|inner| inner.is::<Cancelled>())
 }
 
+pub(crate) fn poll_only_handle() -> Error {
+    Error::new(ErrorKind::InvalidInput, "the op's handle was associated for readiness waits (PollReady) alone")
+}
+
 pub(crate) fn foreign_handle() -> Error {
     Error::new(ErrorKind::InvalidInput, "the op's handle was associated with another completion port")
 }

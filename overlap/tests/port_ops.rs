@@ -345,6 +345,29 @@ fn poll_ready_for_either_direction(b: PortBackend) {
     assert!(op.is_writable() && !op.is_readable(), "[{b}]");
 }
 
+/// A handle associated for polling carries `PollReady` alone (a receive on it is refused,
+/// the op given back); the same socket joins the port for its own ops through a duplicate
+/// (on IOCP a socket joins a port once: the polling handle leaves it out), and both work.
+fn polling_handle_carries_polls_alone(b: PortBackend) {
+    let port = port(b);
+    let (a, mut peer) = stream_pair().unwrap();
+    let dup = a.try_clone().unwrap();
+    let poll = port.associate_for_polling(a, 0).unwrap();
+    let err = port.submit(Recv::new(&poll, Vec::with_capacity(8)), 1).unwrap_err();
+    assert_eq!(err.error.kind(), ErrorKind::InvalidInput, "[{b}] {}", err.error);
+    assert!(err.op.into_buf().capacity() >= 8, "[{b}] the op came back with its buffer");
+    let io = port.associate(dup, 0).unwrap();
+    peer.write_all(b"ready").unwrap();
+    port.submit(PollReady::new(&poll, Interest::READABLE), 2).unwrap();
+    let (res, op) = next(&port, "readable").into_op::<PollReady>().unwrap().unpack();
+    res.unwrap();
+    assert!(op.is_readable(), "[{b}]");
+    port.submit(Recv::new(&io, Vec::with_capacity(16)), 3).unwrap();
+    let (res, op) = next(&port, "received").into_op::<Recv<Vec<u8>>>().unwrap().unpack();
+    assert_eq!(res.unwrap(), 5, "[{b}]");
+    assert_eq!(op.into_buf(), b"ready");
+}
+
 fn many_cancelled_timeouts_leave_timers_working(b: PortBackend) {
     let port = port(b);
     for i in 0..5_000 {
@@ -636,6 +659,7 @@ fn main() {
         pipe_read_and_write,
         poll_ready_op,
         poll_ready_for_either_direction,
+        polling_handle_carries_polls_alone,
         priority_wait_is_not_woken_by_ordinary_data,
         many_cancelled_timeouts_leave_timers_working,
         timeout_op_is_not_early,

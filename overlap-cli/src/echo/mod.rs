@@ -248,10 +248,8 @@ mod tests {
         }
         for b in overlap::PortBackend::available() {
             thousand_clients(Model::Completion, b.name());
-            if cfg!(unix) {
-                let engine = Some(EngineArg::Completion);
-                thousand_clients_on(Settings { engine, ..settings(Model::BufferEvent, b.name()) });
-            }
+            let engine = Some(EngineArg::Completion);
+            thousand_clients_on(Settings { engine, ..settings(Model::BufferEvent, b.name()) });
         }
     }
 

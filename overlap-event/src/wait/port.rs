@@ -26,12 +26,10 @@ use overlap::{
 
 use super::ready::flags;
 use super::routes::{Route, Routes};
-use super::wake_pipe::{PipeWaker, WakePipe};
+use super::wake_pipe::{PipeWaker, WakePipe, SINGLE_THREAD, WAKE_DATA};
 use crate::flags::Flags;
 use crate::id::{Event, Fd};
 
-/// The `user_data` of the wake pipe's readiness wait.
-const WAKE_DATA: usize = usize::MAX;
 /// The `user_data` of the signal receiver's readiness wait.
 const SIGNAL_DATA: usize = usize::MAX - 1;
 
@@ -63,21 +61,16 @@ pub(crate) struct PortWait {
     rearm_signals: bool,
     /// Where the completions of the base's other ops (buffered events', listeners') go.
     routes: Routes,
-    /// How other threads wake the wait, and the handle its readiness wait is on.
+    /// How other threads wake the wait.
     wake: WakePipe,
-    wake_handle: Handle,
     rearm_wake: bool,
 }
 
 impl PortWait {
     /// A port on `backend`, for one thread's loop (others only post to it).
     pub(crate) fn new(backend: PortBackend) -> io::Result<PortWait> {
-        if !cfg!(unix) {
-            return Err(crate::error::port_wait_unsupported());
-        }
-        let port = CompletionPort::builder().backend(backend).concurrency(1).single_thread(true).build()?;
-        let wake = WakePipe::new()?;
-        let wake_handle = port.associate(wake.reader()?, 0)?;
+        let port = CompletionPort::builder().backend(backend).concurrency(1).single_thread(SINGLE_THREAD).build()?;
+        let wake = WakePipe::new(&port)?;
         Ok(PortWait {
             port,
             watches: HashMap::new(),
@@ -90,7 +83,6 @@ impl PortWait {
             rearm_signals: false,
             routes: Routes::default(),
             wake,
-            wake_handle,
             rearm_wake: true,
         })
     }
@@ -109,7 +101,7 @@ impl PortWait {
         if trigger != Trigger::Level {
             return Err(crate::error::unsupported("edge triggering (ET)", "completion port"));
         }
-        let handle = self.port.associate(overlap::io::dup_raw(fd)?, 0)?;
+        let handle = self.port.associate_for_polling(overlap::io::dup_raw(fd)?, 0)?;
         let id = self.fresh_id();
         self.ids.insert(id, fd);
         self.watches.insert(fd, Watch { id, token, handle, interest, op: None });
@@ -185,7 +177,7 @@ impl PortWait {
     }
 
     pub(crate) fn watch_signals(&mut self, rx: &SignalReceiver, token: Token) -> io::Result<()> {
-        let handle = self.port.associate(dup_receiver(rx)?, 0)?;
+        let handle = self.port.associate_for_polling(dup_receiver(rx)?, 0)?;
         self.port.submit(PollReady::new(&handle, Interest::READABLE), SIGNAL_DATA)?;
         self.signals = Some((handle, token));
         Ok(())
@@ -211,10 +203,7 @@ impl PortWait {
     /// readiness, or a descriptor's.
     fn completed(&mut self, c: Completion, out: &mut Vec<(Token, Flags)>) {
         match c.user_data() {
-            WAKE_DATA => {
-                self.wake.drain(); // the loop takes the messages after the wait
-                self.rearm_wake = true;
-            }
+            WAKE_DATA => self.rearm_wake = self.wake.woke(), // the loop takes the messages after the wait
             SIGNAL_DATA => {
                 if let Some((_, token)) = &self.signals {
                     out.push((*token, Flags::READ));
@@ -251,7 +240,7 @@ impl PortWait {
             }
         }
         if std::mem::take(&mut self.rearm_wake) {
-            let _ = self.port.submit(PollReady::new(&self.wake_handle, Interest::READABLE), WAKE_DATA);
+            self.wake.arm(&self.port);
         }
         if std::mem::take(&mut self.rearm_signals) {
             if let Some((handle, _)) = &self.signals {

@@ -37,11 +37,16 @@ pub fn run_suite(suite: &str, cases: Vec<Case>) {
     run_suite_with(suite, cases, false)
 }
 
-std::thread_local! {
-    /// The engine `base` and `base_with` give the bases of the case running on this thread
-    /// (`None`: the base's default).
-    static ENGINE: std::cell::Cell<Option<Engine>> = const { std::cell::Cell::new(None) };
+/// Clippy 1.96 (the Windows build's) asks for the `const` block this already has.
+#[allow(clippy::missing_const_for_thread_local)]
+mod slot {
+    std::thread_local! {
+        /// The engine `base` and `base_with` give the bases of the case running on this
+        /// thread (`None`: the base's default).
+        pub static ENGINE: std::cell::Cell<Option<overlap_event::Engine>> = const { std::cell::Cell::new(None) };
+    }
 }
+use slot::ENGINE;
 
 /// Like `run_suite`, one case at a time if `sequential` (signals are process-wide).
 pub fn run_suite_with(suite: &str, cases: Vec<Case>, sequential: bool) {

@@ -28,6 +28,13 @@ use super::source::{HandleKind, OwnedSource, RawSource};
 /// - `notify`: makes a blocked `poll` return.
 pub(crate) trait Driver: Send + Sync {
     fn attach(&self, source: &OwnedSource, kind: HandleKind) -> io::Result<()>;
+    /// Like `attach`, for a handle that only ever carries readiness waits (`PollReady`): a
+    /// driver whose polls do not go through the handle itself (IOCP polls through its own AFD
+    /// handle) leaves the handle out of its port, so that the same socket can still join it
+    /// for other ops through another handle.
+    fn attach_for_polling(&self, source: &OwnedSource, kind: HandleKind) -> io::Result<()> {
+        self.attach(source, kind)
+    }
     fn detach(&self, fd: RawSource);
     fn submit(&self, op: Pending, defer: bool);
     /// Hands the kernel what `submit` deferred.

@@ -122,7 +122,24 @@ impl CompletionPort {
         self.check()?;
         let kind = crate::sys::handle_kind(&fd)?;
         self.shared.driver.attach(&fd, kind)?;
-        let inner = HandleInner { fd, key, port: self.shared.id, kind, owner: Arc::downgrade(&self.shared) };
+        let inner =
+            HandleInner { fd, key, port: self.shared.id, kind, poll_only: false, owner: Arc::downgrade(&self.shared) };
+        Ok(Handle { inner: Arc::new(inner) })
+    }
+
+    /// Like [`associate`](CompletionPort::associate), for readiness waits alone: the handle
+    /// carries [`PollReady`](crate::op::PollReady) ops and nothing else (any other op on it
+    /// fails with `InvalidInput`). On IOCP the socket does not join the port through it (polls
+    /// go through the port's own AFD handle), so the same socket can still be associated for
+    /// receives and sends through a duplicate: a socket joins one IOCP once only. Elsewhere it
+    /// is an ordinary association. The descriptor is made non-blocking, as `associate` does.
+    pub fn associate_for_polling(&self, file: impl Associate, key: usize) -> io::Result<Handle> {
+        let fd = file.into_source();
+        self.check()?;
+        let kind = crate::sys::handle_kind(&fd)?;
+        self.shared.driver.attach_for_polling(&fd, kind)?;
+        let inner =
+            HandleInner { fd, key, port: self.shared.id, kind, poll_only: true, owner: Arc::downgrade(&self.shared) };
         Ok(Handle { inner: Arc::new(inner) })
     }
 
@@ -156,15 +173,18 @@ impl CompletionPort {
         if let Err(error) = self.check() {
             return Err(SubmitError { error, op });
         }
-        let (key, kind) = match op.handle() {
+        let (key, kind, poll_only) = match op.handle() {
             Some(h) if h.inner.port != self.shared.id => {
                 return Err(SubmitError { error: error::foreign_handle(), op })
             }
-            Some(h) => (h.key(), Some(h.inner.kind)),
-            None => (0, None),
+            Some(h) => (h.key(), Some(h.inner.kind), h.inner.poll_only),
+            None => (0, None, false),
         };
         // What the op is, derived once: checked here, routed by the driver.
         let desc = op.describe();
+        if poll_only && !matches!(desc, Desc::PollReady { .. }) {
+            return Err(SubmitError { error: error::poll_only_handle(), op });
+        }
         if let Some(error) = self.refuse(&desc) {
             return Err(SubmitError { error, op });
         }

@@ -25,6 +25,8 @@ pub(crate) struct HandleInner {
     pub(crate) port: u64,
     /// What it is (how its ops run).
     pub(crate) kind: HandleKind,
+    /// Associated for readiness waits alone ([`CompletionPort::associate_for_polling`](crate::CompletionPort::associate_for_polling)).
+    pub(crate) poll_only: bool,
     /// The port, to tell it when the descriptor closes (weak: ops hold handles, the port holds
     /// ops).
     pub(crate) owner: Weak<PortShared>,

@@ -38,6 +38,9 @@ impl Driver for AnyDriver {
     fn attach(&self, source: &OwnedSource, kind: HandleKind) -> io::Result<()> {
         drive!(self, d => d.attach(source, kind))
     }
+    fn attach_for_polling(&self, source: &OwnedSource, kind: HandleKind) -> io::Result<()> {
+        drive!(self, d => d.attach_for_polling(source, kind))
+    }
     fn detach(&self, fd: RawSource) {
         drive!(self, d => d.detach(fd))
     }

@@ -316,6 +316,18 @@ impl driver::Driver for Driver {
         Ok(())
     }
 
+    /// Polls go through the driver's AFD handle: the socket stays out of the port (it may
+    /// join it through another handle for its own ops). AFD polls sockets alone.
+    fn attach_for_polling(&self, source: &OwnedSource, _kind: HandleKind) -> io::Result<()> {
+        match source {
+            OwnedSource::Socket(_) => net::socket_type(raw_of(source)).map(|_| ()),
+            OwnedSource::Handle(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "IOCP polls sockets alone (through AFD): this handle is not a socket",
+            )),
+        }
+    }
+
     fn detach(&self, fd: RawSource) {
         // Ops hold their handle, so none is in flight on a handle being dropped.
         let mut st = lock(&self.state);
