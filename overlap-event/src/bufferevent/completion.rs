@@ -309,13 +309,13 @@ fn give_back(s: &Shared, space: Space) {
 /// The base ran `done_ev`: ops of this buffered event completed.
 fn on_done(base: &mut EventBase, bev: &BufferEvent) {
     let s = &*bev.0;
-    let batch = {
+    let (inbox, mut batch) = {
         let st = s.st.borrow();
         let Some(ops) = st.ops.as_ref() else { return };
         let batch = std::mem::take(&mut *ops.inbox.borrow_mut());
-        batch
+        (ops.inbox.clone(), batch)
     };
-    for c in batch {
+    for c in batch.drain(..) {
         if bev.is_freed() {
             return; // freed by a callback: the rest is dropped with its buffers
         }
@@ -324,6 +324,12 @@ fn on_done(base: &mut EventBase, bev: &BufferEvent) {
             received(base, bev, c);
         } else {
             sent(base, bev, c);
+        }
+    }
+    // The inbox keeps its allocation for the next completions.
+    if let Ok(mut next) = inbox.try_borrow_mut() {
+        if next.is_empty() {
+            *next = batch;
         }
     }
     if !bev.is_freed() {
@@ -586,7 +592,12 @@ fn sent(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
         let (_, seq) = ops.sends.remove(i).expect("found above");
         ops.sending -= len;
         match res {
-            Ok(n) if n == len => {}
+            Ok(n) if n == len => {
+                // Sent: its allocation serves the next receive.
+                if let Ok(mut input) = s.input.try_borrow_mut() {
+                    input.recycle(block);
+                }
+            }
             Ok(n) => {
                 // A stream send completes whole; should one not, what it left goes back.
                 block.advance(n);

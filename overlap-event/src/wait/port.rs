@@ -25,7 +25,7 @@ use overlap::{
 };
 
 use super::ready::flags;
-use super::routes::{Route, Routes};
+use super::routes::{Route, Routes, ROUTE_TAG};
 use super::wake_pipe::{PipeWaker, WakePipe, SINGLE_THREAD, WAKE_DATA};
 use crate::flags::Flags;
 use crate::id::{Event, Fd};
@@ -210,12 +210,11 @@ impl PortWait {
                     self.rearm_signals = true;
                 }
             }
+            id if Routes::is_route(id) => {
+                let _ = self.routes.deliver(c); // an op of the base's (a buffered event's, a listener's)
+            }
             id => {
-                let Some(&fd) = self.ids.get(&id) else {
-                    // An op of the base's, or a cancelled or replaced wait (dropped).
-                    let _ = self.routes.deliver(c);
-                    return;
-                };
+                let Some(&fd) = self.ids.get(&id) else { return }; // a cancelled or replaced wait
                 let Ok(overlap::BufResult(res, op)) = c.into_op::<PollReady>() else { return };
                 let what = match res {
                     Ok(_) => flags(op.is_readable(), op.is_writable(), false, op.is_error()),
@@ -257,10 +256,8 @@ impl PortWait {
     /// Starts `op` (held back until the next wait, which submits it with its own system
     /// call); its completion goes to `route`.
     pub(crate) fn submit<O: Op>(&mut self, op: O, route: Route) -> Result<OpId, SubmitError<O>> {
-        let id = self.fresh_id();
-        let op = self.port.submit_deferred(op, id)?;
-        self.routes.insert(id, route);
-        Ok(op)
+        let id = self.routes.insert(route);
+        self.port.submit_deferred(op, id).inspect_err(|_| self.routes.forget(id))
     }
 
     /// Cancels `op`: it completes (cancelled, or with its own result if it finished first)
@@ -286,9 +283,10 @@ impl PortWait {
         self.routes.take_fired(out);
     }
 
+    /// An id for a readiness wait: below [`ROUTE_TAG`] (the routes' and the wake's are above).
     fn fresh_id(&mut self) -> usize {
         let id = self.next_id;
-        self.next_id = if id >= SIGNAL_DATA - 1 { 1 } else { id + 1 };
+        self.next_id = if id >= ROUTE_TAG - 1 { 1 } else { id + 1 };
         id
     }
 }
