@@ -225,6 +225,33 @@ fn hundred_listeners(b: Method) {
     assert!(done.borrow().iter().all(|&d| d), "every listener accepted");
 }
 
+/// One listening socket shared by two bases (a clone each, as a server with a base per thread
+/// and no SO_REUSEPORT has): both accept. On Windows a socket joins one IOCP only, so on
+/// ports the second accepts on readiness instead of failing.
+fn listener_shared_by_two_bases(b: Method) {
+    let (mut one, mut two) = (base(b), base(b));
+    let sock = TcpListener::bind(localhost()).unwrap();
+    let addr = sock.local_addr().unwrap();
+    let clone = sock.try_clone().unwrap();
+    let got = counter();
+    let mut listeners = Vec::new();
+    for (base, sock) in [(&mut one, sock), (&mut two, clone)] {
+        let g = got.clone();
+        let l = Listener::from_socket(base, sock, ListenerOptions::new(), move |_, _, _, _| g.set(g.get() + 1));
+        listeners.push(l.unwrap_or_else(|e| panic!("[{b}] {e}")));
+    }
+    let clients: Vec<_> = (0..4).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while got.get() < clients.len() && std::time::Instant::now() < deadline {
+        one.run_nonblocking().unwrap();
+        two.run_nonblocking().unwrap();
+        std::thread::yield_now();
+    }
+    assert_eq!(got.get(), clients.len(), "[{b}] every connection was accepted by one of the bases");
+    listeners[0].free(&mut one).unwrap();
+    listeners[1].free(&mut two).unwrap();
+}
+
 /// Listener misuse: a port in use, a foreign base, a freed listener; disabled ones accept
 /// nothing until enabled.
 fn listener_misuse(b: Method) {
@@ -278,6 +305,7 @@ fn main() {
             listener_thousand_connections,
             hundred_listeners,
             listener_misuse,
+            listener_shared_by_two_bases,
         ],
         false,
     );

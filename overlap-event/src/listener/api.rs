@@ -61,9 +61,10 @@ impl Listener {
         });
         // The events hold the listener: the base keeps it until it is freed.
         let l = Listener(shared.clone());
-        let accept_ev = if base.engine() == Engine::Completion {
-            // Accepts on the port: the event runs when they complete.
-            ops::attach(base, &l, fd)?;
+        // Accepts on the port (the event runs when they complete) if the engine is completion
+        // and the socket can join the port: on Windows a socket joins one IOCP only, so one
+        // shared by bases on several threads accepts on readiness in all but the first.
+        let accept_ev = if base.engine() == Engine::Completion && ops::attach(base, &l, fd).is_ok() {
             base.new_timer(Flags::NONE, move |base, _, _| {
                 if !l.is_freed() {
                     accept::on_completions(base, &l);
