@@ -47,7 +47,10 @@ pub(crate) fn attach(base: &mut EventBase, shared: &Rc<Shared>, sock: Socket) ->
     let mut made = Vec::with_capacity(3);
     for run in [Run::Read, Run::Write, Run::Done] {
         let bev = BufferEvent(shared.clone());
-        match base.new_timer(Flags::NONE, move |base, _, fired| {
+        // The completions' event is persistent: running does not end its being pending
+        // (`keep`), and it has no timer to re-arm.
+        let what = if matches!(run, Run::Done) { Flags::PERSIST } else { Flags::NONE };
+        match base.new_timer(what, move |base, _, fired| {
             if !bev.is_freed() {
                 match run {
                     Run::Read => on_read_run(base, &bev, fired),
@@ -85,6 +88,7 @@ pub(crate) fn attach(base: &mut EventBase, shared: &Rc<Shared>, sock: Socket) ->
         spoke: false,
         read_timed: false,
         write_timed: false,
+        kept: false,
     }));
     *shared.sock.borrow_mut() = Some(Rc::new(sock));
     Ok(())
@@ -148,12 +152,18 @@ pub(crate) fn apply(base: &mut EventBase, s: &Shared) {
 /// writing is enabled (sends left in flight after writing was turned off, by the user or a
 /// timeout, complete when the loop runs again; they do not hold it).
 fn keep(base: &mut EventBase, s: &Shared) {
-    let (ev, waiting) = {
-        let st = s.st.borrow();
-        let Some(ops) = st.ops.as_ref() else { return };
-        (ops.done_ev, ops.recv.is_some() || (!ops.sends.is_empty() && s.bits().has(Bits::WRITE)))
+    let (ev, want) = {
+        let mut st = s.st.borrow_mut();
+        let Some(ops) = st.ops.as_mut() else { return };
+        let waiting = ops.recv.is_some() || (!ops.sends.is_empty() && s.bits().has(Bits::WRITE));
+        let want = waiting && !s.bits().has(Bits::FREED);
+        if want == ops.kept {
+            return; // no change: the base is not asked
+        }
+        ops.kept = want;
+        (ops.done_ev, want)
     };
-    base.keep_pending(ev, waiting && !s.bits().has(Bits::FREED));
+    base.keep_pending(ev, want);
 }
 
 /// Starts (`on`) or stops the read (or write) timeout; started again, it counts from now.
@@ -168,6 +178,9 @@ fn time(base: &mut EventBase, s: &Shared, read: bool, on: bool) {
         }
     };
     let Some(ev) = ev else { return };
+    if timeout.is_none() && !timed {
+        return; // no timeout, none running: nothing to do (the common case, per message)
+    }
     let now_timed = match timeout {
         Some(t) if on => base.add(ev, Some(t)).is_ok(),
         _ => {

@@ -143,6 +143,8 @@ pub(crate) struct Ops {
     /// The read (write) timeout is running.
     pub(crate) read_timed: bool,
     pub(crate) write_timed: bool,
+    /// `done_ev` is kept pending (the loop waits for these ops).
+    pub(crate) kept: bool,
 }
 
 /// What a connect under way keeps.
