@@ -56,6 +56,9 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
     let readiness = overlap::ReactorBackend::available();
     let event_paths: Vec<String> = readiness.iter().map(|b| format!("event/{b}")).collect();
     let bev_paths: Vec<String> = readiness.iter().map(|b| format!("bufferevent/{b}")).collect();
+    // Buffered events on the completion engine: a base on each completion port (echo only).
+    let bev_port_paths: Vec<String> =
+        overlap::PortBackend::available().iter().map(|b| format!("bufferevent-completion/{b}")).collect();
     let echo_paths: Vec<String> = paths
         .iter()
         .cloned()
@@ -63,6 +66,7 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
         .chain(peers)
         .chain(event_paths.iter().cloned())
         .chain(bev_paths.iter().cloned())
+        .chain(bev_port_paths.iter().cloned())
         .collect();
     for p in &echo_paths {
         for setting in ["2 conns × 16 B", "4 conns × 16 B"] {
@@ -76,7 +80,7 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
         // loop's paths neither wake up nor accept in a row of their own.
         let workloads: &[&str] = match p.as_str() {
             "raw-uring" | "compio" => &["accept"],
-            p if p.starts_with("event/") || p.starts_with("bufferevent/") => &[],
+            p if p.starts_with("event/") || p.starts_with("bufferevent") => &[],
             _ => &["wakeup", "accept"],
         };
         for w in workloads {
@@ -102,6 +106,9 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
     for (p, b) in bev_paths.iter().zip(&readiness) {
         let expected = if *b == default { vec!["echo", "bulk"] } else { vec!["echo"] };
         assert_eq!(workloads_of(&stdout, p), expected, "{p}: {stdout}");
+    }
+    for p in &bev_port_paths {
+        assert_eq!(workloads_of(&stdout, p), vec!["echo"], "{p}: {stdout}");
     }
     for p in bulk_paths() {
         bulk_rows(&stdout, &p);

@@ -17,7 +17,7 @@ use super::{echo, sys};
 pub(crate) fn cells(paths: &[Path]) -> Vec<Cell> {
     paths
         .iter()
-        .filter(|p| !matches!(p, Path::Event(_) | Path::BufferEvent(_)))
+        .filter(|p| !matches!(p, Path::Event(_) | Path::BufferEvent(_) | Path::BufferEventPort(_)))
         .map(|&path| Cell {
             workload: "accept",
             setting: "1 client".into(),

@@ -102,7 +102,7 @@ mod unix {
                 let mut ec = EventChain::new(Some(backend), readers, chain, Some(STALL))?;
                 measure(move || Ok((ec.iteration()?, ec.events())), secs)
             }
-            Path::BufferEvent(_) => {
+            Path::BufferEvent(_) | Path::BufferEventPort(_) => {
                 Err(io::Error::new(ErrorKind::Unsupported, "buffered events do not dispatch bytes"))
             }
             Path::Peer(name) => Err(io::Error::new(ErrorKind::Unsupported, format!("no dispatch loop for {name}"))),

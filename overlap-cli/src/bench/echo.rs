@@ -15,7 +15,7 @@ use super::path::Path;
 use super::sample::{Figure, Sample};
 use super::server::Server;
 use super::{peers, sys};
-use crate::echo::{Model, Settings};
+use crate::echo::{EngineArg, Model, Settings};
 
 /// The echo cells: every connection count and size, on every path (the event loop's serve with
 /// `echo-server --model event` and `--model bufferevent`).
@@ -45,10 +45,11 @@ pub(crate) fn start(path: Path) -> io::Result<Server> {
         Path::Floor => Err(io::ErrorKind::Unsupported.into()),
         #[cfg(not(uring))]
         Path::FloorUring => Err(io::ErrorKind::Unsupported.into()),
-        Path::Reactor(b) => overlap_server(Model::Readiness, b.name()),
-        Path::Event(b) => overlap_server(Model::Event, b.name()),
-        Path::BufferEvent(b) => overlap_server(Model::BufferEvent, b.name()),
-        Path::Port(b) => overlap_server(Model::Completion, b.name()),
+        Path::Reactor(b) => overlap_server(Model::Readiness, b.name(), None),
+        Path::Event(b) => overlap_server(Model::Event, b.name(), None),
+        Path::BufferEvent(b) => overlap_server(Model::BufferEvent, b.name(), None),
+        Path::BufferEventPort(b) => overlap_server(Model::BufferEvent, b.name(), Some(EngineArg::Completion)),
+        Path::Port(b) => overlap_server(Model::Completion, b.name(), None),
         Path::Peer(name) => peers::echo_server(name),
     }
 }
@@ -69,9 +70,9 @@ pub(crate) fn floor_server(
     Ok(Server { addr, stop })
 }
 
-fn overlap_server(model: Model, backend: &str) -> io::Result<Server> {
+fn overlap_server(model: Model, backend: &str, engine: Option<EngineArg>) -> io::Result<Server> {
     let settings =
-        Settings { port: 0, model, backend: Some(backend.into()), threads: Some(1), reuse_port: false, engine: None };
+        Settings { port: 0, model, backend: Some(backend.into()), threads: Some(1), reuse_port: false, engine };
     let running = crate::echo::start(&settings)?;
     Ok(Server { addr: running.addr, stop: Box::new(move || running.stop_and_join()) })
 }

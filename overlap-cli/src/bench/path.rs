@@ -24,6 +24,9 @@ pub(crate) enum Path {
     /// An `EventBase` with a `Listener` and `BufferEvent`s (`overlap-event`'s buffered layer,
     /// libevent's bufferevents) on a readiness backend (echo and bulk).
     BufferEvent(ReactorBackend),
+    /// `BufferEvent`s on the completion engine: a base that waits in a completion port,
+    /// receives and sends carried out by it (echo only).
+    BufferEventPort(PortBackend),
     /// A `CompletionPort` on a completion backend.
     Port(PortBackend),
     /// Another library, in process (`--features peers`): tokio, mio or compio.
@@ -38,6 +41,7 @@ impl fmt::Display for Path {
             Path::Reactor(b) => write!(f, "reactor/{b}"),
             Path::Event(b) => write!(f, "event/{b}"),
             Path::BufferEvent(b) => write!(f, "bufferevent/{b}"),
+            Path::BufferEventPort(b) => write!(f, "bufferevent-completion/{b}"),
             Path::Port(b) => write!(f, "port/{b}"),
             Path::Peer(name) => f.write_str(name),
         }
@@ -61,6 +65,8 @@ fn all() -> Vec<(Path, Option<String>)> {
     all.extend(ReactorBackend::ALL.into_iter().map(|b| (Path::Event(b), b.check().err().map(|e| e.to_string()))));
     all.extend(ReactorBackend::ALL.into_iter().map(|b| (Path::BufferEvent(b), b.check().err().map(|e| e.to_string()))));
     all.extend(PortBackend::ALL.into_iter().map(|b| (Path::Port(b), b.check().err().map(|e| e.to_string()))));
+    let bev_port = |b: PortBackend| (Path::BufferEventPort(b), b.check().err().map(|e| e.to_string()));
+    all.extend(PortBackend::ALL.into_iter().map(bev_port));
     all.extend(peers::ALL.iter().map(|&p| (Path::Peer(p), peers::why_not_here(p))));
     all
 }

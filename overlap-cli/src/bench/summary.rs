@@ -91,7 +91,10 @@ pub(crate) fn summarize(cells: &[Cell], samples: &[Vec<Result<Sample, String>>])
     };
     for row in &mut rows {
         row.vs_floor = ratio(&floors, row);
-        if row.path == Path::Port(overlap::PortBackend::Uring) {
+        if matches!(
+            row.path,
+            Path::Port(overlap::PortBackend::Uring) | Path::BufferEventPort(overlap::PortBackend::Uring)
+        ) {
             row.vs_uring_floor = ratio(&uring_floors, row);
         }
     }

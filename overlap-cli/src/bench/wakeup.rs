@@ -19,7 +19,7 @@ pub(crate) fn cells(paths: &[Path]) -> Vec<Cell> {
     paths
         .iter()
         .filter(|&&p| p != Path::FloorUring) // an echo server only
-        .filter(|&&p| !matches!(p, Path::Event(_) | Path::BufferEvent(_))) // no wake-up pair
+        .filter(|&&p| !matches!(p, Path::Event(_) | Path::BufferEvent(_) | Path::BufferEventPort(_))) // no wake-up pair
         .filter(|&&p| !matches!(p, Path::Peer(name) if !peers::has_wakeup(name)))
         .map(|&path| Cell {
             workload: "wakeup",
@@ -93,7 +93,9 @@ fn pair(path: Path) -> io::Result<(Box<dyn Side>, Box<dyn Side>)> {
         }
         #[cfg(not(epoll))]
         Path::Floor => Err(io::ErrorKind::Unsupported.into()),
-        Path::FloorUring | Path::Event(_) | Path::BufferEvent(_) => Err(io::ErrorKind::Unsupported.into()),
+        Path::FloorUring | Path::Event(_) | Path::BufferEvent(_) | Path::BufferEventPort(_) => {
+            Err(io::ErrorKind::Unsupported.into())
+        }
         Path::Reactor(backend) => {
             struct R {
                 reactor: Reactor,
