@@ -110,9 +110,10 @@ fn want_read(bits: Bits) -> bool {
         && !bits.has(Bits::READ_HELD)
 }
 
-/// Brings the ops in line with what is enabled: a receive while reading is wanted (queued
-/// through the read run), none otherwise (the one in flight is cancelled; what it got still
-/// joins the input); a write run when there is output to send.
+/// Brings the ops in line with what is enabled: a receive while reading is wanted (submitted
+/// here; through the read run when it must wait for rate-limit tokens or failed), none
+/// otherwise (the one in flight is cancelled; what it got still joins the input); a write run
+/// when there is output to send.
 pub(crate) fn apply(base: &mut EventBase, s: &Shared) {
     let bits = s.bits();
     if bits.has(Bits::FREED) {

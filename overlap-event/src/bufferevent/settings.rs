@@ -128,7 +128,8 @@ impl BufferEvent {
         if priority >= base.priorities() {
             return Err(crate::error::priority_range(priority, base.priorities()));
         }
-        for ev in [self.0.read_ev.get(), self.0.write_ev.get()].into_iter().flatten() {
+        let done_ev = self.0.st.borrow().ops.as_ref().map(|o| o.done_ev); // the completion engine's
+        for ev in [self.0.read_ev.get(), self.0.write_ev.get(), done_ev].into_iter().flatten() {
             base.set_priority(ev, priority)?;
         }
         self.0.st.borrow_mut().priority = Some(priority);
