@@ -542,6 +542,129 @@ fn idle_memory(b: Method) {
     server.free(&mut base).unwrap();
 }
 
+/// A TCP pair on loopback (socket options act as on a real connection).
+fn tcp_pair() -> (std::net::TcpStream, std::net::TcpStream) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (b, _) = l.accept().unwrap();
+    (a, b)
+}
+
+/// Reads what `sock` holds now (it was written before): until it would block or ends.
+fn read_what_is_there(sock: &socket2::Socket) -> Vec<u8> {
+    sock.set_nonblocking(true).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match std::io::Read::read(&mut &*sock, &mut buf) {
+            Ok(0) => return got,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return got,
+        }
+    }
+}
+
+/// Pipelined echo over TCP with 16 KiB socket buffers: the server's output waits on the
+/// socket (on the completion engine several sends in flight at once, each taken a part at a
+/// time), and 4 MiB written in uneven pieces come back whole and in order. (Smaller buffers
+/// make loopback TCP itself crawl: its window closes to a few hundred bytes.)
+fn echo_small_socket_buffers(b: Method) {
+    let mut base = base(b);
+    let (x, y) = tcp_pair();
+    let (x, y) = (socket2::Socket::from(x), socket2::Socket::from(y));
+    for s in [&x, &y] {
+        s.set_send_buffer_size(16 << 10).unwrap();
+        s.set_recv_buffer_size(16 << 10).unwrap();
+        s.set_tcp_nodelay(true).unwrap(); // tiny windows and Nagle's delayed segments crawl
+    }
+    let client = BufferEvent::socket(&mut base, x).unwrap();
+    let server = BufferEvent::socket(&mut base, y).unwrap();
+    for bev in [&client, &server] {
+        bev.enable(&mut base, Flags::READ).unwrap();
+    }
+    server.on_read(|_, bev| {
+        let mut input = std::mem::take(&mut *bev.input());
+        bev.write_buffer(&mut input).unwrap();
+    });
+    let data = pattern(4 << 20, 13);
+    let (mut off, mut step) = (0, 7usize);
+    while off < data.len() {
+        let end = (off + step).min(data.len());
+        client.write(&data[off..end]).unwrap();
+        off = end;
+        step = step * 7 % 131_071 + 1;
+    }
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let (g, want) = (got.clone(), data.len());
+    client.on_read(move |base, bev| {
+        let mut input = bev.input();
+        g.borrow_mut().extend(input.to_vec());
+        let n = input.len();
+        input.drain(n).unwrap();
+        if g.borrow().len() >= want {
+            base.loopbreak();
+        }
+    });
+    dispatch(&mut base);
+    let got = got.borrow();
+    assert_eq!(got.len(), data.len());
+    let first_bad = got.iter().zip(&data).position(|(a, b)| a != b);
+    assert!(first_bad.is_none(), "[{b}] the echo differs from byte {first_bad:?} on");
+    client.free(&mut base).unwrap();
+    server.free(&mut base).unwrap();
+}
+
+/// Giving the socket back (`into_socket`) while reading loses nothing: what the buffered
+/// event received is in its input, the rest is still in the socket (on the completion engine
+/// a receive in flight is cancelled and what it got joins the input).
+fn into_socket_loses_nothing_received(b: Method) {
+    let mut base = base(b);
+    let (a, mut peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    bev.enable(&mut base, Flags::READ).unwrap();
+    bev.on_read(|base, _| base.loopbreak());
+    peer.write_all(b"first ").unwrap();
+    dispatch(&mut base);
+    peer.write_all(b"second").unwrap();
+    base.run_nonblocking().unwrap();
+    peer.write_all(b" third").unwrap();
+    let sock = bev.into_socket(&mut base).unwrap().expect("the socket back");
+    let mut got = bev.input().to_vec();
+    got.extend(read_what_is_there(&sock));
+    assert_eq!(String::from_utf8_lossy(&got), "first second third", "[{b}]");
+}
+
+/// Freed with output waiting on a peer that does not read (sends in flight on the completion
+/// engine): the socket closes at once, so the peer reads what arrived and then the end.
+fn free_with_output_waiting_closes_the_socket(b: Method) {
+    let mut base = base(b);
+    let (a, peer) = tcp_pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    bev.write(&pattern(4 << 20, 3)).unwrap();
+    base.run_nonblocking().unwrap();
+    base.run_nonblocking().unwrap();
+    bev.free(&mut base).unwrap();
+    peer.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut total = 0usize;
+    let mut buf = vec![0u8; 64 << 10];
+    let end = loop {
+        match std::io::Read::read(&mut &peer, &mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => total += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    match end {
+        Ok(()) => {}
+        // A close with unsent data may reset the connection: an end all the same.
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("[{b}] the peer did not see the end after {total} bytes: {e}"),
+    }
+    assert!(total <= 4 << 20, "[{b}] {total}");
+}
+
 /// Both engines on one base: on a port, a readiness buffered event and a completion one
 /// echo 1 MiB between them (each says which engine it has); on a readiness backend the
 /// completion engine is refused with `Unsupported`.
@@ -608,6 +731,9 @@ fn main() {
         buffers_replaced,
         idle_memory,
         both_engines_on_one_base,
+        echo_small_socket_buffers,
+        into_socket_loses_nothing_received,
+        free_with_output_waiting_closes_the_socket,
     ];
     #[cfg(unix)]
     all.push(util::Case { name: "not_a_socket", run: not_a_socket });
