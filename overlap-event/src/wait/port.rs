@@ -7,9 +7,9 @@
 //! a `PollReady` on the signal receiver.
 //!
 //! ```text
-//!   register(fd) ─► dup(fd) ─► associate ─► PollReady(interest) ─┐
-//!        ▲                                                       │ completes: (token, flags)
-//!        └── submitted again (same id) at the next poll, after ◄─┘
+//!   register(fd) ─► dup(fd) ─► associate_for_polling ─► PollReady(interest) ─┐
+//!        ▲                                                  completes: (token, flags)
+//!        └── submitted again (same id) at the next poll, after ◄──────────────┘
 //!            the callbacks ran, if still watched
 //!   reregister: a new id (the old op's late completion is not known: ignored), cancel the old
 //!   deregister: forget the id, cancel the op and wait for it (its duplicate closes then)
@@ -67,7 +67,7 @@ pub(crate) struct PortWait {
 }
 
 impl PortWait {
-    /// A port on `backend`, for one thread's loop (others only post to it).
+    /// A port on `backend`, for one thread's loop (others wake it: `wake_pipe.rs`).
     pub(crate) fn new(backend: PortBackend) -> io::Result<PortWait> {
         let port = CompletionPort::builder().backend(backend).concurrency(1).single_thread(SINGLE_THREAD).build()?;
         let wake = WakePipe::new(&port)?;
