@@ -35,26 +35,28 @@ fn bev_pair(base: &mut EventBase) -> (BufferEvent, BufferEvent) {
     (a, b)
 }
 
-/// 4 MiB through an echo, written in uneven pieces all at once (pipelined): every byte comes
-/// back in order.
-fn echo_pipelined(b: Method) {
-    let mut base = base(b);
-    let (client, server) = bev_pair(&mut base);
+/// Makes `server` echo: its input moves to its output (whole blocks, no byte copied).
+fn echo_on(server: &BufferEvent) {
     server.on_read(|_, bev| {
         let mut input = std::mem::take(&mut *bev.input());
         bev.write_buffer(&mut input).unwrap();
     });
-    let data = pattern(4 << 20, 7);
+}
+
+/// Writes `data` to `bev`'s output at once, in pieces of the sizes `next` gives.
+fn write_in_pieces(bev: &BufferEvent, data: &[u8], mut next: impl FnMut() -> usize) {
     let mut off = 0;
-    let mut step = 1;
     while off < data.len() {
-        let end = (off + step).min(data.len());
-        client.write(&data[off..end]).unwrap();
+        let end = (off + next()).min(data.len());
+        bev.write(&data[off..end]).unwrap();
         off = end;
-        step = step * 3 % 70_001 + 1;
     }
+}
+
+/// What `client` reads, drained as it comes; the loop breaks once `want` bytes came.
+fn collect(client: &BufferEvent, want: usize) -> Rc<RefCell<Vec<u8>>> {
     let got = Rc::new(RefCell::new(Vec::new()));
-    let (g, want) = (got.clone(), data.len());
+    let g = got.clone();
     client.on_read(move |base, bev| {
         let mut input = bev.input();
         g.borrow_mut().extend(input.to_vec());
@@ -65,6 +67,23 @@ fn echo_pipelined(b: Method) {
             base.loopbreak();
         }
     });
+    got
+}
+
+/// 4 MiB through an echo, written in uneven pieces all at once (pipelined): every byte comes
+/// back in order.
+fn echo_pipelined(b: Method) {
+    let mut base = base(b);
+    let (client, server) = bev_pair(&mut base);
+    echo_on(&server);
+    let data = pattern(4 << 20, 7);
+    let mut step = 1;
+    write_in_pieces(&client, &data, || {
+        let size = step;
+        step = step * 3 % 70_001 + 1;
+        size
+    });
+    let got = collect(&client, data.len());
     let end = dispatch(&mut base);
     assert_eq!(end, LoopEnd::Break);
     assert!(*got.borrow() == data, "the echoed stream differs from what was sent");
@@ -104,25 +123,12 @@ fn echo_partial_and_toggled(b: Method) {
         .unwrap();
     base.add(toggler, Some(Duration::from_millis(1))).unwrap();
     let data = pattern(2 << 20, 11);
-    let mut off = 0;
     let mut k = 5usize;
-    while off < data.len() {
+    write_in_pieces(&client, &data, || {
         k = k * 31 % 65_521 + 1;
-        let end = (off + k).min(data.len());
-        client.write(&data[off..end]).unwrap();
-        off = end;
-    }
-    let got = Rc::new(RefCell::new(Vec::new()));
-    let (g, want) = (got.clone(), data.len());
-    client.on_read(move |base, bev| {
-        let mut input = bev.input();
-        g.borrow_mut().extend(input.to_vec());
-        let n = input.len();
-        input.drain(n).unwrap();
-        if g.borrow().len() >= want {
-            base.loopbreak();
-        }
+        k
     });
+    let got = collect(&client, data.len());
     assert_eq!(dispatch(&mut base), LoopEnd::Break);
     assert!(*got.borrow() == data, "the echoed stream differs from what was sent");
     base.free(toggler).unwrap();
@@ -583,29 +589,15 @@ fn echo_small_socket_buffers(b: Method) {
     for bev in [&client, &server] {
         bev.enable(&mut base, Flags::READ).unwrap();
     }
-    server.on_read(|_, bev| {
-        let mut input = std::mem::take(&mut *bev.input());
-        bev.write_buffer(&mut input).unwrap();
-    });
+    echo_on(&server);
     let data = pattern(4 << 20, 13);
-    let (mut off, mut step) = (0, 7usize);
-    while off < data.len() {
-        let end = (off + step).min(data.len());
-        client.write(&data[off..end]).unwrap();
-        off = end;
+    let mut step = 7usize;
+    write_in_pieces(&client, &data, || {
+        let size = step;
         step = step * 7 % 131_071 + 1;
-    }
-    let got = Rc::new(RefCell::new(Vec::new()));
-    let (g, want) = (got.clone(), data.len());
-    client.on_read(move |base, bev| {
-        let mut input = bev.input();
-        g.borrow_mut().extend(input.to_vec());
-        let n = input.len();
-        input.drain(n).unwrap();
-        if g.borrow().len() >= want {
-            base.loopbreak();
-        }
+        size
     });
+    let got = collect(&client, data.len());
     dispatch(&mut base);
     let got = got.borrow();
     assert_eq!(got.len(), data.len());
@@ -685,25 +677,12 @@ fn both_engines_on_one_base(b: Method) {
     for bev in [&client, &server] {
         bev.enable(&mut base, Flags::READ).unwrap();
     }
-    server.on_read(|_, bev| {
-        let mut input = std::mem::take(&mut *bev.input());
-        bev.write_buffer(&mut input).unwrap();
-    });
+    echo_on(&server);
     let data = pattern(1 << 20, 5);
     for piece in data.chunks(7_919) {
         client.write(piece).unwrap();
     }
-    let got = Rc::new(RefCell::new(Vec::new()));
-    let (g, want) = (got.clone(), data.len());
-    client.on_read(move |base, bev| {
-        let mut input = bev.input();
-        g.borrow_mut().extend(input.to_vec());
-        let n = input.len();
-        input.drain(n).unwrap();
-        if g.borrow().len() >= want {
-            base.loopbreak();
-        }
-    });
+    let got = collect(&client, data.len());
     dispatch(&mut base);
     assert!(*got.borrow() == data, "the echo came back whole and in order");
     client.free(&mut base).unwrap();
