@@ -14,6 +14,7 @@ use super::submit::SubmitError;
 use crate::contract::completion::{Completion, OpId, Pending};
 use crate::contract::desc::{Desc, Plan};
 use crate::contract::driver::Driver;
+use crate::contract::source::OwnedSource;
 use crate::error;
 use crate::op::{Nop, Op};
 use crate::sync::current_thread;
@@ -118,13 +119,7 @@ impl CompletionPort {
     /// non-blocking mode. The port owns the descriptor from here on, also when this fails
     /// (`fstat` or `fcntl` refused it), in which case it is closed.
     pub fn associate(&self, file: impl Associate, key: usize) -> io::Result<Handle> {
-        let fd = file.into_source();
-        self.check()?;
-        let kind = crate::sys::handle_kind(&fd)?;
-        self.shared.driver.attach(&fd, kind)?;
-        let inner =
-            HandleInner { fd, key, port: self.shared.id, kind, poll_only: false, owner: Arc::downgrade(&self.shared) };
-        Ok(Handle { inner: Arc::new(inner) })
+        self.associate_as(file.into_source(), key, false)
     }
 
     /// Like [`associate`](CompletionPort::associate), for readiness waits alone: the handle
@@ -134,12 +129,19 @@ impl CompletionPort {
     /// receives and sends through a duplicate: a socket joins one IOCP once only. Elsewhere it
     /// is an ordinary association. The descriptor is made non-blocking, as `associate` does.
     pub fn associate_for_polling(&self, file: impl Associate, key: usize) -> io::Result<Handle> {
-        let fd = file.into_source();
+        self.associate_as(file.into_source(), key, true)
+    }
+
+    /// The handle of `fd` (owned from here on), attached for every op or for polls alone.
+    fn associate_as(&self, fd: OwnedSource, key: usize, poll_only: bool) -> io::Result<Handle> {
         self.check()?;
         let kind = crate::sys::handle_kind(&fd)?;
-        self.shared.driver.attach_for_polling(&fd, kind)?;
-        let inner =
-            HandleInner { fd, key, port: self.shared.id, kind, poll_only: true, owner: Arc::downgrade(&self.shared) };
+        if poll_only {
+            self.shared.driver.attach_for_polling(&fd, kind)?;
+        } else {
+            self.shared.driver.attach(&fd, kind)?;
+        }
+        let inner = HandleInner { fd, key, port: self.shared.id, kind, poll_only, owner: Arc::downgrade(&self.shared) };
         Ok(Handle { inner: Arc::new(inner) })
     }
 
