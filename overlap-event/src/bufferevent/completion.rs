@@ -24,7 +24,7 @@ use std::io::{self, ErrorKind};
 use std::rc::Rc;
 
 use overlap::op::{Recv, Send};
-use overlap::{BufResult, Completion, OpId};
+use overlap::{BufResult, Completion, Handle, OpId};
 use overlap_buf::{Block, Buffer, Space};
 use socket2::Socket;
 
@@ -276,11 +276,7 @@ fn receive(base: &mut EventBase, s: &Shared) -> io::Result<Receive> {
     s.set(Bits::SUSPENDED, false);
     let space = if spoke { reserve(s, ask)? } else { s.input.borrow_mut().reserve(0)? };
     let want = space.capacity();
-    let (handle, route) = {
-        let st = s.st.borrow();
-        let ops = st.ops.as_ref().ok_or_else(crate::error::freed)?;
-        (ops.handle.clone(), Route { ev: ops.done_ev, inbox: ops.inbox.clone() })
-    };
+    let (handle, route) = target(s)?;
     match base.wait.submit(Recv::with_handle(handle, space), route) {
         Ok(id) => {
             if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
@@ -297,6 +293,13 @@ fn receive(base: &mut EventBase, s: &Shared) -> io::Result<Receive> {
             Err(e.error)
         }
     }
+}
+
+/// The handle an op of `s` works on, and where its completion goes.
+fn target(s: &Shared) -> io::Result<(Handle, Route)> {
+    let st = s.st.borrow();
+    let ops = st.ops.as_ref().ok_or_else(crate::error::freed)?;
+    Ok((ops.handle.clone(), Route { ev: ops.done_ev, inbox: ops.inbox.clone() }))
 }
 
 /// Input space for a receive of `ask` bytes (the base's pooled allocation when the buffer
@@ -547,11 +550,7 @@ fn send_more(base: &mut EventBase, bev: &BufferEvent) -> io::Result<usize> {
         }
         let Some(block) = next_block(&mut s.output.borrow_mut(), max.min(allowed))? else { break };
         let len = block.len();
-        let (handle, route) = {
-            let st = s.st.borrow();
-            let ops = st.ops.as_ref().ok_or_else(crate::error::freed)?;
-            (ops.handle.clone(), Route { ev: ops.done_ev, inbox: ops.inbox.clone() })
-        };
+        let (handle, route) = target(s)?;
         match base.wait.submit(Send::with_handle(handle, block), route) {
             Ok(id) => {
                 ratelim::consume(s, false, len);
