@@ -18,7 +18,7 @@ pub type Fd = std::os::windows::io::RawSocket;
 pub struct Event {
     pub(crate) base: u32,
     pub(crate) index: u32,
-    pub(crate) generation: u64,
+    pub(crate) generation: crate::slab::Gen,
 }
 
 impl fmt::Debug for Event {

@@ -4,16 +4,20 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::num::NonZeroU64;
+
+/// A generation: never 0, so that an `Option<Event>` costs no more than an `Event`.
+pub(crate) type Gen = NonZeroU64;
 
 /// Entries by index; vacant ones are listed for reuse, lowest first, so that the tail empties
 /// and can be given back. The list may hold stale indices (past the end after a shrink, or
 /// listed twice): an index is used only if it is in range and vacant.
 pub(crate) struct Slab<T> {
-    entries: Vec<Option<(u64, T)>>,
+    entries: Vec<Option<(Gen, T)>>,
     free: BinaryHeap<Reverse<u32>>,
     len: usize,
     /// The generation of the next insertion (every insertion gets a new one).
-    next_gen: u64,
+    next_gen: Gen,
 }
 
 /// Below this many entries the slab does not bother shrinking.
@@ -22,11 +26,11 @@ const SHRINK_FLOOR: usize = 1024;
 impl<T> Slab<T> {
     /// An empty slab.
     pub(crate) fn new() -> Slab<T> {
-        Slab { entries: Vec::new(), free: BinaryHeap::new(), len: 0, next_gen: 1 }
+        Slab { entries: Vec::new(), free: BinaryHeap::new(), len: 0, next_gen: Gen::MIN }
     }
 
     /// Stores `value`; returns its index and generation, or `None` if 2³² entries are live.
-    pub(crate) fn insert(&mut self, value: T) -> Option<(u32, u64)> {
+    pub(crate) fn insert(&mut self, value: T) -> Option<(u32, Gen)> {
         let generation = self.next_gen;
         let mut reuse = None;
         while let Some(Reverse(i)) = self.free.pop() {
@@ -43,14 +47,14 @@ impl<T> Slab<T> {
                 i
             }
         };
-        self.next_gen += 1;
+        self.next_gen = self.next_gen.saturating_add(1);
         self.entries[index as usize] = Some((generation, value));
         self.len += 1;
         Some((index, generation))
     }
 
     /// The entry `index` if it holds generation `generation`.
-    pub(crate) fn get(&self, index: u32, generation: u64) -> Option<&T> {
+    pub(crate) fn get(&self, index: u32, generation: Gen) -> Option<&T> {
         match self.entries.get(index as usize) {
             Some(Some((g, v))) if *g == generation => Some(v),
             _ => None,
@@ -58,7 +62,7 @@ impl<T> Slab<T> {
     }
 
     /// The entry `index` if it holds generation `generation`, mutably.
-    pub(crate) fn get_mut(&mut self, index: u32, generation: u64) -> Option<&mut T> {
+    pub(crate) fn get_mut(&mut self, index: u32, generation: Gen) -> Option<&mut T> {
         match self.entries.get_mut(index as usize) {
             Some(Some((g, v))) if *g == generation => Some(v),
             _ => None,
@@ -66,7 +70,7 @@ impl<T> Slab<T> {
     }
 
     /// The entry at `index`, whatever its generation, with the generation.
-    pub(crate) fn get_at(&self, index: u32) -> Option<(u64, &T)> {
+    pub(crate) fn get_at(&self, index: u32) -> Option<(Gen, &T)> {
         match self.entries.get(index as usize) {
             Some(Some((g, v))) => Some((*g, v)),
             _ => None,
@@ -74,7 +78,7 @@ impl<T> Slab<T> {
     }
 
     /// The entry at `index`, whatever its generation, with the generation, mutably.
-    pub(crate) fn get_at_mut(&mut self, index: u32) -> Option<(u64, &mut T)> {
+    pub(crate) fn get_at_mut(&mut self, index: u32) -> Option<(Gen, &mut T)> {
         match self.entries.get_mut(index as usize) {
             Some(Some((g, v))) => Some((*g, v)),
             _ => None,
@@ -82,7 +86,7 @@ impl<T> Slab<T> {
     }
 
     /// Takes the entry out; shrinks the storage when it is less than a quarter full.
-    pub(crate) fn remove(&mut self, index: u32, generation: u64) -> Option<T> {
+    pub(crate) fn remove(&mut self, index: u32, generation: Gen) -> Option<T> {
         let slot = self.entries.get_mut(index as usize)?;
         if !matches!(slot, Some((g, _)) if *g == generation) {
             return None;
@@ -104,7 +108,7 @@ impl<T> Slab<T> {
 
     /// Bytes of storage held (capacity).
     pub(crate) fn memory(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<Option<(u64, T)>>() + self.free.capacity() * 4
+        self.entries.capacity() * std::mem::size_of::<Option<(Gen, T)>>() + self.free.capacity() * 4
     }
 
     /// Drops the vacant tail (a cost proportional to what it drops); once that halved the

@@ -12,7 +12,7 @@ use socket2::Socket;
 use super::engine::apply;
 use super::guard::BufferGuard;
 use super::shared::{Bits, BufferEvent, Callbacks, Shared, State};
-use super::socket::{self, fd_of};
+use super::socket::fd_of;
 use super::what::{Flush, What};
 use crate::base::EventBase;
 use crate::engine::Engine;
@@ -33,13 +33,7 @@ impl BufferEvent {
             read_ev: Default::default(),
             write_ev: Default::default(),
             sock: Default::default(),
-            st: std::cell::RefCell::new(State {
-                read_size: socket::FIRST_READ,
-                max_read: socket::MAX_READ,
-                max_write: socket::MAX_WRITE,
-                engine: base.engine(),
-                ..State::default()
-            }),
+            st: std::cell::RefCell::new(State::new(base.engine())),
             cbs: Default::default(),
             limits: Default::default(),
             deferred: base.deferred.clone(),
@@ -132,7 +126,7 @@ impl BufferEvent {
         }
         let mut cbs = self.0.cbs.borrow_mut();
         cbs.read = Some(Box::new(f));
-        cbs.generation[0] += 1;
+        cbs.generation[0] = cbs.generation[0].wrapping_add(1);
     }
 
     /// Sets the write callback: it runs when a write left the output at or below the write
@@ -143,7 +137,7 @@ impl BufferEvent {
         }
         let mut cbs = self.0.cbs.borrow_mut();
         cbs.write = Some(Box::new(f));
-        cbs.generation[1] += 1;
+        cbs.generation[1] = cbs.generation[1].wrapping_add(1);
     }
 
     /// Sets the event callback: connected, EOF, error, timeout (see [`What`]).
@@ -153,13 +147,13 @@ impl BufferEvent {
         }
         let mut cbs = self.0.cbs.borrow_mut();
         cbs.event = Some(Box::new(f));
-        cbs.generation[2] += 1;
+        cbs.generation[2] = cbs.generation[2].wrapping_add(1);
     }
 
     /// Removes all three callbacks.
     pub fn clear_callbacks(&self) {
         let mut cbs = self.0.cbs.borrow_mut();
-        let generation = cbs.generation.map(|g| g + 1);
+        let generation = cbs.generation.map(|g| g.wrapping_add(1));
         *cbs = Callbacks { generation, ..Callbacks::default() };
     }
 

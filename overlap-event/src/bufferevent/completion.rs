@@ -7,8 +7,8 @@
 //!
 //! ```text
 //!   enable(READ) ─► read run ─► Recv(reserved space) ─┐   (a zero-length probe until the
-//!        ▲                                             │    peer first speaks: an idle
-//!        └── next receive ◄── commit, read callback ◄──┘    connection holds no room)
+//!        ▲                                             │    peer first speaks, and again
+//!        └── next receive ◄── commit, read callback ◄──┘    once it was quiet for IDLE)
 //!   output.add(..) ─► write run ─► Send(block) × up to MAX_SENDS ─┐
 //!        ▲                                                        │ each whole, in order
 //!        └── more output ◄── write callback (output and sends ◄───┘
@@ -19,9 +19,19 @@
 //!
 //! The output's length does not count bytes in sends in flight; the write callback waits
 //! for them (libevent's async engine keeps them in the output, frozen, instead).
+//!
+//! An idle connection holds no room (the first seed's zero-byte read): a receive with room
+//! that got nothing for [`IDLE`] is cancelled and a probe takes its place. The check rides on
+//! the read run's timer, armed once per period (not per message) while no read timeout runs:
+//!
+//! ```text
+//!   room receive submitted ─► idle check armed (IDLE) ─► fires: data came meanwhile? ─ yes ─► armed again
+//!                                                                                   └─ no ──► cancel ─► probe
+//! ```
 
 use std::io::{self, ErrorKind};
 use std::rc::Rc;
+use std::time::Duration;
 
 use overlap::op::{Recv, Send};
 use overlap::{BufResult, Completion, Handle, OpId};
@@ -30,7 +40,7 @@ use socket2::Socket;
 
 use super::call::{event_cb, read_cb, write_cb};
 use super::ratelim;
-use super::shared::{Bits, BufferEvent, Ops, Shared};
+use super::shared::{Bits, BufferEvent, Failed, Ops, Shared};
 use super::socket::{fd_of, free_events, shrink_if_empty};
 use super::what::What;
 use crate::base::EventBase;
@@ -39,6 +49,10 @@ use crate::wait::Route;
 
 /// Sends in flight per buffered event at most.
 pub(crate) const MAX_SENDS: usize = 8;
+
+/// A receive with room that got nothing for this long (found by a check once per period, so
+/// after one to two periods of quiet) gives its room back: a zero-length probe replaces it.
+pub(crate) const IDLE: Duration = Duration::from_secs(1);
 
 /// Gives `shared` the socket `sock`, its port handle and its three internal events.
 pub(crate) fn attach(base: &mut EventBase, shared: &Rc<Shared>, sock: Socket) -> io::Result<()> {
@@ -70,7 +84,7 @@ pub(crate) fn attach(base: &mut EventBase, shared: &Rc<Shared>, sock: Socket) ->
     }
     if let Some(p) = shared.st.borrow().priority {
         for &ev in &made {
-            let _ = base.set_priority(ev, p);
+            let _ = base.set_priority(ev, usize::from(p));
         }
     }
     shared.read_ev.set(Some(made[0]));
@@ -83,14 +97,15 @@ pub(crate) fn attach(base: &mut EventBase, shared: &Rc<Shared>, sock: Socket) ->
         sends: Default::default(),
         next_seq: 0,
         sending: 0,
-        unsent: Vec::new(),
-        send_error: None,
+        failed: None,
         spoke: false,
+        idle_watch: false,
+        heard: false,
         read_timed: false,
         write_timed: false,
         kept: false,
     }));
-    *shared.sock.borrow_mut() = Some(Rc::new(sock));
+    shared.sock.set(Some(Rc::new(sock)));
     Ok(())
 }
 
@@ -173,14 +188,21 @@ fn time(base: &mut EventBase, s: &Shared, read: bool, on: bool) {
         let st = s.st.borrow();
         let Some(ops) = st.ops.as_ref() else { return };
         if read {
-            (s.read_ev.get(), st.read_timeout, ops.read_timed)
+            (s.read_ev.get(), st.read_timeout(), ops.read_timed)
         } else {
-            (s.write_ev.get(), st.write_timeout, ops.write_timed)
+            (s.write_ev.get(), st.write_timeout(), ops.write_timed)
         }
     };
     let Some(ev) = ev else { return };
     if timeout.is_none() && !timed {
         return; // no timeout, none running: nothing to do (the common case, per message)
+    }
+    if read {
+        // The timer is the read timeout's now (or none): the idle check is off until the
+        // next receive arms it.
+        if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
+            ops.idle_watch = false;
+        }
     }
     let now_timed = match timeout {
         Some(t) if on => base.add(ev, Some(t)).is_ok(),
@@ -222,17 +244,23 @@ pub(crate) fn retime(base: &mut EventBase, s: &Shared) {
     time(base, s, false, false);
     time(base, s, true, reading && want_read(s.bits()));
     time(base, s, false, writing);
+    watch_idle(base, s); // with no read timeout running, the idle check takes the timer
 }
 
 /// The read run: a receive is wanted (or the read timeout passed).
 fn on_read_run(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
     let s = &*bev.0;
     s.set(Bits::READ_QUEUED, false);
+    // The run ended the timer (the event is not persistent): an idle check is armed anew.
+    let idle_check = s.st.borrow_mut().ops.as_mut().is_some_and(|o| std::mem::take(&mut o.idle_watch) && !o.read_timed);
     if s.bits().has(Bits::READ_BROKEN) {
         s.set(Bits::READ_BROKEN, false);
         return end_read(base, bev, None, What::ERROR); // the error was kept by `apply`
     }
     if fired.contains(Flags::TIMEOUT) {
+        if idle_check {
+            return check_idle(base, s);
+        }
         return timed_out(base, bev, true);
     }
     match receive(base, s) {
@@ -240,7 +268,58 @@ fn on_read_run(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
         Ok(Receive::Held) => ratelim::hold(base, bev, true),
         Err(e) => return end_read(base, bev, Some(e), What::ERROR),
     }
+    watch_idle(base, s);
     keep(base, s);
+}
+
+/// Arms the idle check if a receive with room is in flight and neither it nor a read
+/// timeout is running.
+fn watch_idle(base: &mut EventBase, s: &Shared) {
+    let ev = {
+        let mut st = s.st.borrow_mut();
+        let Some(ops) = st.ops.as_mut() else { return };
+        if ops.idle_watch || ops.read_timed || ops.recv.is_none_or(|(_, room)| room == 0) {
+            return;
+        }
+        ops.idle_watch = true;
+        ops.heard = false;
+        s.read_ev.get()
+    };
+    if let Some(ev) = ev {
+        if base.add(ev, Some(IDLE)).is_err() {
+            if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
+                ops.idle_watch = false;
+            }
+        }
+    }
+}
+
+/// The idle check's period passed: if nothing came meanwhile, the receive with room is
+/// cancelled (a probe replaces it when its completion is in) and the ops' spare
+/// allocations are freed; otherwise the check is armed again.
+fn check_idle(base: &mut EventBase, s: &Shared) {
+    let quiet = {
+        let mut st = s.st.borrow_mut();
+        let Some(ops) = st.ops.as_mut() else { return };
+        match ops.recv {
+            Some((id, room)) if room > 0 && !ops.heard => {
+                ops.spoke = false;
+                if ops.sends.is_empty() {
+                    ops.sends = Default::default();
+                }
+                let waiting = ops.inbox.take();
+                if !waiting.is_empty() {
+                    ops.inbox.set(waiting); // else its allocation goes
+                }
+                Some(id)
+            }
+            _ => None,
+        }
+    };
+    match quiet {
+        Some(id) => drop(base.wait.cancel(id, false)),
+        None => watch_idle(base, s),
+    }
 }
 
 /// What `receive` did.
@@ -266,8 +345,8 @@ fn receive(base: &mut EventBase, s: &Shared) -> io::Result<Receive> {
     let (room, ask, spoke) = {
         let st = s.st.borrow();
         let len = s.input.borrow().len();
-        let room = st.marks.read_high.map_or(usize::MAX, |h| h.saturating_sub(len));
-        (room, st.read_size.min(room).min(allowed), st.ops.as_ref().is_some_and(|o| o.spoke))
+        let room = st.marks.high().map_or(usize::MAX, |h| h.saturating_sub(len));
+        (room, st.read_size().min(room).min(allowed), st.ops.as_ref().is_some_and(|o| o.spoke))
     };
     if room == 0 {
         s.set(Bits::SUSPENDED, true);
@@ -280,11 +359,14 @@ fn receive(base: &mut EventBase, s: &Shared) -> io::Result<Receive> {
     match base.wait.submit(Recv::with_handle(handle, space), route) {
         Ok(id) => {
             if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
-                ops.recv = Some((id, want));
+                ops.recv = Some((id, u32::try_from(want).unwrap_or(u32::MAX))); // room, counted in `memory`
             }
             let timed = s.st.borrow().ops.as_ref().is_some_and(|o| o.read_timed);
             if !timed {
                 time(base, s, true, true);
+            }
+            if spoke {
+                watch_idle(base, s);
             }
             Ok(Receive::Started)
         }
@@ -329,7 +411,7 @@ fn on_done(base: &mut EventBase, bev: &BufferEvent) {
     let (inbox, mut batch) = {
         let st = s.st.borrow();
         let Some(ops) = st.ops.as_ref() else { return };
-        let batch = std::mem::take(&mut *ops.inbox.borrow_mut());
+        let batch = ops.inbox.take();
         (ops.inbox.clone(), batch)
     };
     for c in batch.drain(..) {
@@ -343,11 +425,14 @@ fn on_done(base: &mut EventBase, bev: &BufferEvent) {
             sent(base, bev, c);
         }
     }
-    // The inbox keeps its allocation for the next completions.
-    if let Ok(mut next) = inbox.try_borrow_mut() {
-        if next.is_empty() {
-            *next = batch;
-        }
+    // The inbox keeps its allocation for the next completions, unless the buffered event
+    // went back to probing (new, or quiet: it keeps nothing).
+    let busy = s.st.borrow().ops.as_ref().is_some_and(|o| o.spoke);
+    let next = inbox.take();
+    if next.is_empty() && busy {
+        inbox.set(batch);
+    } else {
+        inbox.set(next);
     }
     if !bev.is_freed() {
         keep(base, s);
@@ -382,13 +467,29 @@ fn received(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
         }
         Ok(_) => got(base, bev, space, n),
         Err(e) if e.kind() == ErrorKind::Interrupted || e.kind() == ErrorKind::WouldBlock => {
-            // Cancelled (reading was turned off) or interrupted: nothing came; go on if wanted.
+            // Cancelled (reading was turned off, or idle) or interrupted: nothing came; the
+            // room goes back to the pool, empty buffers keep nothing, and reading goes on if
+            // wanted (with a probe after an idle check).
             give_back(s, space);
+            release(s);
             apply(base, s);
         }
         Err(e) => {
             give_back(s, space);
             end_read(base, bev, Some(e), What::ERROR);
+        }
+    }
+}
+
+/// Empty buffers give what they keep to the base's pool and free their chains (a
+/// connection that went quiet holds no allocation for its next read).
+fn release(s: &Shared) {
+    for buf in [&s.input, &s.output] {
+        if let Ok(mut b) = buf.try_borrow_mut() {
+            if b.is_empty() {
+                s.spares.put(b.take_spare());
+                b.shrink();
+            }
         }
     }
 }
@@ -439,8 +540,8 @@ fn read_now(base: &mut EventBase, bev: &BufferEvent) {
     let ask = {
         let st = s.st.borrow();
         let len = s.input.borrow().len();
-        let room = st.marks.read_high.map_or(usize::MAX, |h| h.saturating_sub(len));
-        st.read_size.min(room).min(ratelim::allowance(s, true, base.now()))
+        let room = st.marks.high().map_or(usize::MAX, |h| h.saturating_sub(len));
+        st.read_size().min(room).min(ratelim::allowance(s, true, base.now()))
     };
     if ask == 0 {
         return apply(base, s); // held or suspended: the read run sees to it
@@ -474,14 +575,19 @@ fn got(base: &mut EventBase, bev: &BufferEvent, space: Space, n: usize) {
     ratelim::consume(s, true, n);
     let (len, low, high) = {
         let mut st = s.st.borrow_mut();
-        if n == asked && st.read_size < st.max_read {
-            st.read_size = (st.read_size * 2).min(st.max_read);
+        if let Some(ops) = st.ops.as_mut() {
+            ops.heard = true;
+        }
+        if n == asked && st.read_size() < st.max_read() {
+            let next = (st.read_size() * 2).min(st.max_read());
+            st.set_read_size(next);
         } else if n < asked {
             // The socket had no more: the next receive, which waits in flight holding its
             // room, asks for the first size again (an idle connection holds 4 KiB, not 256).
-            st.read_size = super::socket::FIRST_READ.min(st.max_read);
+            let first = super::socket::FIRST_READ.min(st.max_read());
+            st.set_read_size(first);
         }
-        (s.input.borrow().len(), st.marks.read_low, st.marks.read_high)
+        (s.input.borrow().len(), st.marks.read_low, st.marks.high())
     };
     if high.is_some_and(|h| len >= h) {
         s.set(Bits::SUSPENDED, true);
@@ -538,7 +644,7 @@ fn send_more(base: &mut EventBase, bev: &BufferEvent) -> io::Result<usize> {
         let (full, failing, max) = {
             let st = s.st.borrow();
             let Some(ops) = st.ops.as_ref() else { return Ok(total) };
-            (ops.sends.len() >= MAX_SENDS, ops.send_error.is_some(), st.max_write)
+            (ops.sends.len() >= MAX_SENDS, ops.failed.is_some(), st.max_write())
         };
         if full || failing || s.output.borrow().is_empty() {
             break;
@@ -557,9 +663,9 @@ fn send_more(base: &mut EventBase, bev: &BufferEvent) -> io::Result<usize> {
                 total += len;
                 if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
                     let seq = ops.next_seq;
-                    ops.next_seq += 1;
-                    ops.sends.push_back((id, seq));
-                    ops.sending += len;
+                    ops.next_seq = seq.wrapping_add(1);
+                    ops.sends.push((id, seq));
+                    ops.sending += len as u32; // at most MAX_SENDS × MAX_IO: 512 MiB
                 }
             }
             Err(e) => {
@@ -602,8 +708,8 @@ fn sent(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
         let mut st = s.st.borrow_mut();
         let Some(ops) = st.ops.as_mut() else { return };
         let Some(i) = ops.sends.iter().position(|&(op, _)| op == id) else { return };
-        let (_, seq) = ops.sends.remove(i).expect("found above");
-        ops.sending -= len;
+        let (_, seq) = ops.sends.remove(i);
+        ops.sending -= len as u32;
         match res {
             Ok(n) if n == len => {
                 // Sent: its allocation serves the next receive.
@@ -614,17 +720,14 @@ fn sent(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
             Ok(n) => {
                 // A stream send completes whole; should one not, what it left goes back.
                 block.advance(n);
-                ops.unsent.push((seq, block));
-                ops.send_error.get_or_insert_with(|| ErrorKind::WriteZero.into());
+                let failed = ops.failed.get_or_insert_with(|| Failed::new(ErrorKind::WriteZero.into()));
+                failed.unsent.push((seq, block));
             }
-            Err(e) => {
-                ops.unsent.push((seq, block));
-                ops.send_error.get_or_insert(e);
-            }
+            Err(e) => ops.failed.get_or_insert_with(|| Failed::new(e)).unsent.push((seq, block)),
         }
         ops.sends.is_empty()
     };
-    let failed = s.st.borrow().ops.as_ref().is_some_and(|o| o.send_error.is_some());
+    let failed = s.st.borrow().ops.as_ref().is_some_and(|o| o.failed.is_some());
     if failed {
         if done {
             put_back(base, bev);
@@ -643,7 +746,7 @@ fn sent(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
     }
     let (left, low) = {
         let st = s.st.borrow();
-        (s.output.borrow().len() + st.ops.as_ref().map_or(0, |o| o.sending), st.marks.write_low)
+        (s.output.borrow().len() + st.ops.as_ref().map_or(0, |o| o.sending as usize), st.marks.write_low)
     };
     if len > 0 && left <= low {
         write_cb(base, bev);
@@ -657,12 +760,15 @@ fn sent(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
 /// front of the output in the order it was queued, and the error is reported.
 fn put_back(base: &mut EventBase, bev: &BufferEvent) {
     let s = &*bev.0;
-    let (mut unsent, error) = {
+    let (Failed { mut unsent, error }, next) = {
         let mut st = s.st.borrow_mut();
         let Some(ops) = st.ops.as_mut() else { return };
-        (std::mem::take(&mut ops.unsent), ops.send_error.take())
+        let Some(failed) = ops.failed.take() else { return };
+        (*failed, ops.next_seq)
     };
-    unsent.sort_by_key(|&(seq, _)| std::cmp::Reverse(seq));
+    // Latest first (each goes to the front); sequence numbers wrap, so they are ordered by
+    // their distance back from the next one (all are within the last MAX_SENDS).
+    unsent.sort_by_key(|&(seq, _)| next.wrapping_sub(seq));
     {
         let mut output = s.output.borrow_mut();
         for (_, block) in unsent {
@@ -670,7 +776,7 @@ fn put_back(base: &mut EventBase, bev: &BufferEvent) {
         }
     }
     time(base, s, false, false);
-    end_write(base, bev, error);
+    end_write(base, bev, Some(error));
 }
 
 /// Sends what can go now; whether anything was submitted.
@@ -691,7 +797,7 @@ pub(crate) fn detach(base: &mut EventBase, s: &Shared) {
     let ops = s.st.borrow_mut().ops.take();
     free_events(base, s, ops.as_ref().map(|o| o.done_ev));
     if let Some(ops) = ops {
-        let mut waiting: Vec<Completion> = std::mem::take(&mut *ops.inbox.borrow_mut());
+        let mut waiting: Vec<Completion> = ops.inbox.take();
         let ids = ops.recv.map(|(id, _)| id).into_iter().chain(ops.sends.iter().map(|&(id, _)| id));
         let ids: Vec<OpId> = ids.collect();
         for id in ids {
@@ -708,12 +814,27 @@ pub(crate) fn detach(base: &mut EventBase, s: &Shared) {
         }
     }
     if !s.bits().has(Bits::FREED) {
-        drop(s.sock.borrow_mut().take());
+        drop(s.sock.take());
     }
 }
 
-/// Heap bytes the engine's ops hold for `s`: its state, and the room of its receive.
+/// Heap bytes the engine's ops hold for `s`: its state with what its lists keep allocated,
+/// the routes of its ops in flight, and the room of its receive.
 pub(crate) fn memory(s: &Shared) -> usize {
+    use std::mem::size_of;
     let st = s.st.borrow();
-    st.ops.as_ref().map_or(0, |o| std::mem::size_of::<Ops>() + o.recv.map_or(0, |(_, room)| room))
+    let Some(o) = st.ops.as_ref() else { return 0 };
+    let rc_header = 2 * size_of::<usize>();
+    let waiting = o.inbox.take();
+    let inbox = waiting.capacity() * size_of::<Completion>();
+    o.inbox.set(waiting);
+    let in_flight = o.sends.len() + usize::from(o.recv.is_some());
+    size_of::<Ops>()
+        + o.sends.capacity() * size_of::<(OpId, u32)>()
+        + o.failed.as_ref().map_or(0, |f| size_of::<Failed>() + f.unsent.capacity() * size_of::<(u32, Block)>())
+        + rc_header
+        + size_of::<std::cell::Cell<Vec<Completion>>>()
+        + inbox
+        + in_flight * size_of::<Option<crate::wait::Route>>()
+        + o.recv.map_or(0, |(_, room)| room as usize)
 }

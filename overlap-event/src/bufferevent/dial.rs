@@ -56,7 +56,7 @@ pub(crate) fn start(base: &mut EventBase, bev: &BufferEvent, addr: SocketAddr) -
             finish(base, &me, fired);
         }
     })?;
-    let timeout = s.st.borrow().write_timeout;
+    let timeout = s.st.borrow().write_timeout();
     if let Err(e) = base.add(ev, timeout) {
         let _ = base.free(ev);
         return Err(e);

@@ -143,7 +143,7 @@ pub(crate) fn process_input(base: &mut EventBase, bev: &BufferEvent, mode: Flush
     let Some(mut func) = take_fn(s, true) else { return };
     let (low, high) = {
         let st = s.st.borrow();
-        (st.marks.read_low, st.marks.read_high)
+        (st.marks.read_low, st.marks.high())
     };
     let pumped = pump(&mut func, &under.0.input, &s.input, high, mode);
     put_fn(s, true, func);

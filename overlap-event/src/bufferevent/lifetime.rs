@@ -43,8 +43,9 @@ impl BufferEvent {
     }
 
     /// About how many heap bytes it holds: itself, its buffers (with what they cache), its
-    /// callbacks, its socket's cell, and its two events in the base (their slots and the
-    /// descriptor's entry).
+    /// callbacks, its socket's cell, its timeouts and rate limits, and its events in the base (their slots
+    /// and the descriptor's entry); on the completion engine also its ops' state, their
+    /// routes and the room of its receive in flight.
     pub fn memory(&self) -> usize {
         let s = &self.0;
         let cbs = s.cbs.borrow();
@@ -53,7 +54,10 @@ impl BufferEvent {
             + boxed(cbs.write.as_ref().map(|c| std::mem::size_of_val(&**c)))
             + boxed(cbs.event.as_ref().map(|c| std::mem::size_of_val(&**c)));
         let rc_header = 2 * std::mem::size_of::<usize>();
-        let sock = s.sock.borrow().as_ref().map_or(0, |_| rc_header + std::mem::size_of::<Socket>());
+        let timeouts =
+            s.st.try_borrow().map_or(0, |st| st.timeouts.as_ref().map_or(0, |t| std::mem::size_of_val(&**t)));
+        let limits = s.with_limits(|l| l.as_ref().map_or(0, |l| std::mem::size_of_val(&**l)));
+        let sock = s.socket().map_or(0, |_| rc_header + std::mem::size_of::<Socket>());
         let n_events = [s.read_ev.get(), s.write_ev.get()].iter().flatten().count();
         let ported = super::completion::memory(s);
         // Each event: its slot in the base's table and its callback's box (a handle to this).
@@ -75,6 +79,8 @@ impl BufferEvent {
             + events
             + fd_entry
             + ported
+            + timeouts
+            + limits
     }
 }
 
@@ -85,5 +91,5 @@ fn release(base: &mut EventBase, s: &Shared) -> Option<Rc<Socket>> {
     super::ratelim::forget(base, s);
     let taken = std::mem::take(&mut *s.cbs.borrow_mut());
     s.deferred.push(Later::Release(Box::new(taken))); // a callback may be the one running
-    s.sock.borrow_mut().take()
+    s.sock.take()
 }

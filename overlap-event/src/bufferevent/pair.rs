@@ -106,7 +106,7 @@ fn transfer(base: &mut EventBase, src: &BufferEvent, dst: &BufferEvent) {
     }
     let (low, high, write_low) = {
         let (ds, ss) = (dst.0.st.borrow(), src.0.st.borrow());
-        (ds.marks.read_low, ds.marks.read_high, ss.marks.write_low)
+        (ds.marks.read_low, ds.marks.high(), ss.marks.write_low)
     };
     let moved = {
         let mut input = dst.0.input.borrow_mut();

@@ -17,15 +17,17 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::rate::{Bucket, RateGroup, RateLimit};
+use super::rate::{Bucket, Limits, RateGroup, RateLimit};
 use super::shared::{Bits, BufferEvent, Shared};
 use crate::base::EventBase;
 use crate::flags::Flags;
 
 /// How many bytes `s` may read (or write) now; `usize::MAX` when unlimited.
 pub(crate) fn allowance(s: &Shared, read: bool, now: Instant) -> usize {
-    let mut lim = s.limits.borrow_mut();
-    let Some(lim) = lim.as_mut() else { return usize::MAX };
+    s.with_limits(|lim| lim.as_mut().map_or(usize::MAX, |lim| allowance_of(lim, read, now)))
+}
+
+fn allowance_of(lim: &mut Limits, read: bool, now: Instant) -> usize {
     let mut max = i64::MAX;
     if let Some(b) = lim.own.as_mut() {
         b.refill(now);
@@ -48,16 +50,17 @@ pub(crate) fn allowance(s: &Shared, read: bool, now: Instant) -> usize {
 
 /// `n` bytes were read (or written): take them from the buckets.
 pub(crate) fn consume(s: &Shared, read: bool, n: usize) {
-    let mut lim = s.limits.borrow_mut();
-    let Some(lim) = lim.as_mut() else { return };
-    if let Some(b) = lim.own.as_mut() {
-        b.take(read, n);
-    }
-    if let Some(g) = &lim.group {
-        g.0.bucket.borrow_mut().take(read, n);
-        let (r, w) = g.0.totals.get();
-        g.0.totals.set(if read { (r + n as u64, w) } else { (r, w + n as u64) });
-    }
+    s.with_limits(|lim| {
+        let Some(lim) = lim.as_mut() else { return };
+        if let Some(b) = lim.own.as_mut() {
+            b.take(read, n);
+        }
+        if let Some(g) = &lim.group {
+            g.0.bucket.borrow_mut().take(read, n);
+            let (r, w) = g.0.totals.get();
+            g.0.totals.set(if read { (r + n as u64, w) } else { (r, w + n as u64) });
+        }
+    });
 }
 
 /// Out of tokens for reading (or writing): hold that side until the next tick (the caller
@@ -66,9 +69,8 @@ pub(crate) fn hold(base: &mut EventBase, bev: &BufferEvent, read: bool) {
     let s = &bev.0;
     s.set(if read { Bits::READ_HELD } else { Bits::WRITE_HELD }, true);
     let now = base.now();
-    let (timer, wait) = {
-        let mut lim = s.limits.borrow_mut();
-        let Some(lim) = lim.as_mut() else { return };
+    let Some((timer, wait)) = s.with_limits(|lim| {
+        let lim = lim.as_mut()?;
         let mut wait = Duration::from_secs(3600);
         if let Some(b) = &lim.own {
             wait = wait.min(b.next_tick(now));
@@ -76,7 +78,9 @@ pub(crate) fn hold(base: &mut EventBase, bev: &BufferEvent, read: bool) {
         if let Some(g) = &lim.group {
             wait = wait.min(g.0.bucket.borrow().next_tick(now));
         }
-        (lim.timer, wait)
+        Some((lim.timer, wait))
+    }) else {
+        return;
     };
     let timer = match timer {
         Some(t) => t,
@@ -89,9 +93,11 @@ pub(crate) fn hold(base: &mut EventBase, bev: &BufferEvent, read: bool) {
             }) else {
                 return;
             };
-            if let Some(lim) = s.limits.borrow_mut().as_mut() {
-                lim.timer = Some(t);
-            }
+            s.with_limits(|lim| {
+                if let Some(lim) = lim.as_mut() {
+                    lim.timer = Some(t);
+                }
+            });
             t
         }
     };
@@ -117,11 +123,7 @@ fn release(bev: &BufferEvent) {
 /// Sets (or with `None` removes) `bev`'s own limits.
 pub(crate) fn set_own(base: &mut EventBase, bev: &BufferEvent, cfg: Option<RateLimit>) {
     let now = Instant::now(); // not the cached time, which may be old: ticks count from now
-    {
-        let mut lim = bev.0.limits.borrow_mut();
-        let lim = lim.get_or_insert_with(Default::default);
-        lim.own = cfg.map(|c| Bucket::new(c, now));
-    }
+    bev.0.with_limits(|lim| lim.get_or_insert_with(Default::default).own = cfg.map(|c| Bucket::new(c, now)));
     tidy(base, bev);
 }
 
@@ -132,8 +134,7 @@ pub(crate) fn set_group(base: &mut EventBase, bev: &BufferEvent, group: Option<&
             return Err(crate::error::foreign_event());
         }
     }
-    {
-        let mut lim = bev.0.limits.borrow_mut();
+    bev.0.with_limits(|lim| {
         let lim = lim.get_or_insert_with(Default::default);
         if let Some(old) = lim.group.take() {
             old.0.members.set(old.0.members.get().saturating_sub(1));
@@ -142,26 +143,30 @@ pub(crate) fn set_group(base: &mut EventBase, bev: &BufferEvent, group: Option<&
             g.0.members.set(g.0.members.get() + 1);
             lim.group = Some(g.clone());
         }
-    }
+    });
     tidy(base, bev);
     Ok(())
 }
 
 /// Drops the limits' state when nothing limits any more, and lets held sides go.
 fn tidy(base: &mut EventBase, bev: &BufferEvent) {
-    let empty = bev.0.limits.borrow().as_ref().is_none_or(|l| l.own.is_none() && l.group.is_none());
-    if empty {
-        let timer = bev.0.limits.borrow_mut().take().and_then(|l| l.timer);
-        if let Some(t) = timer {
-            let _ = base.free(t);
+    let timer = bev.0.with_limits(|lim| {
+        let empty = lim.as_ref().is_none_or(|l| l.own.is_none() && l.group.is_none());
+        if empty {
+            lim.take().and_then(|l| l.timer)
+        } else {
+            None
         }
+    });
+    if let Some(t) = timer {
+        let _ = base.free(t);
     }
     release(bev);
 }
 
 /// Forgets `s`'s limits when it is freed (its timer, its place in its group).
 pub(crate) fn forget(base: &mut EventBase, s: &Shared) {
-    if let Some(lim) = s.limits.borrow_mut().take() {
+    if let Some(lim) = s.limits.take() {
         if let Some(t) = lim.timer {
             let _ = base.free(t);
         }

@@ -25,7 +25,7 @@ impl BufferEvent {
         {
             let mut st = self.0.st.borrow_mut();
             st.marks.read_low = low;
-            st.marks.read_high = high;
+            st.marks.read_high = high.and_then(std::num::NonZeroUsize::new); // not 0: checked above
         }
         let s = &self.0;
         let len = s.input.borrow().len();
@@ -70,9 +70,7 @@ impl BufferEvent {
             }
         }
         {
-            let mut st = self.0.st.borrow_mut();
-            st.read_timeout = norm(read);
-            st.write_timeout = norm(write);
+            self.0.st.borrow_mut().set_timeouts(norm(read), norm(write));
         }
         engine::retime(base, &self.0);
         Ok(())
@@ -89,9 +87,7 @@ impl BufferEvent {
             return Err(crate::error::io_size_too_large(socket::MAX_IO));
         }
         let mut st = self.0.st.borrow_mut();
-        st.max_read = max_read;
-        st.max_write = max_write;
-        st.read_size = st.read_size.min(max_read);
+        st.set_max_io(max_read, max_write);
         Ok(())
     }
 
@@ -132,7 +128,7 @@ impl BufferEvent {
         for ev in [self.0.read_ev.get(), self.0.write_ev.get(), done_ev].into_iter().flatten() {
             base.set_priority(ev, priority)?;
         }
-        self.0.st.borrow_mut().priority = Some(priority);
+        self.0.st.borrow_mut().priority = u8::try_from(priority).ok(); // below 256, checked above
         Ok(())
     }
 }

@@ -5,9 +5,9 @@
 //! borrow. The rest is a `RefCell` that only the engine borrows, never across a user callback.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
@@ -82,8 +82,15 @@ impl Bits {
 #[derive(Copy, Clone, Debug, Default)]
 pub(crate) struct Marks {
     pub(crate) read_low: usize,
-    pub(crate) read_high: Option<usize>,
+    pub(crate) read_high: Option<NonZeroUsize>,
     pub(crate) write_low: usize,
+}
+
+impl Marks {
+    /// The read high watermark (`None`: no limit).
+    pub(crate) fn high(&self) -> Option<usize> {
+        self.read_high.map(NonZeroUsize::get)
+    }
 }
 
 /// What moves a buffered event's bytes.
@@ -102,18 +109,18 @@ pub(crate) enum Kind {
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) kind: Kind,
-    pub(crate) read_timeout: Option<Duration>,
-    pub(crate) write_timeout: Option<Duration>,
+    /// The read and write timeouts, if either is set (boxed: most buffered events have none).
+    pub(crate) timeouts: Option<Box<[Option<Duration>; 2]>>,
     pub(crate) marks: Marks,
     /// The last error (a failed read, write or connect; a name that did not resolve).
     pub(crate) error: Option<io::Error>,
     /// How much the next read asks for (grows while reads fill it, up to `max_read`).
-    pub(crate) read_size: usize,
-    pub(crate) max_read: usize,
-    pub(crate) max_write: usize,
+    read_size: u32,
+    max_read: u32,
+    max_write: u32,
     /// A connect under way (boxed: most buffered events never connect, or did long ago).
     pub(crate) dial: Option<Box<Dial>>,
-    pub(crate) priority: Option<usize>,
+    pub(crate) priority: Option<u8>,
     /// The engine of a socket buffered event.
     pub(crate) engine: Engine,
     /// The completion engine's ops (while it has a socket).
@@ -129,22 +136,38 @@ pub(crate) struct Ops {
     /// The completions it runs with.
     pub(crate) inbox: Inbox,
     /// The receive in flight, and how much room it has.
-    pub(crate) recv: Option<(OpId, usize)>,
+    pub(crate) recv: Option<(OpId, u32)>,
     /// The sends in flight, in the order submitted (with their sequence numbers).
-    pub(crate) sends: VecDeque<(OpId, u64)>,
-    pub(crate) next_seq: u64,
+    pub(crate) sends: Vec<(OpId, u32)>,
+    pub(crate) next_seq: u32,
     /// Bytes in the sends in flight.
-    pub(crate) sending: usize,
-    /// What failed sends gave back, put back in the output (in order) when the last one is in.
-    pub(crate) unsent: Vec<(u64, Block)>,
-    pub(crate) send_error: Option<io::Error>,
+    pub(crate) sending: u32,
+    /// A send failed (boxed: sends seldom fail).
+    pub(crate) failed: Option<Box<Failed>>,
     /// The peer spoke: receives carry room (until then, a zero-length probe waits for it).
     pub(crate) spoke: bool,
+    /// The idle check is armed on the read run's timer (no read timeout is running).
+    pub(crate) idle_watch: bool,
+    /// Data came since the idle check was armed.
+    pub(crate) heard: bool,
     /// The read (write) timeout is running.
     pub(crate) read_timed: bool,
     pub(crate) write_timed: bool,
     /// `done_ev` is kept pending (the loop waits for these ops).
     pub(crate) kept: bool,
+}
+
+/// What failed sends left: their blocks (with their sequence numbers), put back in the
+/// output in order when the last send is in, and the first error.
+pub(crate) struct Failed {
+    pub(crate) unsent: Vec<(u32, Block)>,
+    pub(crate) error: io::Error,
+}
+
+impl Failed {
+    pub(crate) fn new(error: io::Error) -> Box<Failed> {
+        Box::new(Failed { unsent: Vec::new(), error })
+    }
 }
 
 /// What a connect under way keeps.
@@ -162,6 +185,58 @@ pub(crate) struct Dial {
 }
 
 impl State {
+    /// A state on `engine` with the default read and write sizes.
+    pub(crate) fn new(engine: Engine) -> State {
+        let mut st = State { engine, ..State::default() };
+        st.set_read_size(super::socket::FIRST_READ);
+        st.set_max_io(super::socket::MAX_READ, super::socket::MAX_WRITE);
+        st
+    }
+
+    /// How much the next read asks for.
+    pub(crate) fn read_size(&self) -> usize {
+        self.read_size as usize
+    }
+
+    /// The most one read takes.
+    pub(crate) fn max_read(&self) -> usize {
+        self.max_read as usize
+    }
+
+    /// The most one write sends.
+    pub(crate) fn max_write(&self) -> usize {
+        self.max_write as usize
+    }
+
+    /// Sets the next read's size (at most [`MAX_IO`](super::socket::MAX_IO), which a `u32`
+    /// holds).
+    pub(crate) fn set_read_size(&mut self, n: usize) {
+        self.read_size = n.min(super::socket::MAX_IO) as u32;
+    }
+
+    /// Sets the most one read takes and one write sends (each at most `MAX_IO`); the next
+    /// read's size stays within the first.
+    pub(crate) fn set_max_io(&mut self, read: usize, write: usize) {
+        self.max_read = read.min(super::socket::MAX_IO) as u32;
+        self.max_write = write.min(super::socket::MAX_IO) as u32;
+        self.read_size = self.read_size.min(self.max_read);
+    }
+
+    /// The read timeout.
+    pub(crate) fn read_timeout(&self) -> Option<Duration> {
+        self.timeouts.as_ref().and_then(|t| t[0])
+    }
+
+    /// The write timeout.
+    pub(crate) fn write_timeout(&self) -> Option<Duration> {
+        self.timeouts.as_ref().and_then(|t| t[1])
+    }
+
+    /// Sets both timeouts (`None`: none).
+    pub(crate) fn set_timeouts(&mut self, read: Option<Duration>, write: Option<Duration>) {
+        self.timeouts = (read.is_some() || write.is_some()).then(|| Box::new([read, write]));
+    }
+
     /// The connect state, made on first use.
     pub(crate) fn dial(&mut self) -> &mut Dial {
         self.dial.get_or_insert_with(Box::default)
@@ -185,7 +260,7 @@ pub(crate) struct Callbacks {
     pub(crate) write: Option<DataCb>,
     pub(crate) event: Option<EventCb>,
     /// Generations of read, write, event.
-    pub(crate) generation: [u64; 3],
+    pub(crate) generation: [u16; 3],
 }
 
 /// `BufferEvent` (libevent's `bufferevent`): a socket with an input and an output
@@ -242,11 +317,11 @@ pub(crate) struct Shared {
     pub(crate) write_ev: Cell<Option<Event>>,
     /// The socket (an `Rc`, so the engine holds it only for a system call, and a `free` from
     /// a callback never finds it borrowed).
-    pub(crate) sock: RefCell<Option<Rc<Socket>>>,
+    pub(crate) sock: Cell<Option<Rc<Socket>>>,
     pub(crate) st: RefCell<State>,
     pub(crate) cbs: RefCell<Callbacks>,
     /// Rate limits, if any (boxed: most buffered events have none).
-    pub(crate) limits: RefCell<Option<Box<Limits>>>,
+    pub(crate) limits: Cell<Option<Box<Limits>>>,
     pub(crate) deferred: Rc<Deferred>,
     /// The base's pool of read allocations.
     pub(crate) spares: Rc<Spares>,
@@ -260,9 +335,21 @@ impl Shared {
         self.bits.set(self.bits.get().with(b, on));
     }
 
+    /// Runs `f` on the rate limits, taken out of their cell meanwhile (`f` must not reach
+    /// them through `self` again).
+    pub(crate) fn with_limits<R>(&self, f: impl FnOnce(&mut Option<Box<Limits>>) -> R) -> R {
+        let mut lim = self.limits.take();
+        let r = f(&mut lim);
+        self.limits.set(lim);
+        r
+    }
+
     /// The socket, for one system call.
     pub(crate) fn socket(&self) -> Option<Rc<Socket>> {
-        self.sock.borrow().clone()
+        let sock = self.sock.take();
+        let copy = sock.clone();
+        self.sock.set(sock);
+        copy
     }
 
     /// Queues a run of the write event in this iteration (no system call), unless one is

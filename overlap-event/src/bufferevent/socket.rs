@@ -70,12 +70,12 @@ pub(crate) fn attach(base: &mut EventBase, shared: &Rc<Shared>, sock: Socket) ->
         }
     };
     if let Some(p) = shared.st.borrow().priority {
-        let _ = base.set_priority(read_ev, p);
-        let _ = base.set_priority(write_ev, p);
+        let _ = base.set_priority(read_ev, usize::from(p));
+        let _ = base.set_priority(write_ev, usize::from(p));
     }
     shared.read_ev.set(Some(read_ev));
     shared.write_ev.set(Some(write_ev));
-    *shared.sock.borrow_mut() = Some(Rc::new(sock));
+    shared.sock.set(Some(Rc::new(sock)));
     Ok(())
 }
 
@@ -113,9 +113,9 @@ pub(crate) fn arm(base: &mut EventBase, s: &Shared, read: bool) {
     let (ev, timeout, bit) = {
         let st = s.st.borrow();
         if read {
-            (s.read_ev.get(), st.read_timeout, Bits::READ_ARMED)
+            (s.read_ev.get(), st.read_timeout(), Bits::READ_ARMED)
         } else {
-            (s.write_ev.get(), st.write_timeout, Bits::WRITE_ARMED)
+            (s.write_ev.get(), st.write_timeout(), Bits::WRITE_ARMED)
         }
     };
     if let Some(ev) = ev {
@@ -187,8 +187,8 @@ fn on_read(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
     let (room, ask) = {
         let st = s.st.borrow();
         let len = s.input.borrow().len();
-        let room = st.marks.read_high.map_or(usize::MAX, |h| h.saturating_sub(len));
-        (room, st.read_size.min(room).min(allowed))
+        let room = st.marks.high().map_or(usize::MAX, |h| h.saturating_sub(len));
+        (room, st.read_size().min(room).min(allowed))
     };
     if room == 0 {
         s.set(Bits::SUSPENDED, true);
@@ -210,10 +210,11 @@ fn on_read(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
             ratelim::consume(s, true, n);
             let (len, low, high) = {
                 let mut st = s.st.borrow_mut();
-                if n == ask && st.read_size < st.max_read {
-                    st.read_size = (st.read_size * 2).min(st.max_read);
+                if n == ask && st.read_size() < st.max_read() {
+                    let next = (st.read_size() * 2).min(st.max_read());
+                    st.set_read_size(next);
                 }
-                (s.input.borrow().len(), st.marks.read_low, st.marks.read_high)
+                (s.input.borrow().len(), st.marks.read_low, st.marks.high())
             };
             if high.is_some_and(|h| len >= h) {
                 s.set(Bits::SUSPENDED, true);
@@ -326,7 +327,7 @@ pub(crate) fn flush(base: &mut EventBase, bev: &BufferEvent, what: Flags) -> io:
 /// Sends what the output holds until the socket is full, drains what went; `Ok(bytes)`.
 fn write_once(s: &Shared, allowed: usize) -> io::Result<usize> {
     let Some(sock) = s.socket() else { return Err(ErrorKind::NotConnected.into()) };
-    let max = s.st.borrow().max_write.min(allowed);
+    let max = s.st.borrow().max_write().min(allowed);
     let mut total = 0;
     loop {
         let mut output = s.output.borrow_mut();
@@ -369,6 +370,6 @@ pub(crate) fn detach(base: &mut EventBase, s: &Shared) {
     s.set(Bits::READ_ARMED, false);
     s.set(Bits::WRITE_ARMED, false);
     if !s.bits().has(Bits::FREED) {
-        drop(s.sock.borrow_mut().take());
+        drop(s.sock.take());
     }
 }

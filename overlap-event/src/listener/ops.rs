@@ -54,7 +54,9 @@ pub(super) fn cancel_all(base: &mut EventBase, l: &Listener, wait: bool) -> Vec<
     if wait {
         if let Some(ops) = l.0.ops.borrow_mut().as_mut() {
             ops.inflight.clear();
-            got.append(&mut ops.inbox.borrow_mut());
+            let mut waiting = ops.inbox.take();
+            got.append(&mut waiting);
+            ops.inbox.set(waiting);
         }
     }
     got
@@ -64,7 +66,7 @@ pub(super) fn cancel_all(base: &mut EventBase, l: &Listener, wait: bool) -> Vec<
 pub(super) fn take(l: &Listener) -> Vec<Completion> {
     let mut ops = l.0.ops.borrow_mut();
     let Some(ops) = ops.as_mut() else { return Vec::new() };
-    let got = std::mem::take(&mut *ops.inbox.borrow_mut());
+    let got = ops.inbox.take();
     ops.inflight.retain(|id| !got.iter().any(|c| c.id() == *id));
     got
 }

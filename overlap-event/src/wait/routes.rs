@@ -10,7 +10,7 @@
 //!   the base activates the fired events; their callbacks take the inbox
 //! ```
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use overlap::Completion;
@@ -18,7 +18,7 @@ use overlap::Completion;
 use crate::id::Event;
 
 /// Completions waiting for their event's callback.
-pub(crate) type Inbox = Rc<RefCell<Vec<Completion>>>;
+pub(crate) type Inbox = Rc<Cell<Vec<Completion>>>;
 
 /// The `user_data` bits that mark a route (the two top bits: `01`; readiness waits are
 /// `00`, the wake and the signals `11`).
@@ -64,7 +64,9 @@ impl Routes {
     pub(crate) fn deliver(&mut self, c: Completion) -> Result<(), Completion> {
         match self.take(c.user_data()) {
             Some(route) => {
-                route.inbox.borrow_mut().push(c);
+                let mut waiting = route.inbox.take();
+                waiting.push(c);
+                route.inbox.set(waiting);
                 self.fired.push(route.ev);
                 Ok(())
             }
