@@ -107,8 +107,10 @@ fn quick_bench_reports_every_path_and_writes_json_and_svg() {
         let expected = if *b == default { vec!["echo", "bulk"] } else { vec!["echo"] };
         assert_eq!(workloads_of(&stdout, p), expected, "{p}: {stdout}");
     }
+    let preferred_port = overlap::PortBackend::available().first().map(|b| format!("bufferevent-completion/{b}"));
     for p in &bev_port_paths {
-        assert_eq!(workloads_of(&stdout, p), vec!["echo"], "{p}: {stdout}");
+        let expected = if Some(p) == preferred_port.as_ref() { vec!["echo", "bulk"] } else { vec!["echo"] };
+        assert_eq!(workloads_of(&stdout, p), expected, "{p}: {stdout}");
     }
     for p in bulk_paths() {
         bulk_rows(&stdout, &p);
@@ -156,12 +158,14 @@ fn workloads_of<'a>(stdout: &'a str, p: &str) -> Vec<&'a str> {
     out
 }
 
-/// The paths with a bulk sink here: the raw epoll floor, and the `Reactor`, the event loop and
-/// its buffered events on the default readiness backend.
+/// The paths with a bulk sink here: the raw epoll floor, the `Reactor`, the event loop and its
+/// buffered events on the default readiness backend, and the completion engine's buffered
+/// events on the preferred port.
 fn bulk_paths() -> Vec<String> {
     let b = overlap::ReactorBackend::default();
     let mut paths: Vec<String> = cfg!(epoll).then(|| "raw-epoll".to_string()).into_iter().collect();
     paths.extend([format!("reactor/{b}"), format!("event/{b}"), format!("bufferevent/{b}")]);
+    paths.extend(overlap::PortBackend::available().first().map(|p| format!("bufferevent-completion/{p}")));
     paths
 }
 

@@ -36,12 +36,13 @@ const WRITE: usize = 256 << 10;
 /// would otherwise hang it).
 const STALL: Duration = Duration::from_secs(10);
 
-/// Whether `path` has a bulk sink: the raw-epoll floor and the overlap paths on the default
-/// readiness backend.
+/// Whether `path` has a bulk sink: the raw-epoll floor, the overlap paths on the default
+/// readiness backend, and the completion engine's buffered events on the preferred port.
 fn has_sink(path: Path) -> bool {
     match path {
         Path::Floor => true,
         Path::Reactor(b) | Path::Event(b) | Path::BufferEvent(b) => b == ReactorBackend::default(),
+        Path::BufferEventPort(b) => overlap::PortBackend::available().first() == Some(&b),
         _ => false,
     }
 }

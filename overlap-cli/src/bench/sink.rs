@@ -9,6 +9,7 @@
 //! | `reactor/…` | `recv` into a fixed buffer when a `Reactor` reports the socket readable |
 //! | `event/…` | `recv` into a fixed buffer from a READ\|PERSIST event's callback |
 //! | `bufferevent/…` | a `BufferEvent` reads into its input (`set_max_io(read, read)`), its read callback drains it |
+//! | `bufferevent-completion/…` | the same on the completion engine: each receive, of up to `read` bytes, straight into the input |
 
 use std::cell::RefCell;
 use std::io::{self, ErrorKind, Read};
@@ -40,11 +41,15 @@ pub(crate) fn start(path: Path, read: usize) -> io::Result<Server> {
         Path::Reactor(b) => reactor(bind()?, b, read),
         Path::Event(b) => {
             let listener = bind()?;
-            on_own_base(b, move |base, failed| events(base, listener, read, failed))
+            on_own_base(EventConfig::new().backend(b), move |base, failed| events(base, listener, read, failed))
         }
         Path::BufferEvent(b) => {
             let listener = bind()?;
-            on_own_base(b, move |base, _| buffered(base, listener, read))
+            on_own_base(EventConfig::new().backend(b), move |base, _| buffered(base, listener, read))
+        }
+        Path::BufferEventPort(b) => {
+            let listener = bind()?;
+            on_own_base(EventConfig::new().port(b), move |base, _| buffered(base, listener, read))
         }
         _ => Err(io::Error::new(ErrorKind::Unsupported, format!("no bulk sink on {path}"))),
     }
@@ -106,17 +111,17 @@ fn reactor(listener: TcpListener, backend: ReactorBackend, read: usize) -> io::R
     Ok(Server { addr, stop })
 }
 
-/// Runs an event base on `backend` on its own thread, set up by `setup` there (bases stay on the
+/// Runs an event base made with `config` on its own thread, set up by `setup` there (bases stay on the
 /// thread that built them); its handle breaks the loop to stop it.
-fn on_own_base<F>(backend: ReactorBackend, setup: F) -> io::Result<Server>
+fn on_own_base<F>(config: EventConfig, setup: F) -> io::Result<Server>
 where
     F: FnOnce(&mut EventBase, &Failure) -> io::Result<SocketAddr> + Send + 'static,
 {
     let (ready, started) = mpsc::channel();
     let thread = std::thread::spawn(move || -> io::Result<()> {
         let failed: Failure = Rc::default();
-        let built = EventBase::with_config(&EventConfig::new().backend(backend))
-            .and_then(|mut base| setup(&mut base, &failed).map(|addr| (base, addr)));
+        let built =
+            EventBase::with_config(&config).and_then(|mut base| setup(&mut base, &failed).map(|addr| (base, addr)));
         let mut base = match built {
             Ok((base, addr)) => {
                 let _ = ready.send(Ok((base.handle(), addr)));

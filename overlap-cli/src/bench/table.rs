@@ -13,16 +13,18 @@ pub(crate) fn print_table(out: &mut impl Write, rows: &[Row], rounds: usize, sec
         "median of {rounds} round(s) of {:.2} s per cell, cells run round-robin; ± is half the range",
         secs.as_secs_f64()
     )?;
+    // The path column is as wide as the longest path (bufferevent-completion/uring is 28).
+    let w = rows.iter().map(|r| r.path.to_string().chars().count()).max().unwrap_or(0).max(17);
     writeln!(
         out,
-        "{:<8} {:<22} {:<17} {:>24} {:>9} {:>9}  more",
+        "{:<8} {:<22} {:<w$} {:>24} {:>9} {:>9}  more",
         "workload", "setting", "path", "figure", "±", "vs floor"
     )?;
     for r in rows {
         let path = r.path.to_string();
         let Some(main) = r.stats.first() else {
             let why = r.error.as_deref().unwrap_or("no result");
-            writeln!(out, "{:<8} {:<22} {:<17} failed: {why}", r.workload, r.setting, path)?;
+            writeln!(out, "{:<8} {:<22} {:<w$} failed: {why}", r.workload, r.setting, path)?;
             continue;
         };
         let figure = format!("{} {}", human(main.median), main.name);
@@ -33,7 +35,7 @@ pub(crate) fn print_table(out: &mut impl Write, rows: &[Row], rounds: usize, sec
             more.push(format!("{x:.2}× raw-uring"));
         }
         let line = format!(
-            "{:<8} {:<22} {:<17} {:>24} {:>9} {:>9}  {}",
+            "{:<8} {:<22} {:<w$} {:>24} {:>9} {:>9}  {}",
             r.workload,
             r.setting,
             path,
@@ -44,7 +46,7 @@ pub(crate) fn print_table(out: &mut impl Write, rows: &[Row], rounds: usize, sec
         );
         writeln!(out, "{}", line.trim_end())?;
         if let Some(e) = &r.error {
-            writeln!(out, "{:<8} {:<22} {:<17} (a round failed: {e})", "", "", "")?;
+            writeln!(out, "{:<8} {:<22} {:<w$} (a round failed: {e})", "", "", "")?;
         }
     }
     Ok(())
