@@ -278,6 +278,42 @@ fn listener_misuse(b: Method) {
     assert_eq!(base.num_events(), 0);
 }
 
+/// A connection reset while it waits to be accepted (on Windows the accept completes with
+/// ERROR_NETNAME_DELETED) is that connection's problem: the listener does not report it as
+/// an error, and the next connection is accepted.
+fn listener_skips_a_connection_reset_before_accept(b: Method) {
+    let mut base = base(b);
+    let peers = Rc::new(RefCell::new(Vec::new()));
+    let p = peers.clone();
+    let listener = Listener::bind(&mut base, localhost(), ListenerOptions::new(), move |_, _, _, peer| {
+        p.borrow_mut().push(peer);
+    })
+    .unwrap();
+    let errors = log::<String>();
+    let e = errors.clone();
+    listener.on_error(move |_, _, err| e.borrow_mut().push(format!("{err} ({:?})", err.raw_os_error())));
+    listener.disable(&mut base).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let reset = socket2::Socket::from(std::net::TcpStream::connect(addr).unwrap());
+    reset.set_linger(Some(Duration::ZERO)).unwrap();
+    drop(reset); // an RST, before any accept
+    let good = std::net::TcpStream::connect(addr).unwrap();
+    let good_addr = good.local_addr().unwrap();
+    listener.enable(&mut base).unwrap();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !peers.borrow().contains(&good_addr) && std::time::Instant::now() < deadline {
+        base.run_nonblocking().unwrap();
+        std::thread::yield_now();
+    }
+    assert!(peers.borrow().contains(&good_addr), "[{b}] the next connection was accepted: {:?}", peers.borrow());
+    assert!(
+        errors.borrow().is_empty(),
+        "[{b}] the reset connection is not the listener's error: {:?}",
+        errors.borrow()
+    );
+    listener.free(&mut base).unwrap();
+}
+
 /// Lets this process open `n` descriptors (the soft limit up to the hard one).
 fn raise_fd_limit(n: usize) {
     #[cfg(unix)]
@@ -306,6 +342,7 @@ fn main() {
             hundred_listeners,
             listener_misuse,
             listener_shared_by_two_bases,
+            listener_skips_a_connection_reset_before_accept,
         ],
         false,
     );

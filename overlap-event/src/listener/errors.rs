@@ -19,7 +19,9 @@ pub(super) fn is_out_of_descriptors(e: &io::Error) -> bool {
 }
 
 /// A network error that belongs to the connection being accepted (accept(2) on Linux
-/// reports them; the next accept may well succeed).
+/// reports them; the next accept may well succeed). On Windows also what a connection reset
+/// while it waited to be accepted gives: `ERROR_NETNAME_DELETED` from `AcceptEx`, and under
+/// Wine `WSAENOTCONN` from `accept` and from `AcceptEx`'s `SO_UPDATE_ACCEPT_CONTEXT`.
 pub(super) fn is_transient(e: &io::Error) -> bool {
     let Some(code) = e.raw_os_error() else { return false };
     #[cfg(unix)]
@@ -37,8 +39,13 @@ pub(super) fn is_transient(e: &io::Error) -> bool {
     }
     #[cfg(windows)]
     {
+        const ERROR_NETNAME_DELETED: i32 = 64;
+        const ERROR_CONNECTION_ABORTED: i32 = 1236;
         const WSAENETDOWN: i32 = 10050;
+        const WSAECONNABORTED: i32 = 10053;
         const WSAECONNRESET: i32 = 10054;
-        [WSAENETDOWN, WSAECONNRESET].contains(&code)
+        const WSAENOTCONN: i32 = 10057;
+        [ERROR_NETNAME_DELETED, ERROR_CONNECTION_ABORTED, WSAENETDOWN, WSAECONNABORTED, WSAECONNRESET, WSAENOTCONN]
+            .contains(&code)
     }
 }
