@@ -258,10 +258,11 @@ fn on_read_run(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
         return end_read(base, bev, None, What::ERROR); // the error was kept by `apply`
     }
     if fired.contains(Flags::TIMEOUT) {
-        if idle_check {
-            return check_idle(base, s);
+        if !idle_check {
+            return timed_out(base, bev, true);
         }
-        return timed_out(base, bev, true);
+        // The idle check; a run queued meanwhile (after a rate-limit tick) goes on below.
+        check_idle(base, s);
     }
     match receive(base, s) {
         Ok(Receive::Started) => {}
