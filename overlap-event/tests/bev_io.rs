@@ -598,6 +598,10 @@ fn idle_memory(b: Method) {
     let size = server.memory();
     println!("[{b}] an idle buffered event holds {size} bytes ({} engine)", engine_of(b));
     assert!(size <= 1024, "an idle buffered event holds {size} bytes");
+    // The writer, whose peer never spoke, keeps nothing of its sends either.
+    let writer = client.memory();
+    println!("[{b}] an idle writer holds {writer} bytes ({} engine)", engine_of(b));
+    assert!(writer <= 1024, "an idle writer holds {writer} bytes");
     assert_eq!(got.get(), 200_000);
     // The probe (or the readiness watch) still hears the peer, and reads all it sends.
     client.write(&pattern(3000, 4)).unwrap();

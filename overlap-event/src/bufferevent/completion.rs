@@ -296,22 +296,15 @@ fn watch_idle(base: &mut EventBase, s: &Shared) {
 }
 
 /// The idle check's period passed: if nothing came meanwhile, the receive with room is
-/// cancelled (a probe replaces it when its completion is in) and the ops' spare
-/// allocations are freed; otherwise the check is armed again.
+/// cancelled (a probe replaces it when its completion is in, and the buffers and the ops'
+/// lists free what they keep); otherwise the check is armed again.
 fn check_idle(base: &mut EventBase, s: &Shared) {
     let quiet = {
         let mut st = s.st.borrow_mut();
         let Some(ops) = st.ops.as_mut() else { return };
         match ops.recv {
             Some((id, room)) if room > 0 && !ops.heard => {
-                ops.spoke = false;
-                if ops.sends.is_empty() {
-                    ops.sends = Default::default();
-                }
-                let waiting = ops.inbox.take();
-                if !waiting.is_empty() {
-                    ops.inbox.set(waiting); // else its allocation goes
-                }
+                ops.spoke = false; // the lists' allocations go when its completion is in
                 Some(id)
             }
             _ => None,
@@ -426,9 +419,20 @@ fn on_done(base: &mut EventBase, bev: &BufferEvent) {
             sent(base, bev, c);
         }
     }
-    // The inbox keeps its allocation for the next completions, unless the buffered event
-    // went back to probing (new, or quiet: it keeps nothing).
-    let busy = s.st.borrow().ops.as_ref().is_some_and(|o| o.spoke);
+    // The inbox (and the list of sends) keep their allocations for the next ops, unless the
+    // buffered event is probing (new, or quiet) with no send in flight: then it keeps nothing
+    // (nor do its empty buffers).
+    let busy = match s.st.borrow_mut().ops.as_mut() {
+        Some(o) if !o.spoke && o.sends.is_empty() => {
+            o.sends = Vec::new();
+            false
+        }
+        Some(_) => true,
+        None => false,
+    };
+    if !busy {
+        release(s);
+    }
     let next = inbox.take();
     if next.is_empty() && busy {
         inbox.set(batch);
