@@ -589,7 +589,7 @@ fn got(base: &mut EventBase, bev: &BufferEvent, space: Space, n: usize) {
         } else if n < asked {
             // The socket had no more: the next receive, which waits in flight holding its
             // room, asks for the first size again (an idle connection holds 4 KiB, not 256).
-            let first = super::socket::FIRST_READ.min(st.max_read());
+            let first = super::shared::FIRST_READ.min(st.max_read());
             st.set_read_size(first);
         }
         (s.input.borrow().len(), st.marks.read_low, st.marks.high())

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use super::engine::{self, apply, Driver};
 use super::rate::{RateGroup, RateLimit};
-use super::shared::{Bits, BufferEvent};
-use super::socket;
+use super::shared::{Bits, BufferEvent, MAX_IO};
 use crate::base::EventBase;
 use crate::error::bad_watermark;
 
@@ -83,8 +82,8 @@ impl BufferEvent {
         if max_read == 0 || max_write == 0 {
             return Err(crate::error::zero_io_size());
         }
-        if max_read > socket::MAX_IO || max_write > socket::MAX_IO {
-            return Err(crate::error::io_size_too_large(socket::MAX_IO));
+        if max_read > MAX_IO || max_write > MAX_IO {
+            return Err(crate::error::io_size_too_large(MAX_IO));
         }
         let mut st = self.0.st.borrow_mut();
         st.set_max_io(max_read, max_write);

@@ -105,6 +105,15 @@ pub(crate) enum Kind {
     Filter(Box<FilterState>),
 }
 
+/// The first read asks for this much; a read that fills it doubles it, up to `max_read`.
+pub(crate) const FIRST_READ: usize = 4096;
+/// The default most one read takes (libevent's `MAX_SINGLE_READ_DEFAULT`).
+pub(crate) const MAX_READ: usize = 16384 * 16;
+/// The default most one write sends.
+pub(crate) const MAX_WRITE: usize = 16384 * 16;
+/// The most `set_max_io` allows for one read or write.
+pub(crate) const MAX_IO: usize = 64 << 20;
+
 /// What only the engine borrows, never while a buffer or a callback is in use.
 #[derive(Default)]
 pub(crate) struct State {
@@ -188,8 +197,8 @@ impl State {
     /// A state on `engine` with the default read and write sizes.
     pub(crate) fn new(engine: Engine) -> State {
         let mut st = State { engine, ..State::default() };
-        st.set_read_size(super::socket::FIRST_READ);
-        st.set_max_io(super::socket::MAX_READ, super::socket::MAX_WRITE);
+        st.set_read_size(FIRST_READ);
+        st.set_max_io(MAX_READ, MAX_WRITE);
         st
     }
 
@@ -208,17 +217,17 @@ impl State {
         self.max_write as usize
     }
 
-    /// Sets the next read's size (at most [`MAX_IO`](super::socket::MAX_IO), which a `u32`
+    /// Sets the next read's size (at most [`MAX_IO`](MAX_IO), which a `u32`
     /// holds).
     pub(crate) fn set_read_size(&mut self, n: usize) {
-        self.read_size = n.min(super::socket::MAX_IO) as u32;
+        self.read_size = n.min(MAX_IO) as u32;
     }
 
     /// Sets the most one read takes and one write sends (each at most `MAX_IO`); the next
     /// read's size stays within the first.
     pub(crate) fn set_max_io(&mut self, read: usize, write: usize) {
-        self.max_read = read.min(super::socket::MAX_IO) as u32;
-        self.max_write = write.min(super::socket::MAX_IO) as u32;
+        self.max_read = read.min(MAX_IO) as u32;
+        self.max_write = write.min(MAX_IO) as u32;
         self.read_size = self.read_size.min(self.max_read);
     }
 

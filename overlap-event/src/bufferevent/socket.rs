@@ -21,14 +21,6 @@ use crate::base::EventBase;
 use crate::flags::Flags;
 use crate::id::Fd;
 
-/// The first read asks for this much; a read that fills it doubles it, up to `max_read`.
-pub(crate) const FIRST_READ: usize = 4096;
-/// The default most one read takes (libevent's `MAX_SINGLE_READ_DEFAULT`).
-pub(crate) const MAX_READ: usize = 16384 * 16;
-/// The default most one write sends.
-pub(crate) const MAX_WRITE: usize = 16384 * 16;
-/// The most `set_max_io` allows for one read or write.
-pub(crate) const MAX_IO: usize = 64 << 20;
 /// iovecs one write gathers (more blocks go in the next call; 16 × 4 KiB blocks and up fill
 /// a socket buffer in one call anyway).
 const IOVS: usize = 16;
