@@ -447,11 +447,12 @@ fn on_done(base: &mut EventBase, bev: &BufferEvent) {
 /// The receive completed.
 fn received(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
     let s = &*bev.0;
+    // A probe is a receive without room (not "the peer has not spoken": an idle check turns
+    // that off while a receive with room is in flight, and data may still complete it).
     let was_probe = {
         let mut st = s.st.borrow_mut();
         let Some(ops) = st.ops.as_mut() else { return };
-        ops.recv = None;
-        !ops.spoke
+        ops.recv.take().is_some_and(|(_, room)| room == 0)
     };
     let Ok(BufResult(res, op)) = c.into_op::<Recv<Space>>() else { return };
     let space = op.into_buf();
