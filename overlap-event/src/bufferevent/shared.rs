@@ -153,7 +153,8 @@ pub(crate) struct Ops {
     pub(crate) sending: u32,
     /// A send failed (boxed: sends seldom fail).
     pub(crate) failed: Option<Box<Failed>>,
-    /// The peer spoke: receives carry room (until then, a zero-length probe waits for it).
+    /// Receives carry room: the peer spoke and has not gone quiet since (otherwise a
+    /// zero-length probe waits for it to speak).
     pub(crate) spoke: bool,
     /// The idle check is armed on the read run's timer (no read timeout is running).
     pub(crate) idle_watch: bool,
@@ -174,6 +175,7 @@ pub(crate) struct Failed {
 }
 
 impl Failed {
+    /// The state of a first failed send, with its error.
     pub(crate) fn new(error: io::Error) -> Box<Failed> {
         Box::new(Failed { unsent: Vec::new(), error })
     }
@@ -217,8 +219,7 @@ impl State {
         self.max_write as usize
     }
 
-    /// Sets the next read's size (at most [`MAX_IO`](MAX_IO), which a `u32`
-    /// holds).
+    /// Sets the next read's size (at most [`MAX_IO`], which a `u32` holds).
     pub(crate) fn set_read_size(&mut self, n: usize) {
         self.read_size = n.min(MAX_IO) as u32;
     }
