@@ -666,6 +666,34 @@ fn quiet_spells_lose_nothing(b: Method) {
     }
 }
 
+/// Reading turned off after data came (on the completion engine: a receive with room was in
+/// flight, its idle check armed): once the cancelled receive is in, nothing of the buffered
+/// event is pending (its idle check is taken off with the receive), so the loop has no
+/// events left, as before any data came.
+fn disable_after_data_leaves_nothing_pending(b: Method) {
+    let mut base = base(b);
+    let (a, mut peer) = pair();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    bev.enable(&mut base, Flags::READ).unwrap();
+    peer.write_all(&pattern(5000, 8)).unwrap();
+    let got = Rc::new(Cell::new(0usize));
+    let g = got.clone();
+    bev.on_read(move |base, bev| {
+        let n = bev.input().len();
+        bev.input().drain(n).unwrap();
+        g.set(g.get() + n);
+        if g.get() == 5000 {
+            bev.disable(base, Flags::READ).unwrap();
+        }
+    });
+    // Runs until the loop has nothing left: the receive's cancellation comes back, and no
+    // timer of the buffered event stays pending (the watchdog fails a loop that goes on).
+    assert_eq!(dispatch(&mut base), LoopEnd::NoEvents);
+    assert_eq!(got.get(), 5000);
+    assert_eq!(base.run_nonblocking().unwrap(), LoopEnd::NoEvents, "[{b}] nothing pending");
+    bev.free(&mut base).unwrap();
+}
+
 /// What `quiet_spells_lose_nothing`'s peers send in all.
 fn expected_total(peers: usize) -> usize {
     peers * (0..4).map(|k| 100usize << (3 * k)).sum::<usize>()
@@ -834,6 +862,7 @@ fn main() {
         buffers_replaced,
         idle_memory,
         quiet_spells_lose_nothing,
+        disable_after_data_leaves_nothing_pending,
         both_engines_on_one_base,
         echo_small_socket_buffers,
         into_socket_loses_nothing_received,

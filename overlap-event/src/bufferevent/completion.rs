@@ -153,6 +153,7 @@ pub(crate) fn apply(base: &mut EventBase, s: &Shared) {
             base.wait.cancel(id, false);
         }
         time(base, s, true, false);
+        unwatch_idle(base, s);
     }
     if !bits.has(Bits::CONNECTING)
         && bits.has(Bits::WRITE)
@@ -292,6 +293,26 @@ fn watch_idle(base: &mut EventBase, s: &Shared) {
                 ops.idle_watch = false;
             }
         }
+    }
+}
+
+/// Takes the idle check off (reading is no longer wanted: its timer must not keep the loop
+/// running). Deleting the timer drops a queued read run, which is queued again.
+fn unwatch_idle(base: &mut EventBase, s: &Shared) {
+    let ev = {
+        let mut st = s.st.borrow_mut();
+        let Some(ops) = st.ops.as_mut() else { return };
+        if !std::mem::take(&mut ops.idle_watch) {
+            return;
+        }
+        s.read_ev.get()
+    };
+    let Some(ev) = ev else { return };
+    let queued = s.bits().has(Bits::READ_QUEUED);
+    let _ = base.del(ev);
+    if queued {
+        s.set(Bits::READ_QUEUED, false);
+        s.queue_read();
     }
 }
 
