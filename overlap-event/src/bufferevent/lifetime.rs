@@ -43,9 +43,9 @@ impl BufferEvent {
     }
 
     /// About how many heap bytes it holds: itself, its buffers (with what they cache), its
-    /// callbacks, its socket's cell, its timeouts and rate limits, and its events in the base (their slots
-    /// and the descriptor's entry); on the completion engine also its ops' state, their
-    /// routes and the room of its receive in flight.
+    /// callbacks, its socket's cell, its timeouts and rate limits, and its events in the base
+    /// (their slots and the descriptor's entry); on the completion engine also its ops'
+    /// state, their routes and the room of its receive in flight.
     pub fn memory(&self) -> usize {
         let s = &self.0;
         let cbs = s.cbs.borrow();
