@@ -52,7 +52,7 @@
 //! | engine | what moves the bytes | where |
 //! |---|---|---|
 //! | readiness | non-blocking reads into reserved input space and gathered writes, on the events of the base | every backend above |
-//! | completion ([`Engine`]) | one receive straight into reserved input space and sends of the output's blocks (up to 8 in flight, each whole), carried out by the port the base waits in; a zero-length probe until the peer first speaks | port/uring, port/epoll, port/poll, port/iocp (the default there) |
+//! | completion ([`Engine`]) | one receive straight into reserved input space and sends of the output's blocks (up to 8 in flight, each whole), carried out by the port the base waits in; a zero-length probe until the peer first speaks, and again once it has been quiet for a second | port/uring, port/epoll, port/poll, port/iocp (the default there) |
 //! | pair | blocks moved between the two ends' buffers | everywhere |
 //! | filter | the user's transforms, over any of these | everywhere |
 //!
@@ -60,7 +60,9 @@
 //! [`EventConfig::engine`] picks the base's, [`BufferEvent::socket_with`] one buffered
 //! event's. On the completion engine the output's length leaves out the bytes in sends in
 //! flight (the write callback waits for them), and a receive in flight holds its room (4 KiB
-//! after a short read, up to the read size after a full one).
+//! after a short read, up to the read size after a full one) until the connection has been
+//! quiet for a second. An idle buffered event holds under 1 KiB on either engine
+//! ([`BufferEvent::memory`]).
 //!
 //! A buffered event or listener lives until it is freed (its base holds it), as libevent's
 //! do; freeing one from its own callback is allowed.
