@@ -15,8 +15,8 @@ epoll, or raw io_uring for the io_uring port).
 Environment: C_BENCH (where the C binaries are; default target/c-bench), OVERLAP (the overlap
 binary; default target/release/overlap), CONNS, ROUNDS, SECS, WARM, ONLY (server names, comma
 separated: raw-epoll, raw-uring, libevent, libuv, reactor/epoll, port/epoll, port/uring,
-event/epoll, bufferevent/epoll, bufferevent-completion/uring), and OLD (another overlap binary, added as old-reactor/epoll, old-port/epoll and
-old-port/uring, for a before/after in one run).
+event/epoll, bufferevent/epoll, bufferevent-completion/uring), and OLD (another overlap binary, added as
+old-<name> for every overlap server above, for a before/after in one run; ONLY may name them).
 """
 import os, random, re, signal, socket, statistics, subprocess, sys, time
 
@@ -48,7 +48,7 @@ floor = {'libevent': 'raw-epoll', 'libuv': 'raw-epoll', 'reactor/epoll': 'raw-ep
          'port/epoll': 'raw-epoll', 'port/uring': 'raw-uring', 'event/epoll': 'raw-epoll',
          'bufferevent/epoll': 'raw-epoll', 'bufferevent-completion/uring': 'raw-uring'}
 if os.environ.get('OLD'):
-    for name in ['reactor/epoll', 'port/epoll', 'port/uring']:
+    for name in [k for k, v in list(servers.items()) if v[0] == OVERLAP]:
         servers['old-' + name] = [os.environ['OLD']] + servers[name][1:]
         floor['old-' + name] = floor[name]
 servers = {k: v for k, v in servers.items() if os.path.exists(v[0])}

@@ -64,6 +64,48 @@ fn sixteen_accepts_outstanding_on_one_listener() {
     port_quiet(&port, "no more accepts");
 }
 
+/// Wine completes an `AcceptEx` with WSAEWOULDBLOCK when a plain `accept` on the same
+/// listening socket (another thread's, through a duplicate) took its connection; Windows keeps
+/// it pending. The port starts such an accept again, so an `Accept` completes with a
+/// connection or a real error, never "would block", on IOCP as everywhere else.
+#[test]
+fn an_accept_beaten_to_its_connection_waits_for_the_next() {
+    let port = iocp();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let plain = l.try_clone().unwrap();
+    plain.set_nonblocking(true).unwrap();
+    let lh = port.associate(l, 7).unwrap();
+    for round in 0..300 {
+        port.submit(Accept::new(&lh), round).unwrap();
+        // The other thread takes one connection with plain accepts, as fast as it can.
+        let other = plain.try_clone().unwrap();
+        let taker = std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + PATIENCE;
+            while std::time::Instant::now() < deadline {
+                match other.accept() {
+                    Ok((s, _)) => return Some(s),
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::yield_now(),
+                    Err(e) => panic!("round {round}: plain accept: {e}"),
+                }
+            }
+            None
+        });
+        let clients = [TcpStream::connect(addr).unwrap(), TcpStream::connect(addr).unwrap()];
+        let c = next(&port, "the accept");
+        let (res, mut op) = c.into_op::<Accept>().unwrap().unpack();
+        let n = res.unwrap_or_else(|e| panic!("round {round}: the accept failed: {e} ({:?})", e.kind()));
+        assert_eq!(n, 0);
+        let mine = op.peer_addr().expect("the peer's address");
+        drop(op.take_socket().expect("the accepted socket"));
+        let theirs = taker.join().unwrap().expect("the other thread took a connection");
+        assert_ne!(Some(mine), theirs.peer_addr().ok(), "round {round}: one connection, two takers");
+        let locals: HashSet<_> = clients.iter().map(|c| c.local_addr().unwrap()).collect();
+        assert!(locals.contains(&mine), "round {round}: the accept took one of the clients");
+    }
+    port_quiet(&port, "no more accepts");
+}
+
 #[test]
 fn a_hundred_listeners() {
     let port = iocp();

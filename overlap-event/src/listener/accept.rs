@@ -88,10 +88,6 @@ pub(super) fn on_completions(base: &mut EventBase, l: &Listener) {
                 }
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {} // cancelled (disabled)
-            // Nothing to take after all: Wine fails an AcceptEx with WSAEWOULDBLOCK when
-            // another thread's accept on the same listening socket took the connection first
-            // (a listener shared by bases on several threads). Another accept replaces it.
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
             Err(e) if skippable(&e) => {}
             // The other accepts in flight may fail the same way: one back-off for them all.
             Err(e) if out_of_descriptors(&e) => {

@@ -15,6 +15,11 @@ use crate::port::handle::Handle;
 /// The accepted socket is non-blocking and close-on-exec; take it with
 /// [`take_socket`](Accept::take_socket) or [`into_tcp_stream`](Accept::into_tcp_stream) and
 /// associate it with a port to run ops on it.
+///
+/// It completes with a connection or an error, never "would block": when another thread's
+/// plain `accept` on the same listening socket takes the connection first, the op waits for
+/// the next one (under Wine, whose `AcceptEx` then fails with WSAEWOULDBLOCK, the port issues
+/// it again).
 #[derive(Debug)]
 pub struct Accept {
     handle: Handle,

@@ -40,7 +40,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Foundation::HANDLE;
-use windows_sys::Win32::Networking::WinSock::{SOCK_DGRAM, SOCK_STREAM};
+use windows_sys::Win32::Networking::WinSock::{SOCK_DGRAM, SOCK_STREAM, WSAEWOULDBLOCK};
 use windows_sys::Win32::Storage::FileSystem::{GetFileType, SetFileCompletionNotificationModes, FILE_TYPE_DISK};
 use windows_sys::Win32::System::WindowsProgramming::{
     FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, FILE_SKIP_SET_EVENT_ON_HANDLE,
@@ -94,6 +94,10 @@ struct State {
     timers: Timers,
     /// Transfers on streams waiting behind the one in flight in their lane (see `after`).
     lanes: Lanes<Lane>,
+    /// The op whose packet is being turned into its outcome, out of `inflight` (only the
+    /// leader reaps), and whether a cancel asked for it meanwhile: an accept that is issued
+    /// again (`accept_again`) takes that cancel with it.
+    reaping: Option<(u64, bool)>,
 }
 
 /// The IOCP driver.
@@ -156,7 +160,10 @@ impl Driver {
         // SAFETY: the packet is dequeued: the kernel is done with the box and only this thread
         // holds it; it leaves `inflight` (under the lock) before it is freed.
         let id = unsafe { (*ptr).pending.id.seq() };
-        lock(&self.state).inflight.remove(&id);
+        let mut st = lock(&self.state);
+        st.inflight.remove(&id);
+        st.reaping = Some((id, false));
+        drop(st);
         // SAFETY: as above; the box came from `Box::into_raw` in `start`.
         let mut b = unsafe { Box::from_raw(ptr) };
         let raw = overlapped::packet_result(&mut b, bytes);
@@ -207,6 +214,35 @@ impl Driver {
         next
     }
 
+    /// Issues an accept again that Wine completed with WSAEWOULDBLOCK: it does so when a plain
+    /// `accept` on the same listening socket (another thread's, through a duplicate) took the
+    /// connection first, where Windows keeps the `AcceptEx` pending. So an accept completes
+    /// with a connection or a real error, never "would block", as on every backend. An accept
+    /// cancelled meanwhile completes cancelled instead; any other op (and an accept's other
+    /// outcomes) comes back to go on to `after`.
+    fn accept_again(
+        &self,
+        mut b: Box<OpBox>,
+        res: io::Result<usize>,
+        done: &mut Vec<Completion>,
+    ) -> Option<(Box<OpBox>, io::Result<usize>)> {
+        let beaten = matches!(&res, Err(e) if e.raw_os_error() == Some(WSAEWOULDBLOCK))
+            && matches!(b.pending.op.describe(), Desc::Accept { .. });
+        let asked = lock(&self.state).reaping.take().is_some_and(|(_, asked)| asked);
+        if !beaten {
+            return Some((b, res));
+        }
+        if b.cancelled || asked {
+            return Some((b, Err(error::cancelled())));
+        }
+        let id = b.pending.id.seq();
+        // `issue` puts it back in `inflight` under the same number (where a cancel finds it);
+        // a cancel between here and there finds it in `reaping`.
+        lock(&self.state).reaping = Some((id, false));
+        self.start(b.pending, done);
+        None
+    }
+
     /// Moves the position of the disk file a positionless op ran on by what it moved.
     fn advance(&self, b: &OpBox, res: &io::Result<usize>) {
         if let (Some(_), Ok(n)) = (b.cursor, res) {
@@ -239,7 +275,15 @@ impl Driver {
         let ptr = Box::into_raw(OpBox::new(p, on, info.datagram, cursor));
         let mut st = lock(&self.state);
         st.inflight.insert(id, BoxPtr(ptr));
-        if st.closed {
+        // An accept issued again (`accept_again`) that a cancel asked for meanwhile.
+        let asked = match st.reaping {
+            Some((seq, asked)) if seq == id => {
+                st.reaping = None;
+                asked
+            }
+            _ => false,
+        };
+        if st.closed || asked {
             // SAFETY: just boxed, and not issued yet: nothing else touches it. Issued, it is
             // cancelled at once below, as an op cancelled before its call is.
             unsafe { (*ptr).cancelled = true };
@@ -381,6 +425,12 @@ impl driver::Driver for Driver {
             }
             return Ok(()); // it completes through its packet, cancelled or with its own result
         }
+        if let Some((reaping, asked)) = &mut st.reaping {
+            if *reaping == seq {
+                *asked = true; // its packet came: it completes with its result, or is cancelled
+                return Ok(()); // if it goes again (`accept_again`)
+            }
+        }
         let p = st.timers.cancel(seq).or_else(|| st.lanes.cancel(seq)).ok_or_else(error::op_not_found)?;
         drop(st);
         self.deliver(vec![p.cancelled()]);
@@ -404,6 +454,7 @@ impl driver::Driver for Driver {
             }
             // SAFETY: an op packet's OVERLAPPED is the first field of a box this driver issued.
             let (b, res) = unsafe { self.reap(e.lpOverlapped.cast(), e.dwNumberOfBytesTransferred) };
+            let Some((b, res)) = self.accept_again(b, res, &mut done) else { continue };
             if let Some(next) = self.after(b, res, &mut done) {
                 self.start(next, &mut done);
             }
