@@ -782,6 +782,45 @@ fn into_socket_loses_nothing_received(b: Method) {
     assert_eq!(String::from_utf8_lossy(&got), "first second third", "[{b}]");
 }
 
+/// Giving the socket back with output waiting on a peer that read part of it and stopped
+/// (on the completion engine sends in flight, each taken a part at a time, are cancelled):
+/// the output then holds exactly what the socket did not take, so writing it on from there
+/// gives the peer the whole stream, each byte once.
+fn into_socket_keeps_what_was_not_sent(b: Method) {
+    const READ_FIRST: usize = 100 << 10;
+    let mut base = base(b);
+    let (a, peer) = tcp_pair();
+    let a = socket2::Socket::from(a);
+    a.set_send_buffer_size(16 << 10).unwrap();
+    let bev = BufferEvent::socket(&mut base, a).unwrap();
+    let data = pattern(4 << 20, 21);
+    bev.write(&data).unwrap();
+    let reader = std::thread::spawn(move || {
+        peer.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut got = vec![0; READ_FIRST];
+        std::io::Read::read_exact(&mut &peer, &mut got).map(|_| (peer, got))
+    });
+    let watchdog = Watchdog::new(&base);
+    while !reader.is_finished() {
+        assert!(!watchdog.fired(), "[{b}] the peer did not get {READ_FIRST} bytes");
+        base.loopexit(Some(Duration::from_millis(5))).unwrap();
+        base.dispatch().unwrap();
+    }
+    let (peer, mut got) = reader.join().unwrap().unwrap();
+    let sock = bev.into_socket(&mut base).unwrap().expect("the socket back");
+    let unsent = bev.output().to_vec();
+    assert!(unsent.len() < data.len() - READ_FIRST, "[{b}] {} bytes unsent", unsent.len());
+    let writer = std::thread::spawn(move || {
+        sock.set_nonblocking(false).unwrap();
+        std::io::Write::write_all(&mut &sock, &unsent) // then closes
+    });
+    std::io::Read::read_to_end(&mut &peer, &mut got).unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(got.len(), data.len(), "[{b}] what went and what the output kept");
+    let first_bad = got.iter().zip(&data).position(|(a, b)| a != b);
+    assert!(first_bad.is_none(), "[{b}] the stream differs from byte {first_bad:?} on");
+}
+
 /// Freed with output waiting on a peer that does not read (sends in flight on the completion
 /// engine): the socket closes at once, so the peer reads what arrived and then the end.
 fn free_with_output_waiting_closes_the_socket(b: Method) {
@@ -870,6 +909,7 @@ fn main() {
         both_engines_on_one_base,
         echo_small_socket_buffers,
         into_socket_loses_nothing_received,
+        into_socket_keeps_what_was_not_sent,
         free_with_output_waiting_closes_the_socket,
     ];
     #[cfg(unix)]

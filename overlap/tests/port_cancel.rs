@@ -6,12 +6,12 @@
 
 mod util;
 
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use overlap::op::{Accept, PollReady, Recv, Timeout};
+use overlap::op::{Accept, PollReady, Recv, Send, Timeout};
 use overlap::{CompletionPort, Interest, PortBackend};
 use overlap_buf::{IoBuf, IoBufMut};
 use util::*;
@@ -340,8 +340,47 @@ fn cancel_an_op_queued_behind_another(b: PortBackend) {
     assert_eq!(port.cancel(ids[1]).unwrap_err().kind(), ErrorKind::NotFound);
 }
 
+/// A stream send cancelled after part of it went completes cancelled, and says how much went
+/// (`transferred`): exactly what the peer gets, the first bytes of its buffer.
+fn cancelled_send_says_what_went(b: PortBackend) {
+    const LEN: usize = 8 << 20;
+    const READ_FIRST: usize = 100 << 10;
+    let port = port(b);
+    let (a, z) = tcp_pair();
+    socket2::SockRef::from(&a).set_send_buffer_size(16 << 10).unwrap();
+    socket2::SockRef::from(&z).set_recv_buffer_size(64 << 10).unwrap();
+    z.set_nonblocking(false).unwrap();
+    z.set_read_timeout(Some(PATIENCE)).unwrap();
+    let data: Vec<u8> = (0..LEN).map(|i| (i % 251) as u8).collect();
+    let h = port.associate(a, 1).unwrap();
+    let id = port.submit(Send::new(&h, data), 9).unwrap();
+    // Part of it went: the peer reads that much (while the port runs, as an emulated port
+    // sends only while it is waited on), then nothing more until the cancel is done.
+    let reader = std::thread::spawn(move || {
+        let mut z = z;
+        let mut got = vec![0; READ_FIRST];
+        z.read_exact(&mut got).map(|_| (z, got))
+    });
+    while !reader.is_finished() {
+        assert!(port.wait(Some(Duration::from_millis(5))).unwrap().is_none(), "[{b}] the send completed");
+    }
+    let (mut z, mut got) = reader.join().unwrap().unwrap();
+    port.cancel(id).unwrap();
+    let c = next(&port, "the cancelled send");
+    assert!(c.is_cancelled(), "[{b}] an 8 MiB send to a peer that stopped reading: {c:?}");
+    let went = c.transferred();
+    assert!((READ_FIRST..LEN).contains(&went), "[{b}] {went} bytes went");
+    let (_, op) = c.into_op::<Send<Vec<u8>>>().unwrap().unpack();
+    assert_eq!(op.into_buf().len(), LEN, "[{b}] the buffer comes back whole");
+    drop(h); // the last handle: the socket closes, the peer reads to its end
+    z.read_to_end(&mut got).unwrap();
+    assert_eq!(got.len(), went, "[{b}] the peer got what the completion says went");
+    assert!(got.iter().enumerate().all(|(i, &x)| x == (i % 251) as u8), "[{b}] the first bytes, in order");
+}
+
 fn main() {
     let cases = cases![
+        cancelled_send_says_what_went,
         cancelled_head_lets_the_next_op_run,
         cancel_before_completion,
         cancel_after_completion_is_not_found,

@@ -728,6 +728,7 @@ fn next_block(output: &mut Buffer, max: usize) -> io::Result<Option<Block>> {
 fn sent(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
     let s = &*bev.0;
     let id: OpId = c.id();
+    let went = c.transferred();
     let Ok(BufResult(res, op)) = c.into_op::<Send<Block>>() else { return };
     let mut block = op.into_buf();
     let len = block.len();
@@ -750,7 +751,12 @@ fn sent(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
                 let failed = ops.failed.get_or_insert_with(|| Failed::new(ErrorKind::WriteZero.into()));
                 failed.unsent.push((seq, block));
             }
-            Err(e) => ops.failed.get_or_insert_with(|| Failed::new(e)).unsent.push((seq, block)),
+            Err(e) => {
+                // What went before it failed (a stream send may go in several calls) is the
+                // peer's: only the rest goes back.
+                block.advance(went.min(len));
+                ops.failed.get_or_insert_with(|| Failed::new(e)).unsent.push((seq, block));
+            }
         }
         ops.sends.is_empty()
     };
@@ -787,23 +793,28 @@ fn sent(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
 /// front of the output in the order it was queued, and the error is reported.
 fn put_back(base: &mut EventBase, bev: &BufferEvent) {
     let s = &*bev.0;
-    let (Failed { mut unsent, error }, next) = {
+    let (Failed { unsent, error }, next) = {
         let mut st = s.st.borrow_mut();
         let Some(ops) = st.ops.as_mut() else { return };
         let Some(failed) = ops.failed.take() else { return };
         (*failed, ops.next_seq)
     };
+    to_front(s, unsent, next);
+    time(base, s, false, false);
+    end_write(base, bev, Some(error));
+}
+
+/// Puts the unsent blocks of sends back at the front of the output, in the order they were
+/// queued (`next`: the sequence number the next send would have had).
+fn to_front(s: &Shared, mut unsent: Vec<(u32, Block)>, next: u32) {
     // Latest first (each goes to the front); sequence numbers wrap, so they are ordered by
     // their distance back from the next one (all are within the last MAX_SENDS).
     unsent.sort_by_key(|&(seq, _)| next.wrapping_sub(seq));
-    {
-        let mut output = s.output.borrow_mut();
+    if let Ok(mut output) = s.output.try_borrow_mut() {
         for (_, block) in unsent {
             let _ = output.push_front_block(block);
         }
     }
-    time(base, s, false, false);
-    end_write(base, bev, Some(error));
 }
 
 /// Sends what can go now; whether anything was submitted.
@@ -830,15 +841,25 @@ pub(crate) fn detach(base: &mut EventBase, s: &Shared) {
         for id in ids {
             waiting.extend(base.wait.cancel(id, true));
         }
-        // What a receive got joins the input (a buffered event given back with
-        // `into_socket` loses nothing it read); the rest is dropped with its buffers.
+        // What a receive got joins the input, and what the sends did not send goes back to
+        // the front of the output, in order: a buffered event given back with `into_socket`
+        // loses nothing it read and says exactly what it did not send.
+        let mut unsent = ops.failed.map(|f| f.unsent).unwrap_or_default();
         for c in waiting {
             if ops.recv.is_some_and(|(id, _)| id == c.id()) {
                 if let Ok(BufResult(Ok(_), op)) = c.into_op::<Recv<Space>>() {
                     give_back(s, op.into_buf());
                 }
+            } else if let Some(&(_, seq)) = ops.sends.iter().find(|&&(id, _)| id == c.id()) {
+                let went = c.transferred();
+                if let Ok(BufResult(_, op)) = c.into_op::<Send<Block>>() {
+                    let mut block = op.into_buf();
+                    block.advance(went.min(block.len()));
+                    unsent.push((seq, block));
+                }
             }
         }
+        to_front(s, unsent, ops.next_seq);
     }
     if !s.bits().has(Bits::FREED) {
         drop(s.sock.take());

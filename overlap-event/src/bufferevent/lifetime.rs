@@ -32,10 +32,10 @@ impl BufferEvent {
     }
 
     /// Frees it but gives its socket back open instead of closing it (libevent without
-    /// `BEV_OPT_CLOSE_ON_FREE`). What it received stays readable from its input. On the
-    /// completion engine, sends still in flight are cancelled, and a stream send cancelled
-    /// part way leaves an unknown part sent: wait for the write callback (the output sent)
-    /// before giving the socket back.
+    /// `BEV_OPT_CLOSE_ON_FREE`). What it received stays readable from its input, and its
+    /// output holds exactly what the socket did not take: on the completion engine, sends
+    /// still in flight are cancelled and what they had not sent goes back to the output's
+    /// front, in order. Writing the output on from there continues the stream.
     pub fn into_socket(&self, base: &mut EventBase) -> io::Result<Option<Socket>> {
         self.check(base)?;
         let sock = release(base, &self.0);

@@ -69,9 +69,11 @@ impl Pending {
         Pending { id, key, user_data, plan, sent: 0, started: false, op }
     }
 
-    /// The op is done: `result` is the byte count (or the driver's error).
+    /// The op is done: `result` is the byte count (or the driver's error; the bytes a whole
+    /// write sent before it, `sent`, go with it).
     pub(crate) fn complete(self, result: io::Result<usize>) -> Completion {
-        Completion { id: self.id, key: self.key, user_data: self.user_data, result, op: self.op }
+        let sent = self.sent;
+        Completion { id: self.id, key: self.key, user_data: self.user_data, result, sent, op: self.op }
     }
 
     /// The op was cancelled before it ran.
@@ -91,6 +93,8 @@ pub struct Completion {
     key: usize,
     user_data: usize,
     result: io::Result<usize>,
+    /// Bytes a whole write sent before it failed or was cancelled.
+    sent: usize,
     op: Box<dyn OpCode>,
 }
 
@@ -110,6 +114,18 @@ impl Completion {
     /// Bytes transferred, or the op's error.
     pub fn result(&self) -> &io::Result<usize> {
         &self.result
+    }
+    /// The bytes the op moved, also when it failed (IOCP's `lpNumberOfBytesTransferred`
+    /// beside an error): its byte count if it succeeded; for a `Send`, `SendVectored` or
+    /// `Write` on a stream that failed or was cancelled after part of it went (the port sends
+    /// a stream's bytes whole, in several calls when the kernel takes part of them), that
+    /// part, which the peer gets (it is the first bytes of the buffer); 0 for any other
+    /// failure.
+    pub fn transferred(&self) -> usize {
+        match self.result {
+            Ok(n) => n,
+            Err(_) => self.sent,
+        }
     }
     /// Whether the op ended by [`CompletionPort::cancel`](crate::CompletionPort::cancel)
     /// (its error has kind `Interrupted` and says "cancelled").

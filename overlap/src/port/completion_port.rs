@@ -254,8 +254,9 @@ impl CompletionPort {
     /// A regular-file op of the emulation runs on a thread pool at once and cannot be
     /// cancelled there (`NotFound`; it completes normally).
     ///
-    /// A send on a stream that is cancelled after part of it went leaves those bytes sent, and
-    /// the sends behind it follow them: as with IOCP, cancel a stream's sends to give up on the
+    /// A send on a stream that is cancelled after part of it went leaves those bytes sent
+    /// ([`Completion::transferred`] says how many: the first ones of its buffer), and the sends
+    /// behind it follow them: as with IOCP, cancel a stream's sends to give up on the
     /// connection, not to take back bytes.
     pub fn cancel(&self, id: OpId) -> io::Result<()> {
         self.check()?;

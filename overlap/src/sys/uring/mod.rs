@@ -111,14 +111,26 @@ struct InFlight {
     pending: Pending,
     side: sqe::Side,
     lane: Option<Lane>,
+    /// A cancel (or closing the port) asked for it: it does not go again.
+    cancelled: bool,
 }
 
 impl InFlight {
     fn complete(mut self, res: i32) -> Completion {
+        let p = &mut self.pending;
         let result = match res {
-            // A whole write's last part: the result counts every part.
-            0.. if self.pending.plan.whole => Ok(self.pending.sent + res as usize),
-            _ => sqe::outcome(&mut self.pending, &self.side, res),
+            // A whole write's last part: the result counts every part. A cancelled one that
+            // went in part (the kernel reports that part, not -ECANCELED) is cancelled, with
+            // the part in `sent`.
+            0.. if p.plan.whole => {
+                p.sent += res as usize;
+                match self.cancelled && p.sent < p.op.describe().write_len().unwrap_or(0) {
+                    true => Err(error::cancelled()),
+                    false => Ok(p.sent),
+                }
+            }
+            _ if self.cancelled && res == -libc::EAGAIN => Err(error::cancelled()),
+            _ => sqe::outcome(p, &self.side, res),
         };
         self.pending.complete(result)
     }
@@ -131,6 +143,9 @@ impl InFlight {
     /// submission waits for readiness again. (Not a connect: its `EAGAIN` means no local port
     /// is free.)
     fn goes_again(&mut self, res: i32) -> bool {
+        if self.cancelled {
+            return false;
+        }
         let p = &mut self.pending;
         if res == -libc::EAGAIN {
             return !matches!(p.op.describe(), Desc::Connect { .. });
@@ -238,7 +253,7 @@ impl Driver {
         let (entry, side) = sqe::prepare(&mut p);
         let entry = entry.user_data(p.id.seq());
         // In the table before the kernel can see the entry: its CQE must find it.
-        st.inflight.insert(p.id.seq(), InFlight { pending: p, side, lane });
+        st.inflight.insert(p.id.seq(), InFlight { pending: p, side, lane, cancelled: false });
         // The entry points into the op and into `side`, both boxed (moving them into the table
         // moved the boxes, not what they point at); nothing touches them until `reap` removes
         // them after this entry's CQE, and `Drop` leaks what never got one.
@@ -361,7 +376,8 @@ impl driver::Driver for Driver {
             self.deliver(vec![p.cancelled()]);
             return Ok(());
         }
-        if st.inflight.contains_key(&seq) {
+        if let Some(op) = st.inflight.get_mut(&seq) {
+            op.cancelled = true;
             drop(guard);
             // If the op completes meanwhile, the cancel's CQE says ENOENT and the op's says how
             // it ended: it still completes exactly once.
@@ -405,6 +421,7 @@ impl driver::Driver for Driver {
         let mut done: Vec<Completion> = st.timers.drain().map(Pending::cancelled).collect();
         done.extend(st.lanes.drain().into_iter().map(Pending::cancelled));
         let ids: Vec<u64> = st.inflight.keys().copied().collect();
+        st.inflight.values_mut().for_each(|op| op.cancelled = true);
         drop(guard);
         for id in ids {
             let _ = self.push_plain(opcode::AsyncCancel::new(id).build().user_data(CANCEL));

@@ -167,6 +167,9 @@ impl Driver {
         // SAFETY: as above; the box came from `Box::into_raw` in `start`.
         let mut b = unsafe { Box::from_raw(ptr) };
         let raw = overlapped::packet_result(&mut b, bytes);
+        if raw.is_err() && b.pending.plan.whole {
+            b.pending.sent += bytes as usize; // what a failed or cancelled send moved first
+        }
         let res = overlapped::finish(&mut b, raw);
         self.advance(&b, &res);
         (b, res)
