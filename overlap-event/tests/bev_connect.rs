@@ -80,6 +80,35 @@ fn connect_refused(b: Method) {
     assert_eq!(*seen.borrow(), vec![What::ERROR]);
 }
 
+/// A connect refused, then another from the event callback to a port that listens: the
+/// second connect gets a new socket (the first cannot connect again) and connects.
+fn connect_again_after_refused(b: Method) {
+    let mut base = base(b);
+    let refused = {
+        let l = TcpListener::bind(localhost()).unwrap();
+        l.local_addr().unwrap()
+    };
+    let listener = TcpListener::bind(localhost()).unwrap();
+    let open = listener.local_addr().unwrap();
+    let client = BufferEvent::new(&mut base).unwrap();
+    let seen = log::<What>();
+    let s = seen.clone();
+    client.on_event(move |base, bev, what| {
+        s.borrow_mut().push(what);
+        if what == What::ERROR {
+            assert!(bev.fd().is_some(), "[{b}] the failed socket stays until the next connect");
+            bev.connect(base, open).unwrap();
+        } else {
+            base.loopbreak();
+        }
+    });
+    client.connect(&mut base, refused).unwrap();
+    dispatch(&mut base);
+    assert_eq!(*seen.borrow(), vec![What::ERROR, What::CONNECTED], "[{b}]");
+    listener.accept().unwrap();
+    client.free(&mut base).unwrap();
+}
+
 /// A listener whose queue is full drops the handshake: the write timeout ends the connect
 /// with WRITING|TIMEOUT.
 fn connect_timeout(b: Method) {
@@ -278,6 +307,20 @@ fn listener_misuse(b: Method) {
     assert_eq!(base.num_events(), 0);
 }
 
+/// Freeing a listener closes its socket then, though a handle to it lives on (on the
+/// completion engine, the port's duplicate of it too): a new connection is refused.
+fn freed_listener_stops_listening(b: Method) {
+    let mut base = base(b);
+    let l = Listener::bind(&mut base, localhost(), ListenerOptions::new(), |_, _, _, _| {}).unwrap();
+    let addr = l.local_addr().unwrap();
+    base.run_nonblocking().unwrap(); // accepts in flight, on the completion engine
+    l.free(&mut base).unwrap();
+    let refused = std::net::TcpStream::connect(addr).map(|_| ()).map_err(|e| e.kind());
+    assert_eq!(refused, Err(ErrorKind::ConnectionRefused), "[{b}] a connect after free");
+    assert_eq!(base.num_events(), 0, "[{b}]");
+    assert!(l.is_freed());
+}
+
 /// A connection reset while it waits to be accepted (on Windows the accept completes with
 /// ERROR_NETNAME_DELETED) is that connection's problem: the listener does not report it as
 /// an error, and the next connection is accepted.
@@ -334,6 +377,7 @@ fn main() {
         cases![
             connect_and_echo,
             connect_refused,
+            connect_again_after_refused,
             connect_timeout,
             connect_hostname_localhost,
             connect_hostname_unresolvable,
@@ -343,6 +387,7 @@ fn main() {
             listener_misuse,
             listener_shared_by_two_bases,
             listener_skips_a_connection_reset_before_accept,
+            freed_listener_stops_listening,
         ],
         false,
     );

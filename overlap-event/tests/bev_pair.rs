@@ -125,6 +125,37 @@ fn pair_finished_is_eof(b: Method) {
     y.free(&mut base).unwrap();
 }
 
+/// `flush(Finished)` with more written than the reader's high watermark lets in, and with
+/// the reader's reading disabled: the EOF waits until every byte written before it has come.
+fn pair_finished_waits_for_the_data(b: Method) {
+    let mut base = base(b);
+    let (x, y) = BufferEvent::pair(&mut base).unwrap();
+    y.set_read_watermarks(&mut base, 0, Some(10)).unwrap();
+    let seen = log::<String>();
+    let s = seen.clone();
+    y.on_read(move |_, bev| {
+        let mut input = bev.input();
+        let n = input.len();
+        input.drain(n).unwrap();
+        s.borrow_mut().push(format!("read {n}"));
+    });
+    let s = seen.clone();
+    y.on_event(move |base, _, what| {
+        s.borrow_mut().push(format!("{what:?}"));
+        base.loopbreak();
+    });
+    x.write(&bytes(100)).unwrap();
+    x.flush(&mut base, Flags::WRITE, Flush::Finished).unwrap();
+    assert!(seen.borrow().is_empty(), "[{b}] reading is disabled: no data, no EOF yet");
+    y.enable(&mut base, Flags::READ).unwrap();
+    dispatch(&mut base);
+    let mut want = vec!["read 10".to_string(); 10];
+    want.push("READING|EOF".to_string());
+    assert_eq!(*seen.borrow(), want, "[{b}]");
+    x.free(&mut base).unwrap();
+    y.free(&mut base).unwrap();
+}
+
 /// An output filter transforms what is written (upper case over a pair).
 fn filter_transforms(b: Method) {
     let mut base = base(b);
@@ -292,6 +323,7 @@ fn main() {
             pair_high_watermark,
             pair_needs_read_enabled,
             pair_finished_is_eof,
+            pair_finished_waits_for_the_data,
             filter_transforms,
             filter_data_stuck,
             filter_holds_back_until_eof,

@@ -120,6 +120,9 @@ fn lifted_and_refused(b: Method) {
     assert_eq!(kind(RateLimit::new(10, 5, 10, 10, TICK).unwrap_err()), ErrorKind::InvalidInput);
     assert_eq!(kind(RateLimit::new(10, 10, 10, 10, Duration::ZERO).unwrap_err()), ErrorKind::InvalidInput);
     assert_eq!(kind(RateLimit::new(10, u64::MAX, 10, 10, TICK).unwrap_err()), ErrorKind::InvalidInput);
+    let too_long = RateLimit::MAX_TICK + Duration::from_millis(1);
+    assert_eq!(kind(RateLimit::new(10, 10, 10, 10, too_long).unwrap_err()), ErrorKind::InvalidInput);
+    assert_eq!(kind(RateLimit::new(10, 10, 10, 10, Duration::MAX).unwrap_err()), ErrorKind::InvalidInput);
     let (x, y) = BufferEvent::pair(&mut base).unwrap();
     assert_eq!(kind(x.set_rate_limit(&mut base, Some(limit())).unwrap_err()), ErrorKind::Unsupported);
     let mut other = util::base(b);
@@ -149,6 +152,42 @@ fn lifted_and_refused(b: Method) {
     y.free(&mut base).unwrap();
 }
 
+/// The longest tick, on a buffered event's own limit and on a group's: the first tick's
+/// tokens go, the rest waits for the next tick (49 days away), and nothing overflows.
+fn longest_tick(b: Method) {
+    let mut base = base(b);
+    let long = RateLimit::new(10, 10, 10, 10, RateLimit::MAX_TICK).unwrap();
+    let group = RateGroup::new(&mut base, long);
+    group.set_min_share(1).unwrap(); // else a member may take 64 bytes of the group's 10
+    for grouped in [false, true] {
+        let (a, mut peer) = pair();
+        let bev = BufferEvent::socket(&mut base, a).unwrap();
+        match grouped {
+            false => bev.set_rate_limit(&mut base, Some(long)).unwrap(),
+            true => bev.set_rate_group(&mut base, Some(&group)).unwrap(),
+        }
+        bev.write(&[7u8; 100]).unwrap();
+        let watchdog = Watchdog::new(&base);
+        let mut got = 0;
+        while got < 10 {
+            assert!(!watchdog.fired(), "[{b}] grouped {grouped}: {got} bytes came");
+            base.loopexit(Some(Duration::from_millis(5))).unwrap();
+            base.dispatch().unwrap();
+            got += drain(&mut peer).0;
+        }
+        base.loopexit(Some(Duration::from_millis(50))).unwrap();
+        base.dispatch().unwrap();
+        got += drain(&mut peer).0;
+        assert_eq!(got, 10, "[{b}] grouped {grouped}: one tick's tokens");
+        assert_eq!(bev.output().len(), 90, "[{b}] grouped {grouped}: the rest waits");
+        bev.free(&mut base).unwrap();
+    }
+}
+
 fn main() {
-    run_engine_suite("bev_ratelim", cases![read_limit, write_limit, group_limit, lifted_and_refused], false);
+    run_engine_suite(
+        "bev_ratelim",
+        cases![read_limit, write_limit, group_limit, lifted_and_refused, longest_tick],
+        false,
+    );
 }

@@ -236,6 +236,8 @@ impl BufferEvent {
     /// Connects to `addr`, making a socket if there is none
     /// (`bufferevent_socket_connect`). The event callback gets CONNECTED, or ERROR (also for
     /// a refusal), or WRITING|TIMEOUT after the write timeout. Reading starts once connected.
+    /// After a connect that failed or timed out, the socket stays (for its error) until the
+    /// next `connect`, which makes a new one: a socket cannot connect twice.
     pub fn connect(&self, base: &mut EventBase, addr: SocketAddr) -> io::Result<()> {
         self.check(base)?;
         self.socket_engine()?;

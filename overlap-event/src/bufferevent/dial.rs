@@ -27,9 +27,14 @@ use crate::flags::Flags;
 /// How long a name may take to resolve before the connect fails with `TimedOut`.
 pub(crate) const RESOLVE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Starts connecting to `addr` (a socket is made if the buffered event has none).
+/// Starts connecting to `addr` (a socket is made if the buffered event has none, or if its
+/// socket's last connect failed or timed out: such a socket cannot connect again).
 pub(crate) fn start(base: &mut EventBase, bev: &BufferEvent, addr: SocketAddr) -> io::Result<()> {
     let s = &bev.0;
+    if s.bits().has(Bits::DIAL_SPENT) {
+        detach(base, s);
+        s.set(Bits::DIAL_SPENT, false);
+    }
     if s.socket().is_none() {
         let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         attach(base, s, sock)?;
@@ -88,6 +93,7 @@ fn finish(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
     }
     if fired.contains(Flags::TIMEOUT) && !fired.contains(Flags::WRITE) {
         s.set(Bits::CONNECTING, false);
+        s.set(Bits::DIAL_SPENT, true);
         s.set(Bits::WRITE, false);
         apply(base, s);
         event_cb(base, bev, What::WRITING | What::TIMEOUT);
@@ -111,6 +117,7 @@ fn finish(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
             event_cb(base, bev, What::CONNECTED);
         }
         Err(e) => {
+            s.set(Bits::DIAL_SPENT, true);
             let next = s.st.borrow_mut().dial().next_addrs.pop();
             if let Some(addr) = next {
                 if retry(base, bev, addr).is_ok() {

@@ -11,7 +11,10 @@
 //!
 //! Bytes move only while the writer has WRITE enabled and the reader READ. Freeing one end
 //! leaves the other with no partner: what it writes stays in its output.
-//! `flush(.., Flush::Finished)` tells the other end EOF. Timeouts do not apply to pairs.
+//! `flush(.., Flush::Finished)` tells the other end EOF once everything written before it
+//! has moved across (at once, or when the other end's watermark or its reading being
+//! disabled let the rest move: the data always comes before the EOF). Timeouts do not apply
+//! to pairs.
 
 use std::io;
 use std::rc::Rc;
@@ -113,32 +116,47 @@ fn transfer(base: &mut EventBase, src: &BufferEvent, dst: &BufferEvent) {
         let room = high.map_or(usize::MAX, |h| h.saturating_sub(input.len()));
         if room == 0 {
             dst.0.set(Bits::SUSPENDED, true);
-            return;
+            drop(input);
+            return finished(base, src, dst);
         }
         let moved = src.0.output.borrow_mut().remove_buffer(&mut input, room).unwrap_or(0);
         dst.0.set(Bits::SUSPENDED, high.is_some_and(|h| input.len() >= h));
         moved
     };
-    if moved == 0 {
+    if moved > 0 {
+        if dst.0.input.borrow().len() >= low.max(1) {
+            read_cb(base, dst);
+        }
+        if !src.is_freed() && src.0.output.borrow().len() <= write_low {
+            write_cb(base, src);
+        }
+    }
+    finished(base, src, dst);
+}
+
+/// Tells `dst` EOF if `src` was flushed `Finished` and all its output has moved across.
+fn finished(base: &mut EventBase, src: &BufferEvent, dst: &BufferEvent) {
+    if src.is_freed() || dst.is_freed() || !src.0.bits().has(Bits::FINISHING) {
         return;
     }
-    if dst.0.input.borrow().len() >= low.max(1) {
-        read_cb(base, dst);
-    }
-    if !src.is_freed() && src.0.output.borrow().len() <= write_low {
-        write_cb(base, src);
+    if src.0.output.try_borrow().is_ok_and(|o| o.is_empty()) {
+        src.0.set(Bits::FINISHING, false);
+        event_cb(base, dst, What::READING | What::EOF);
     }
 }
 
-/// Moves what can go now; `Finished` tells the other end EOF.
+/// Moves what can go now; `Finished` tells the other end EOF, after what this end wrote
+/// (at once if it all moved, else when it has).
 pub(crate) fn flush(base: &mut EventBase, bev: &BufferEvent, what: Flags, mode: Flush) -> bool {
     let Some(p) = partner(&bev.0) else { return false };
     let before = bev.0.output.borrow().len();
+    if mode == Flush::Finished {
+        bev.0.set(Bits::FINISHING, true);
+    }
     if what.contains(Flags::WRITE) {
         transfer(base, bev, &p);
     }
-    if mode == Flush::Finished && !p.is_freed() {
-        event_cb(base, &p, What::READING | What::EOF);
-    }
+    // Not moved by `transfer` (writing or the partner's reading disabled): once it has.
+    finished(base, bev, &p);
     bev.0.output.borrow().len() < before
 }

@@ -22,8 +22,13 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
+    /// The longest tick: 2^32 - 1 milliseconds, about 49.7 days (libevent counts a tick in
+    /// 32-bit milliseconds).
+    pub const MAX_TICK: Duration = Duration::from_millis(u32::MAX as u64);
+
     /// Rates in bytes per `tick`, bursts in bytes. A rate of 0, a burst below its rate, or a
-    /// zero tick is refused (libevent refuses them too).
+    /// zero tick is refused (libevent refuses them too), as is a tick longer than
+    /// [`MAX_TICK`](RateLimit::MAX_TICK).
     pub fn new(
         read_rate: u64,
         read_burst: u64,
@@ -39,6 +44,9 @@ impl RateLimit {
         }
         if tick.is_zero() {
             return Err(crate::error::bad_rate("a tick of zero length"));
+        }
+        if tick > Self::MAX_TICK {
+            return Err(crate::error::bad_rate("a tick longer than 49 days"));
         }
         let max = i64::MAX as u64 / 2;
         if read_burst > max || write_burst > max {
@@ -80,8 +88,10 @@ impl Bucket {
 
     /// When the next tick begins.
     pub(crate) fn next_tick(&self, now: Instant) -> Duration {
-        let next = self.epoch + self.cfg.tick * (self.tick as u32).saturating_add(1);
-        next.saturating_duration_since(now).max(Duration::from_millis(1))
+        // In nanoseconds since `epoch`, where nothing overflows (a u64 count of ticks).
+        let next = self.cfg.tick.as_nanos().saturating_mul(u128::from(self.tick) + 1);
+        let wait = next.saturating_sub(now.saturating_duration_since(self.epoch).as_nanos());
+        Duration::from_nanos(wait.min(u128::from(u64::MAX)) as u64).max(Duration::from_millis(1))
     }
 
     pub(crate) fn tokens(&self, read: bool) -> i64 {

@@ -63,6 +63,12 @@ impl Bits {
     /// reports the error.
     pub(crate) const READ_BROKEN: Bits = Bits(0x1000);
     pub(crate) const WRITE_BROKEN: Bits = Bits(0x2000);
+    /// A pair's end flushed with `Flush::Finished` while its output could not all move yet:
+    /// the other end hears EOF once it has (`pair.rs`).
+    pub(crate) const FINISHING: Bits = Bits(0x4000);
+    /// The socket's connect failed or timed out: it cannot connect again (`dial.rs`), so the
+    /// next `connect` makes a new one.
+    pub(crate) const DIAL_SPENT: Bits = Bits(0x8000);
 
     pub(crate) fn has(self, b: Bits) -> bool {
         self.0 & b.0 != 0

@@ -153,6 +153,7 @@ impl Listener {
         // Accepts in flight are waited for here: their duplicate of the socket closes with
         // them (and a connection one took is closed).
         drop(ops::cancel_all(base, self, true));
+        drop(self.0.ops.borrow_mut().take()); // the port's duplicate of the socket
         for ev in [self.0.accept_ev.take(), self.0.backoff_ev.take()].into_iter().flatten() {
             let _ = base.free(ev);
         }
