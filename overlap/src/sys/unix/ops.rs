@@ -42,29 +42,39 @@ pub(crate) struct Attempt {
     pub(crate) short: bool,
 }
 
-/// One non-blocking attempt at `p`.
+/// One non-blocking attempt at `p` (a whole write makes as many calls as it takes until the
+/// kernel takes less than it was offered: one call offers at most [`STACK_IOVS`] buffers).
 pub(crate) fn attempt(p: &mut Pending) -> Attempt {
     let mut desc = p.op.describe();
-    let at = Progress { sent: p.sent, started: p.started, whole: p.plan.whole };
     let room = match &desc {
         Desc::Recv { buf, .. } | Desc::Read { buf, .. } => spare(*buf),
         _ => 0,
     };
-    let (res, out) = match syscall(&mut desc, at) {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => {
-            p.started |= matches!(desc, Desc::Connect { .. });
-            return Attempt { res: Err(e), short: false };
-        }
-        Ok(n) if p.plan.whole => {
-            p.sent += n;
-            let res =
-                if p.sent < desc.write_len().unwrap_or(0) { Err(ErrorKind::WouldBlock.into()) } else { Ok(p.sent) };
-            return Attempt { res, short: false };
-        }
-        raw => {
-            let short = matches!(raw, Ok(n) if n > 0 && n < room);
-            let (res, out) = finish(desc, raw);
-            ((res, short), out)
+    let (res, out) = loop {
+        let at = Progress { sent: p.sent, started: p.started, whole: p.plan.whole };
+        let mut offered = usize::MAX;
+        match syscall(&mut desc, at, &mut offered) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                p.started |= matches!(desc, Desc::Connect { .. });
+                return Attempt { res: Err(e), short: false };
+            }
+            Ok(n) if p.plan.whole => {
+                p.sent += n;
+                if p.sent >= desc.write_len().unwrap_or(0) {
+                    return Attempt { res: Ok(p.sent), short: false };
+                }
+                if n < offered {
+                    // The socket's buffer is full: the rest goes when there is room.
+                    return Attempt { res: Err(ErrorKind::WouldBlock.into()), short: false };
+                }
+                // It took all it was offered (a batch of buffers): the next batch now (no
+                // readiness edge would come for it).
+            }
+            raw => {
+                let short = matches!(raw, Ok(n) if n > 0 && n < room);
+                let (res, out) = finish(desc, raw);
+                break ((res, short), out);
+            }
         }
     };
     if let Some(out) = out {
@@ -204,8 +214,8 @@ struct Progress {
     whole: bool,
 }
 
-/// One system call for `desc`.
-fn syscall(desc: &mut Desc<'_>, at: Progress) -> io::Result<usize> {
+/// One system call for `desc`; a write sets `offered` to the bytes it asked the kernel to take.
+fn syscall(desc: &mut Desc<'_>, at: Progress, offered: &mut usize) -> io::Result<usize> {
     let Progress { sent, started, whole } = at;
     match desc {
         Desc::Nop | Desc::Timeout { .. } => Ok(0),
@@ -238,12 +248,14 @@ fn syscall(desc: &mut Desc<'_>, at: Progress) -> io::Result<usize> {
         }
         Desc::Send { fd, buf } => {
             let (ptr, len) = rest(*buf, sent);
+            *offered = len;
             // SAFETY: the buffer's bytes after `sent` are initialised and readable.
             size(unsafe { libc::send(*fd, ptr, len, SEND_FLAGS) })
         }
         Desc::SendVectored { fd, bufs } => {
             let fd = *fd;
             with_iovecs(*bufs, sent, whole, |iov| {
+                *offered = iov.iter().map(|v| v.iov_len).sum();
                 // SAFETY: msghdr is plain integers and pointers; all-zero is valid (no name, no
                 // control data).
                 let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -285,6 +297,7 @@ fn syscall(desc: &mut Desc<'_>, at: Progress) -> io::Result<usize> {
         Desc::Write { fd, buf, offset } => {
             let fd = *fd;
             let (ptr, len) = rest(*buf, sent);
+            *offered = len;
             let at = offset.map(|off| match libc::off_t::try_from(off.saturating_add(sent as u64)) {
                 // SAFETY: the buffer's bytes after `sent` are initialised and readable.
                 Ok(off) => size(unsafe { libc::pwrite(fd, ptr, len, off) }),

@@ -73,6 +73,9 @@ fn len32(len: usize) -> u32 {
 /// A send to a closed peer fails with EPIPE instead of raising SIGPIPE.
 const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 
+/// The most iovecs one `sendmsg` takes on Linux (`UIO_MAXIOV`).
+const IOV_MAX: usize = 1024;
+
 /// `MSG_WAITALL` on a whole write: the kernel (5.18+) goes on after a short send itself; older
 /// kernels ignore it, and the driver sends the rest (see `Pending::sent`).
 const WHOLE: libc::c_int = libc::MSG_WAITALL;
@@ -118,12 +121,18 @@ pub(super) fn prepare(p: &mut Pending) -> (squeue::Entry, Side) {
             (opcode::Send::new(Fd(fd), ptr, len32(len)).flags(flags).build(), Side::None)
         }
         Desc::SendVectored { fd, bufs } => {
+            // A whole write offers at most IOV_MAX buffers per entry (the kernel refuses more
+            // with EMSGSIZE) and goes again for the rest; a datagram offers them all.
+            let most = if p.plan.whole { IOV_MAX } else { usize::MAX };
             let mut skip = sent;
-            let mut iov = Vec::with_capacity(bufs.count());
+            let mut iov = Vec::with_capacity(bufs.count().min(most));
             for b in (0..bufs.count()).map(|i| bufs.buf(i)) {
                 let (ptr, len) = rest(b, skip);
                 skip = skip.saturating_sub(b.buf_len());
                 if len > 0 {
+                    if iov.len() == most {
+                        break;
+                    }
                     iov.push(iovec(ptr, len));
                 }
             }

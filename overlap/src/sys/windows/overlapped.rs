@@ -31,6 +31,10 @@ use crate::contract::desc::{Desc, Output};
 use crate::contract::source::{OwnedSocket, RawSource};
 use crate::error;
 
+/// The most buffers one `WSASend` of a whole write offers (Linux's `IOV_MAX`, under which
+/// Wine runs it).
+const MAX_WSABUFS: usize = 1024;
+
 /// Room `AcceptEx` wants per address: the largest address plus 16 bytes.
 const ACCEPT_ADDR: u32 = (mem::size_of::<SOCKADDR_STORAGE>() + 16) as u32;
 
@@ -162,6 +166,7 @@ pub(super) unsafe fn issue(b: *mut OpBox, afd: Option<&Afd>) -> Issued {
     let ov: *mut OVERLAPPED = overlapped;
     let mut n = 0u32;
     let sent = pending.sent; // the part of a whole write already sent
+    let whole = pending.plan.whole;
     match pending.op.describe() {
         Desc::Nop | Desc::Timeout { .. } => Issued::Now(0),
         Desc::Accept { fd, .. } => {
@@ -254,13 +259,19 @@ pub(super) unsafe fn issue(b: *mut OpBox, afd: Option<&Afd>) -> Issued {
         }
         Desc::SendVectored { fd, bufs } => {
             *socket_op = true;
+            // A whole write (a stream's) offers at most MAX_WSABUFS buffers per call (Wine never
+            // completes a WSASend of more) and goes on for the rest; a datagram offers them all.
+            let most = if whole { MAX_WSABUFS } else { usize::MAX };
             let mut skip = sent;
-            let mut wbs: Vec<WSABUF> = Vec::with_capacity(bufs.count());
+            let mut wbs: Vec<WSABUF> = Vec::with_capacity(bufs.count().min(most));
             for b in (0..bufs.count()).map(|i| bufs.buf(i)) {
                 let wb = bytes_after(b, skip);
                 skip = skip.saturating_sub(b.buf_len());
-                if wb.len > 0 || sent == 0 {
-                    wbs.push(wb); // (all of them on a first call: a datagram's shape stays)
+                if wb.len > 0 || !whole {
+                    if wbs.len() == most {
+                        break;
+                    }
+                    wbs.push(wb); // (empty ones too for a datagram: its shape stays)
                 }
             }
             // SAFETY: as for Recv; the array is captured by the call.
