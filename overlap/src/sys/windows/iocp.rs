@@ -94,9 +94,9 @@ struct State {
     timers: Timers,
     /// Transfers on streams waiting behind the one in flight in their lane (see `after`).
     lanes: Lanes<Lane>,
-    /// The op whose packet is being turned into its outcome, out of `inflight` (only the
-    /// leader reaps), and whether a cancel asked for it meanwhile: an accept that is issued
-    /// again (`accept_again`) takes that cancel with it.
+    /// The accept whose packet is being turned into its outcome, out of `inflight` (only the
+    /// leader reaps), and whether a cancel asked for it meanwhile: if it is issued again
+    /// (`accept_again`), it takes that cancel with it.
     reaping: Option<(u64, bool)>,
 }
 
@@ -159,10 +159,12 @@ impl Driver {
     unsafe fn reap(&self, ptr: *mut OpBox, bytes: u32) -> (Box<OpBox>, io::Result<usize>) {
         // SAFETY: the packet is dequeued: the kernel is done with the box and only this thread
         // holds it; it leaves `inflight` (under the lock) before it is freed.
-        let id = unsafe { (*ptr).pending.id.seq() };
+        let (id, accept) = unsafe { ((*ptr).pending.id.seq(), (*ptr).accepted.is_some()) };
         let mut st = lock(&self.state);
         st.inflight.remove(&id);
-        st.reaping = Some((id, false));
+        if accept {
+            st.reaping = Some((id, false)); // it may go again (`accept_again`)
+        }
         drop(st);
         // SAFETY: as above; the box came from `Box::into_raw` in `start`.
         let mut b = unsafe { Box::from_raw(ptr) };
@@ -229,10 +231,11 @@ impl Driver {
         res: io::Result<usize>,
         done: &mut Vec<Completion>,
     ) -> Option<(Box<OpBox>, io::Result<usize>)> {
-        let beaten = matches!(&res, Err(e) if e.raw_os_error() == Some(WSAEWOULDBLOCK))
-            && matches!(b.pending.op.describe(), Desc::Accept { .. });
+        if !matches!(b.pending.op.describe(), Desc::Accept { .. }) {
+            return Some((b, res)); // (only an accept's reaping is noted)
+        }
         let asked = lock(&self.state).reaping.take().is_some_and(|(_, asked)| asked);
-        if !beaten {
+        if !matches!(&res, Err(e) if e.raw_os_error() == Some(WSAEWOULDBLOCK)) {
             return Some((b, res));
         }
         if b.cancelled || asked {

@@ -55,7 +55,8 @@ pub(super) struct OpBox {
     /// an overlapped handle has none) and advances it by what it moved.
     pub(super) cursor: Option<u64>,
     flags: u32,
-    accepted: Option<OwnedSocket>,
+    /// The socket an accept takes the connection into (set when it is issued).
+    pub(super) accepted: Option<OwnedSocket>,
     accept_addrs: [u8; 2 * ACCEPT_ADDR as usize],
     poll: Option<PollInfo>,
 }
