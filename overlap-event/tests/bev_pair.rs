@@ -192,6 +192,75 @@ fn filter_transforms(b: Method) {
     y.free(&mut base).unwrap();
 }
 
+/// An input filter that moves whole 7-byte records, under a high watermark of 1000 (not a
+/// multiple of 7): it stops 6 bytes short of the watermark with records left below, yet
+/// everything arrives, and the filter's input never holds more than twice the watermark.
+fn filter_units_larger_than_the_room_left(b: Method) {
+    const TOTAL: usize = 7 * 5000;
+    let mut base = base(b);
+    let (x, y) = BufferEvent::pair(&mut base).unwrap();
+    let records = |src: &mut Buffer, dst: &mut Buffer, limit: Option<usize>, _: Flush| {
+        let fit = src.len().min(limit.unwrap_or(usize::MAX));
+        src.remove_buffer(dst, fit - fit % 7).unwrap();
+        FilterResult::Ok
+    };
+    let f = BufferEvent::filter(&mut base, &y, records, pass, true).unwrap();
+    f.set_read_watermarks(&mut base, 0, Some(1000)).unwrap();
+    f.enable(&mut base, Flags::READ).unwrap();
+    let got = log::<u8>();
+    let most = counter();
+    let (g, m) = (got.clone(), most.clone());
+    f.on_read(move |base, bev| {
+        let mut input = bev.input();
+        m.set(m.get().max(input.len()));
+        g.borrow_mut().extend(input.to_vec());
+        let n = input.len();
+        input.drain(n).unwrap();
+        if g.borrow().len() == TOTAL {
+            base.loopbreak();
+        }
+    });
+    let data = bytes(TOTAL);
+    x.write(&data).unwrap();
+    dispatch(&mut base);
+    assert!(*got.borrow() == data, "[{b}] {} of {TOTAL} bytes came", got.borrow().len());
+    assert!(most.get() < 2000, "[{b}] the filter's input held {} bytes", most.get());
+    f.free(&mut base).unwrap();
+    x.free(&mut base).unwrap();
+}
+
+/// The end of the stream below a filter whose input is full (high watermark 10) waits for
+/// the data: 100 bytes come through ten at a time as they are drained, then the EOF.
+fn filter_eof_after_the_data(b: Method) {
+    let mut base = base(b);
+    let (x, y) = BufferEvent::pair(&mut base).unwrap();
+    y.enable(&mut base, Flags::READ).unwrap();
+    let f = BufferEvent::filter(&mut base, &y, pass, pass, true).unwrap();
+    f.set_read_watermarks(&mut base, 0, Some(10)).unwrap();
+    f.enable(&mut base, Flags::READ).unwrap();
+    let seen = log::<String>();
+    let s = seen.clone();
+    f.on_read(move |_, bev| {
+        let mut input = bev.input();
+        let n = input.len();
+        input.drain(n).unwrap();
+        s.borrow_mut().push(format!("read {n}"));
+    });
+    let s = seen.clone();
+    f.on_event(move |base, _, what| {
+        s.borrow_mut().push(format!("{what:?}"));
+        base.loopbreak();
+    });
+    x.write(&bytes(100)).unwrap();
+    x.flush(&mut base, Flags::WRITE, Flush::Finished).unwrap();
+    dispatch(&mut base);
+    let mut want = vec!["read 10".to_string(); 10];
+    want.push("READING|EOF".to_string());
+    assert_eq!(*seen.borrow(), want, "[{b}]");
+    f.free(&mut base).unwrap();
+    x.free(&mut base).unwrap();
+}
+
 /// An input filter that moves ten bytes per call still delivers everything that came at
 /// once (libevent's `bufferevent_filter_data_stuck`).
 fn filter_data_stuck(b: Method) {
@@ -326,6 +395,8 @@ fn main() {
             pair_finished_waits_for_the_data,
             filter_transforms,
             filter_data_stuck,
+            filter_units_larger_than_the_room_left,
+            filter_eof_after_the_data,
             filter_holds_back_until_eof,
             filter_error,
             filter_over_socket,

@@ -96,8 +96,15 @@ impl BufferEvent {
     /// A filter over `under` (`bufferevent_filter_new`): what `under` reads passes through
     /// `input` into this buffered event's input; what is written here passes through `output`
     /// into `under`'s output. The filter takes over `under`'s callbacks and passes its events
-    /// (CONNECTED, EOF, ERROR, TIMEOUT) on. With `free_under`, freeing the filter frees
+    /// (CONNECTED, EOF, ERROR, TIMEOUT) on; an EOF from below comes after every byte read
+    /// before it has gone through `input`. With `free_under`, freeing the filter frees
     /// `under` too (`BEV_OPT_CLOSE_ON_FREE`); otherwise `under` is left with no callbacks.
+    ///
+    /// The filter's read high watermark is the `limit` given to `input`. An `input` that
+    /// moves whole units (records, blocks) and stops with less room left than a unit is run
+    /// once more with the whole watermark as its limit, so the filter's input may pass its
+    /// high watermark by less than the watermark itself (else the rest would wait below for
+    /// ever once the peer stopped sending).
     pub fn filter<I, O>(
         base: &mut EventBase,
         under: &BufferEvent,

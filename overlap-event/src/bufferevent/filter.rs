@@ -12,8 +12,12 @@
 //! empty (libevent's `bufferevent_filter_data_stuck`: a filter that moves a little at a
 //! time is not left holding data until more arrives). The filter's input high watermark
 //! bounds what the input filter may produce (`limit`); when it is reached the buffered event
-//! below stops reading until the filter's input is drained. `flush` passes its mode to the
-//! filter functions: with `Flush` or `Finished` they give up what they held back.
+//! below stops reading until the filter's input is drained. A filter that produces whole
+//! units (records, blocks) may stop short of the watermark with its source not empty, the
+//! room left smaller than a unit: it is run once more with a whole watermark's room, so its
+//! input may pass the watermark by less than one watermark, and reading below stops until it
+//! is drained (else the data would stay below with nothing to move it on). `flush` passes its
+//! mode to the filter functions: with `Flush` or `Finished` they give up what they held back.
 
 use std::io;
 
@@ -72,11 +76,18 @@ pub(crate) fn new(
         }
     });
     let weak = std::rc::Rc::downgrade(&bev.0);
-    under.on_event(move |base, _, what| {
+    under.on_event(move |base, under, what| {
         if let Some(f) = weak.upgrade().filter(|s| !s.bits().has(Bits::FREED)) {
             let f = BufferEvent(f);
             if what.contains(What::EOF) {
-                process_input(base, &f, Flush::Finished); // what was held back comes out first
+                // What was held back comes out first; what the filter's input has no room
+                // for yet goes through as it is drained, and the EOF after it.
+                f.0.set(Bits::FINISHING, true);
+                process_input(base, &f, Flush::Finished);
+                if !under.input().is_empty() || !f.0.bits().has(Bits::FINISHING) {
+                    return;
+                }
+                f.0.set(Bits::FINISHING, false);
             }
             event_cb(base, &f, what);
         }
@@ -133,13 +144,15 @@ fn put_fn(s: &Shared, input: bool, func: FilterFn) {
 }
 
 /// Runs the input filter (under.input → filter.input) while it makes progress; then the
-/// filter's read callback.
+/// filter's read callback, and an EOF from below once everything before it went through.
 pub(crate) fn process_input(base: &mut EventBase, bev: &BufferEvent, mode: Flush) {
     let s = &bev.0;
     let Some(under) = under(s) else { return };
     if !s.bits().has(Bits::READ) {
         return;
     }
+    let eof = s.bits().has(Bits::FINISHING);
+    let mode = if eof { Flush::Finished } else { mode };
     let Some(mut func) = take_fn(s, true) else { return };
     let (low, high) = {
         let st = s.st.borrow();
@@ -158,6 +171,10 @@ pub(crate) fn process_input(base: &mut EventBase, bev: &BufferEvent, mode: Flush
     }
     if pumped.produced && s.input.borrow().len() >= low.max(1) {
         read_cb(base, bev);
+    }
+    if eof && !bev.is_freed() && under.0.input.borrow().is_empty() {
+        s.set(Bits::FINISHING, false);
+        event_cb(base, bev, What::READING | What::EOF);
     }
 }
 
@@ -194,6 +211,7 @@ struct Pumped {
 /// Runs `func` from `src` into `dst` while it makes progress and `src` is not empty, its
 /// output bounded by `high` over what `dst` holds (libevent's
 /// `bufferevent_filter_data_stuck`: a filter that moves a little at a time is run again).
+/// Stopped by the room left (see the module docs), it runs once more with `high` of room.
 fn pump(
     func: &mut FilterFn,
     src: &std::cell::RefCell<Buffer>,
@@ -202,9 +220,13 @@ fn pump(
     mode: Flush,
 ) -> Pumped {
     let mut pumped = Pumped { failed: false, produced: false };
+    let (mut whole_room, mut probed) = (false, false); // the run once more with `high` of room
     loop {
         let (mut src, mut dst) = (src.borrow_mut(), dst.borrow_mut());
-        let limit = high.map(|h| h.saturating_sub(dst.len()));
+        let limit = match whole_room {
+            true => high,
+            false => high.map(|h| h.saturating_sub(dst.len())),
+        };
         if limit == Some(0) {
             return pumped;
         }
@@ -216,9 +238,18 @@ fn pump(
             return pumped;
         }
         let progress = src.len() < src_before || dst.len() > dst_before;
-        if res == FilterResult::NeedMore || !progress || src.is_empty() {
+        if src.is_empty() || (progress && res == FilterResult::NeedMore) {
             return pumped;
         }
+        if !progress {
+            // Less room than the watermark may be what stopped it (whatever it said): once
+            // more with it all (if it still cannot go on, it needs more source).
+            if probed || limit >= high {
+                return pumped;
+            }
+            probed = true;
+        }
+        whole_room = !progress;
     }
 }
 

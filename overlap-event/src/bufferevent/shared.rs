@@ -63,8 +63,10 @@ impl Bits {
     /// reports the error.
     pub(crate) const READ_BROKEN: Bits = Bits(0x1000);
     pub(crate) const WRITE_BROKEN: Bits = Bits(0x2000);
-    /// A pair's end flushed with `Flush::Finished` while its output could not all move yet:
-    /// the other end hears EOF once it has (`pair.rs`).
+    /// An end of stream waits for the bytes before it: a pair's end flushed with
+    /// `Flush::Finished` while its output could not all move yet (the other end hears EOF once
+    /// it has, `pair.rs`), or a filter whose buffered event below reached EOF with input the
+    /// filter could not take yet (the filter's user hears EOF once it has, `filter.rs`).
     pub(crate) const FINISHING: Bits = Bits(0x4000);
     /// The socket's connect failed or timed out: it cannot connect again (`dial.rs`), so the
     /// next `connect` makes a new one.
