@@ -125,25 +125,31 @@ fn pair_finished_is_eof(b: Method) {
     y.free(&mut base).unwrap();
 }
 
-/// `flush(Finished)` with more written than the reader's high watermark lets in, and with
-/// the reader's reading disabled: the EOF waits until every byte written before it has come.
-fn pair_finished_waits_for_the_data(b: Method) {
-    let mut base = base(b);
-    let (x, y) = BufferEvent::pair(&mut base).unwrap();
-    y.set_read_watermarks(&mut base, 0, Some(10)).unwrap();
+/// What `bev` reads (each read drained whole: "read N") and its event (which ends the loop).
+fn reads_then_end(bev: &BufferEvent) -> Log<String> {
     let seen = log::<String>();
     let s = seen.clone();
-    y.on_read(move |_, bev| {
+    bev.on_read(move |_, bev| {
         let mut input = bev.input();
         let n = input.len();
         input.drain(n).unwrap();
         s.borrow_mut().push(format!("read {n}"));
     });
     let s = seen.clone();
-    y.on_event(move |base, _, what| {
+    bev.on_event(move |base, _, what| {
         s.borrow_mut().push(format!("{what:?}"));
         base.loopbreak();
     });
+    seen
+}
+
+/// `flush(Finished)` with more written than the reader's high watermark lets in, and with
+/// the reader's reading disabled: the EOF waits until every byte written before it has come.
+fn pair_finished_waits_for_the_data(b: Method) {
+    let mut base = base(b);
+    let (x, y) = BufferEvent::pair(&mut base).unwrap();
+    y.set_read_watermarks(&mut base, 0, Some(10)).unwrap();
+    let seen = reads_then_end(&y);
     x.write(&bytes(100)).unwrap();
     x.flush(&mut base, Flags::WRITE, Flush::Finished).unwrap();
     assert!(seen.borrow().is_empty(), "[{b}] reading is disabled: no data, no EOF yet");
@@ -238,19 +244,7 @@ fn filter_eof_after_the_data(b: Method) {
     let f = BufferEvent::filter(&mut base, &y, pass, pass, true).unwrap();
     f.set_read_watermarks(&mut base, 0, Some(10)).unwrap();
     f.enable(&mut base, Flags::READ).unwrap();
-    let seen = log::<String>();
-    let s = seen.clone();
-    f.on_read(move |_, bev| {
-        let mut input = bev.input();
-        let n = input.len();
-        input.drain(n).unwrap();
-        s.borrow_mut().push(format!("read {n}"));
-    });
-    let s = seen.clone();
-    f.on_event(move |base, _, what| {
-        s.borrow_mut().push(format!("{what:?}"));
-        base.loopbreak();
-    });
+    let seen = reads_then_end(&f);
     x.write(&bytes(100)).unwrap();
     x.flush(&mut base, Flags::WRITE, Flush::Finished).unwrap();
     dispatch(&mut base);
