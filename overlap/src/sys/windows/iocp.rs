@@ -205,10 +205,16 @@ impl Driver {
         };
         let mut st = lock(&self.state);
         let res = match res {
-            Ok(n) if p.plan.whole && !st.closed && p.sent + n < p.op.describe().write_len().unwrap_or(0) => {
+            Ok(n) if p.plan.whole && p.sent + n < p.op.describe().write_len().unwrap_or(0) => {
                 p.sent += n;
-                st.lanes.again(lane, b.pending);
-                return st.lanes.next(lane);
+                // A cancel that came while this part went (or the port closing) ends it here,
+                // with the part sent counted.
+                if b.cancelled || st.closed {
+                    Err(error::cancelled())
+                } else {
+                    st.lanes.again(lane, b.pending);
+                    return st.lanes.next(lane);
+                }
             }
             Ok(n) if p.plan.whole => Ok(p.sent + n),
             res => res,
