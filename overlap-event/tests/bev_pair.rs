@@ -143,6 +143,13 @@ fn reads_then_end(bev: &BufferEvent) -> Log<String> {
     seen
 }
 
+/// What `reads_then_end` logs for 100 bytes read ten at a time, then the end of the stream.
+fn ten_reads_of_ten_then_eof() -> Vec<String> {
+    let mut want = vec!["read 10".to_string(); 10];
+    want.push("READING|EOF".to_string());
+    want
+}
+
 /// `flush(Finished)` with more written than the reader's high watermark lets in, and with
 /// the reader's reading disabled: the EOF waits until every byte written before it has come.
 fn pair_finished_waits_for_the_data(b: Method) {
@@ -155,9 +162,7 @@ fn pair_finished_waits_for_the_data(b: Method) {
     assert!(seen.borrow().is_empty(), "[{b}] reading is disabled: no data, no EOF yet");
     y.enable(&mut base, Flags::READ).unwrap();
     dispatch(&mut base);
-    let mut want = vec!["read 10".to_string(); 10];
-    want.push("READING|EOF".to_string());
-    assert_eq!(*seen.borrow(), want, "[{b}]");
+    assert_eq!(*seen.borrow(), ten_reads_of_ten_then_eof(), "[{b}]");
     x.free(&mut base).unwrap();
     y.free(&mut base).unwrap();
 }
@@ -248,9 +253,7 @@ fn filter_eof_after_the_data(b: Method) {
     x.write(&bytes(100)).unwrap();
     x.flush(&mut base, Flags::WRITE, Flush::Finished).unwrap();
     dispatch(&mut base);
-    let mut want = vec!["read 10".to_string(); 10];
-    want.push("READING|EOF".to_string());
-    assert_eq!(*seen.borrow(), want, "[{b}]");
+    assert_eq!(*seen.borrow(), ten_reads_of_ten_then_eof(), "[{b}]");
     f.free(&mut base).unwrap();
     x.free(&mut base).unwrap();
 }

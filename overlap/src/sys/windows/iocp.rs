@@ -151,12 +151,13 @@ impl Driver {
         Ok(self.afd.get_or_init(|| a))
     }
 
-    /// Takes a dequeued box back: the box and its op's result.
+    /// Takes a dequeued box back: the box, its op's result, and whether it is an accept (whose
+    /// reaping is noted for `accept_again`).
     ///
     /// # Safety
     ///
     /// `ptr` must be a box this driver issued whose packet was just dequeued.
-    unsafe fn reap(&self, ptr: *mut OpBox, bytes: u32) -> (Box<OpBox>, io::Result<usize>) {
+    unsafe fn reap(&self, ptr: *mut OpBox, bytes: u32) -> (Box<OpBox>, io::Result<usize>, bool) {
         // SAFETY: the packet is dequeued: the kernel is done with the box and only this thread
         // holds it; it leaves `inflight` (under the lock) before it is freed.
         let (id, accept) = unsafe { ((*ptr).pending.id.seq(), (*ptr).accepted.is_some()) };
@@ -174,7 +175,7 @@ impl Driver {
         }
         let res = overlapped::finish(&mut b, raw);
         self.advance(&b, &res);
-        (b, res)
+        (b, res, accept)
     }
 
     /// Starts `first`, and what must start after it when it finishes at once (the rest of a
@@ -233,24 +234,24 @@ impl Driver {
     /// outcomes) comes back to go on to `after`.
     fn accept_again(
         &self,
-        mut b: Box<OpBox>,
+        b: Box<OpBox>,
         res: io::Result<usize>,
+        accept: bool,
         done: &mut Vec<Completion>,
     ) -> Option<(Box<OpBox>, io::Result<usize>)> {
-        if !matches!(b.pending.op.describe(), Desc::Accept { .. }) {
+        if !accept {
             return Some((b, res)); // (only an accept's reaping is noted)
         }
-        let asked = lock(&self.state).reaping.take().is_some_and(|(_, asked)| asked);
-        if !matches!(&res, Err(e) if e.raw_os_error() == Some(WSAEWOULDBLOCK)) {
-            return Some((b, res));
+        let beaten = matches!(&res, Err(e) if e.raw_os_error() == Some(WSAEWOULDBLOCK));
+        let mut st = lock(&self.state);
+        let asked = st.reaping.is_some_and(|(_, asked)| asked);
+        if !beaten || b.cancelled || asked {
+            st.reaping = None;
+            return Some((b, if beaten { Err(error::cancelled()) } else { res }));
         }
-        if b.cancelled || asked {
-            return Some((b, Err(error::cancelled())));
-        }
-        let id = b.pending.id.seq();
-        // `issue` puts it back in `inflight` under the same number (where a cancel finds it);
-        // a cancel between here and there finds it in `reaping`.
-        lock(&self.state).reaping = Some((id, false));
+        drop(st);
+        // `issue` puts it back in `inflight` under the same number (where a cancel finds it)
+        // and takes over its `reaping` entry; a cancel between here and there finds that.
         self.start(b.pending, done);
         None
     }
@@ -465,8 +466,8 @@ impl driver::Driver for Driver {
                 continue;
             }
             // SAFETY: an op packet's OVERLAPPED is the first field of a box this driver issued.
-            let (b, res) = unsafe { self.reap(e.lpOverlapped.cast(), e.dwNumberOfBytesTransferred) };
-            let Some((b, res)) = self.accept_again(b, res, &mut done) else { continue };
+            let (b, res, accept) = unsafe { self.reap(e.lpOverlapped.cast(), e.dwNumberOfBytesTransferred) };
+            let Some((b, res)) = self.accept_again(b, res, accept, &mut done) else { continue };
             if let Some(next) = self.after(b, res, &mut done) {
                 self.start(next, &mut done);
             }
