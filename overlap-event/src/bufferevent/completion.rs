@@ -420,8 +420,22 @@ fn give_back(s: &Shared, space: Space) {
     }
 }
 
-/// The base ran `done_ev`: ops of this buffered event completed.
+/// The base ran `done_ev`: ops of this buffered event completed. Output the callbacks add
+/// meanwhile is sent when they are done (`IN_DONE`), in this run.
 fn on_done(base: &mut EventBase, bev: &BufferEvent) {
+    let s = &*bev.0;
+    s.set(Bits::IN_DONE, true);
+    take_done(base, bev);
+    let soon = s.bits().has(Bits::SEND_SOON);
+    s.set(Bits::IN_DONE, false);
+    s.set(Bits::SEND_SOON, false);
+    if soon && !bev.is_freed() {
+        write_now(base, bev);
+    }
+}
+
+/// Takes the completions in the inbox.
+fn take_done(base: &mut EventBase, bev: &BufferEvent) {
     let s = &*bev.0;
     let (inbox, mut batch) = {
         let st = s.st.borrow();
@@ -653,6 +667,12 @@ fn on_write_run(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
     if fired.contains(Flags::TIMEOUT) {
         return timed_out(base, bev, false);
     }
+    write_now(base, bev);
+}
+
+/// Sends what the output holds, if writing is on.
+fn write_now(base: &mut EventBase, bev: &BufferEvent) {
+    let s = &*bev.0;
     if s.bits().has(Bits::CONNECTING) || !s.bits().has(Bits::WRITE) || s.bits().has(Bits::WRITE_HELD) {
         return;
     }

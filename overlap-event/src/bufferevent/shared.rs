@@ -32,7 +32,7 @@ pub(crate) type EventCb = Box<dyn FnMut(&mut EventBase, &BufferEvent, What)>;
 
 /// The engine's bits.
 #[derive(Copy, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Bits(u16);
+pub(crate) struct Bits(u32);
 
 impl Bits {
     /// The user enabled reading.
@@ -71,6 +71,13 @@ impl Bits {
     /// The socket's connect failed or timed out: it cannot connect again (`dial.rs`), so the
     /// next `connect` makes a new one.
     pub(crate) const DIAL_SPENT: Bits = Bits(0x8000);
+    /// The completion engine is running this buffered event's completions (`on_done`): output
+    /// added meanwhile is sent when they are done, not through a queued write run (one event
+    /// run and one loop iteration fewer per message; libevent's IOCP engine starts its writes
+    /// from the output's callback too).
+    pub(crate) const IN_DONE: Bits = Bits(0x1_0000);
+    /// Output was added while `IN_DONE`: the end of the run sends it.
+    pub(crate) const SEND_SOON: Bits = Bits(0x2_0000);
 
     pub(crate) fn has(self, b: Bits) -> bool {
         self.0 & b.0 != 0
@@ -375,6 +382,10 @@ impl Shared {
     pub(crate) fn queue_write(&self) {
         let bits = self.bits();
         if bits.has(Bits::WRITE_QUEUED) || bits.has(Bits::WRITE_ARMED) || bits.has(Bits::FREED) {
+            return;
+        }
+        if bits.has(Bits::IN_DONE) {
+            self.set(Bits::SEND_SOON, true); // the completion run sends it when it ends
             return;
         }
         if let Some(ev) = self.write_ev.get() {
