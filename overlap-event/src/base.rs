@@ -121,7 +121,7 @@ pub struct EventBase {
     /// The engine of socket buffered events made without naming one.
     pub(crate) engine: Engine,
     /// The events whose ops completed in a poll, kept for the buffer.
-    pub(crate) routed: Vec<Event>,
+    pub(crate) routed: Vec<(Event, crate::wait::Ticket)>,
 }
 
 impl fmt::Debug for EventBase {

@@ -257,8 +257,12 @@ impl EventBase {
     fn process_routed(&mut self) {
         let mut routed = std::mem::take(&mut self.routed);
         self.wait.take_fired(&mut routed);
-        for ev in routed.drain(..) {
-            self.activate_n(ev, Flags::READ, 1);
+        for (ev, ticket) in routed.drain(..) {
+            if self.slot(ev).is_ok() {
+                self.activate_n(ev, Flags::READ, 1);
+            } else {
+                self.wait.forget(ticket); // its owner is gone: so is the completion
+            }
         }
         self.routed = routed;
     }

@@ -40,12 +40,12 @@ use socket2::Socket;
 
 use super::call::{event_cb, read_cb, write_cb};
 use super::ratelim;
-use super::shared::{Bits, BufferEvent, Failed, Ops, Shared};
+use super::shared::{Bits, BufferEvent, Failed, Flying, Ops, Shared};
 use super::socket::{fd_of, free_events, shrink_if_empty};
 use super::what::What;
 use crate::base::EventBase;
 use crate::flags::Flags;
-use crate::wait::Route;
+use crate::id::Event;
 
 /// Sends in flight per buffered event at most.
 pub(crate) const MAX_SENDS: usize = 8;
@@ -92,7 +92,6 @@ pub(crate) fn attach(base: &mut EventBase, shared: &Rc<Shared>, sock: Socket) ->
     shared.st.borrow_mut().ops = Some(Box::new(Ops {
         handle,
         done_ev: made[2],
-        inbox: Default::default(),
         recv: None,
         sends: Default::default(),
         next_seq: 0,
@@ -149,8 +148,8 @@ pub(crate) fn apply(base: &mut EventBase, s: &Shared) {
             }
         }
     } else {
-        if let Some((id, _)) = recv {
-            base.wait.cancel(id, false);
+        if let Some((f, _)) = recv {
+            base.wait.cancel(f.id, f.ticket, false);
         }
         time(base, s, true, false);
         unwatch_idle(base, s);
@@ -324,15 +323,15 @@ fn check_idle(base: &mut EventBase, s: &Shared) {
         let mut st = s.st.borrow_mut();
         let Some(ops) = st.ops.as_mut() else { return };
         match ops.recv {
-            Some((id, room)) if room > 0 && !ops.heard => {
+            Some((f, room)) if room > 0 && !ops.heard => {
                 ops.spoke = false; // the lists' allocations go when its completion is in
-                Some(id)
+                Some(f)
             }
             _ => None,
         }
     };
     match quiet {
-        Some(id) => drop(base.wait.cancel(id, false)),
+        Some(f) => drop(base.wait.cancel(f.id, f.ticket, false)),
         None => watch_idle(base, s),
     }
 }
@@ -370,11 +369,12 @@ fn receive(base: &mut EventBase, s: &Shared) -> io::Result<Receive> {
     s.set(Bits::SUSPENDED, false);
     let space = if spoke { reserve(s, ask)? } else { s.input.borrow_mut().reserve(0)? };
     let want = space.capacity();
-    let (handle, route) = target(s)?;
-    match base.wait.submit(Recv::with_handle(handle, space), route) {
-        Ok(id) => {
+    let (handle, ev) = target(s)?;
+    match base.wait.submit(Recv::with_handle(handle, space), ev) {
+        Ok((id, ticket)) => {
             if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
-                ops.recv = Some((id, u32::try_from(want).unwrap_or(u32::MAX))); // room, counted in `memory`
+                // The room is counted in `memory`.
+                ops.recv = Some((Flying { id, ticket }, u32::try_from(want).unwrap_or(u32::MAX)));
             }
             let timed = s.st.borrow().ops.as_ref().is_some_and(|o| o.read_timed);
             if !timed {
@@ -392,11 +392,11 @@ fn receive(base: &mut EventBase, s: &Shared) -> io::Result<Receive> {
     }
 }
 
-/// The handle an op of `s` works on, and where its completion goes.
-fn target(s: &Shared) -> io::Result<(Handle, Route)> {
+/// The handle an op of `s` works on, and the event its completion runs.
+fn target(s: &Shared) -> io::Result<(Handle, Event)> {
     let st = s.st.borrow();
     let ops = st.ops.as_ref().ok_or_else(crate::error::freed)?;
-    Ok((ops.handle.clone(), Route { ev: ops.done_ev, inbox: ops.inbox.clone() }))
+    Ok((ops.handle.clone(), ops.done_ev))
 }
 
 /// Input space for a receive of `ask` bytes (the base's pooled allocation when the buffer
@@ -434,29 +434,30 @@ fn on_done(base: &mut EventBase, bev: &BufferEvent) {
     }
 }
 
-/// Takes the completions in the inbox.
+/// Takes the completions that came for the ops in flight: the receive's, then the sends'
+/// in the order submitted (new ops submitted meanwhile are looked at too; theirs come later).
 fn take_done(base: &mut EventBase, bev: &BufferEvent) {
     let s = &*bev.0;
-    let (inbox, mut batch) = {
-        let st = s.st.borrow();
-        let Some(ops) = st.ops.as_ref() else { return };
-        let batch = ops.inbox.take();
-        (ops.inbox.clone(), batch)
-    };
-    for c in batch.drain(..) {
+    let recv = s.st.borrow().ops.as_ref().and_then(|o| o.recv);
+    if let Some(c) = recv.and_then(|(f, _)| base.wait.take_done(f.ticket)) {
+        received(base, bev, c);
+    }
+    let mut i = 0;
+    loop {
         if bev.is_freed() {
-            return; // freed by a callback: the rest is dropped with its buffers
+            return; // freed by a callback: the ops went with it
         }
-        let is_recv = s.st.borrow().ops.as_ref().is_some_and(|o| o.recv.is_some_and(|(id, _)| id == c.id()));
-        if is_recv {
-            received(base, bev, c);
-        } else {
-            sent(base, bev, c);
+        let Some(ticket) = s.st.borrow().ops.as_ref().and_then(|o| o.sends.get(i)).map(|(f, _)| f.ticket) else {
+            break;
+        };
+        match base.wait.take_done(ticket) {
+            Some(c) => sent(base, bev, c), // it leaves the list: the next one is at `i` now
+            None => i += 1,
         }
     }
-    // The inbox (and the list of sends) keep their allocations for the next ops, unless the
-    // buffered event is probing (new, or quiet) with no send in flight: then it keeps nothing
-    // (nor do its empty buffers).
+    // The list of sends keeps its allocation for the next ones, unless the buffered event is
+    // probing (new, or quiet) with no send in flight: then it keeps nothing (nor do its
+    // empty buffers).
     let busy = match s.st.borrow_mut().ops.as_mut() {
         Some(o) if !o.spoke && o.sends.is_empty() => {
             o.sends = Vec::new();
@@ -467,12 +468,6 @@ fn take_done(base: &mut EventBase, bev: &BufferEvent) {
     };
     if !busy {
         release(s);
-    }
-    let next = inbox.take();
-    if next.is_empty() && busy {
-        inbox.set(batch);
-    } else {
-        inbox.set(next);
     }
     if !bev.is_freed() {
         keep(base, s);
@@ -703,15 +698,15 @@ fn send_more(base: &mut EventBase, bev: &BufferEvent) -> io::Result<usize> {
         }
         let Some(block) = next_block(&mut s.output.borrow_mut(), max.min(allowed))? else { break };
         let len = block.len();
-        let (handle, route) = target(s)?;
-        match base.wait.submit(Send::with_handle(handle, block), route) {
-            Ok(id) => {
+        let (handle, ev) = target(s)?;
+        match base.wait.submit(Send::with_handle(handle, block), ev) {
+            Ok((id, ticket)) => {
                 ratelim::consume(s, false, len);
                 total += len;
                 if let Some(ops) = s.st.borrow_mut().ops.as_mut() {
                     let seq = ops.next_seq;
                     ops.next_seq = seq.wrapping_add(1);
-                    ops.sends.push((id, seq));
+                    ops.sends.push((Flying { id, ticket }, seq));
                     ops.sending += len as u32; // at most MAX_SENDS × MAX_IO: 512 MiB
                 }
             }
@@ -755,7 +750,7 @@ fn sent(base: &mut EventBase, bev: &BufferEvent, c: Completion) {
     let done = {
         let mut st = s.st.borrow_mut();
         let Some(ops) = st.ops.as_mut() else { return };
-        let Some(i) = ops.sends.iter().position(|&(op, _)| op == id) else { return };
+        let Some(i) = ops.sends.iter().position(|(f, _)| f.id == id) else { return };
         let (_, seq) = ops.sends.remove(i);
         ops.sending -= len as u32;
         match res {
@@ -855,28 +850,24 @@ pub(crate) fn detach(base: &mut EventBase, s: &Shared) {
     let ops = s.st.borrow_mut().ops.take();
     free_events(base, s, ops.as_ref().map(|o| o.done_ev));
     if let Some(ops) = ops {
-        let mut waiting: Vec<Completion> = ops.inbox.take();
-        let ids = ops.recv.map(|(id, _)| id).into_iter().chain(ops.sends.iter().map(|&(id, _)| id));
-        let ids: Vec<OpId> = ids.collect();
-        for id in ids {
-            waiting.extend(base.wait.cancel(id, true));
-        }
         // What a receive got joins the input, and what the sends did not send goes back to
         // the front of the output, in order: a buffered event given back with `into_socket`
         // loses nothing it read and says exactly what it did not send.
         let mut unsent = ops.failed.map(|f| f.unsent).unwrap_or_default();
-        for c in waiting {
-            if ops.recv.is_some_and(|(id, _)| id == c.id()) {
-                if let Ok(BufResult(Ok(_), op)) = c.into_op::<Recv<Space>>() {
-                    give_back(s, op.into_buf());
-                }
-            } else if let Some(&(_, seq)) = ops.sends.iter().find(|&&(id, _)| id == c.id()) {
-                let went = c.transferred();
-                if let Ok(BufResult(_, op)) = c.into_op::<Send<Block>>() {
-                    let mut block = op.into_buf();
-                    block.advance(went.min(block.len()));
-                    unsent.push((seq, block));
-                }
+        if let Some((f, _)) = ops.recv {
+            if let Some(Ok(BufResult(Ok(_), op))) =
+                base.wait.cancel(f.id, f.ticket, true).map(|c| c.into_op::<Recv<Space>>())
+            {
+                give_back(s, op.into_buf());
+            }
+        }
+        for &(f, seq) in &ops.sends {
+            let Some(c) = base.wait.cancel(f.id, f.ticket, true) else { continue };
+            let went = c.transferred();
+            if let Ok(BufResult(_, op)) = c.into_op::<Send<Block>>() {
+                let mut block = op.into_buf();
+                block.advance(went.min(block.len()));
+                unsent.push((seq, block));
             }
         }
         to_front(s, unsent, ops.next_seq);
@@ -892,17 +883,10 @@ pub(crate) fn memory(s: &Shared) -> usize {
     use std::mem::size_of;
     let st = s.st.borrow();
     let Some(o) = st.ops.as_ref() else { return 0 };
-    let rc_header = 2 * size_of::<usize>();
-    let waiting = o.inbox.take();
-    let inbox = waiting.capacity() * size_of::<Completion>();
-    o.inbox.set(waiting);
     let in_flight = o.sends.len() + usize::from(o.recv.is_some());
     size_of::<Ops>()
-        + o.sends.capacity() * size_of::<(OpId, u32)>()
+        + o.sends.capacity() * size_of::<(Flying, u32)>()
         + o.failed.as_ref().map_or(0, |f| size_of::<Failed>() + f.unsent.capacity() * size_of::<(u32, Block)>())
-        + rc_header
-        + size_of::<std::cell::Cell<Vec<Completion>>>()
-        + inbox
-        + in_flight * size_of::<Option<crate::wait::Route>>()
+        + in_flight * crate::wait::ROUTE_BYTES
         + o.recv.map_or(0, |(_, room)| room as usize)
 }

@@ -23,7 +23,7 @@ use crate::deferred::{Deferred, Later};
 use crate::engine::Engine;
 use crate::id::Event;
 use crate::spares::Spares;
-use crate::wait::Inbox;
+use crate::wait::Ticket;
 
 /// A read or write callback.
 pub(crate) type DataCb = Box<dyn FnMut(&mut EventBase, &BufferEvent)>;
@@ -157,12 +157,10 @@ pub(crate) struct Ops {
     pub(crate) handle: Handle,
     /// The internal event the base runs when an op of this buffered event completed.
     pub(crate) done_ev: Event,
-    /// The completions it runs with.
-    pub(crate) inbox: Inbox,
     /// The receive in flight, and how much room it has.
-    pub(crate) recv: Option<(OpId, u32)>,
+    pub(crate) recv: Option<(Flying, u32)>,
     /// The sends in flight, in the order submitted (with their sequence numbers).
-    pub(crate) sends: Vec<(OpId, u32)>,
+    pub(crate) sends: Vec<(Flying, u32)>,
     pub(crate) next_seq: u32,
     /// Bytes in the sends in flight.
     pub(crate) sending: u32,
@@ -180,6 +178,14 @@ pub(crate) struct Ops {
     pub(crate) write_timed: bool,
     /// `done_ev` is kept pending (the loop waits for these ops).
     pub(crate) kept: bool,
+}
+
+/// An op of the completion engine in flight: its id (to cancel it) and the ticket its
+/// completion is taken with when `done_ev` runs.
+#[derive(Copy, Clone)]
+pub(crate) struct Flying {
+    pub(crate) id: OpId,
+    pub(crate) ticket: Ticket,
 }
 
 /// What failed sends left: their blocks (with their sequence numbers), put back in the

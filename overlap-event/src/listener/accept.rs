@@ -74,7 +74,7 @@ pub(super) fn on_readable(base: &mut EventBase, l: &Listener) {
 /// just before a disable cancelled its accept), errors as `on_readable` treats them; then
 /// the accepts are topped up.
 pub(super) fn on_completions(base: &mut EventBase, l: &Listener) {
-    for c in ops::take(l) {
+    for c in ops::take(base, l) {
         if l.0.freed.get() {
             return; // freed by a callback: the rest are dropped (their connections closed)
         }

@@ -8,7 +8,6 @@ use overlap::Completion;
 
 use super::shared::{AcceptOps, Listener};
 use crate::base::EventBase;
-use crate::wait::Route;
 
 /// Accepts outstanding per listener.
 pub(super) const OUTSTANDING: usize = 8;
@@ -16,7 +15,7 @@ pub(super) const OUTSTANDING: usize = 8;
 /// Gives `l` its accept ops' state (its socket `fd` on the base's port).
 pub(super) fn attach(base: &mut EventBase, l: &Listener, fd: crate::id::Fd) -> std::io::Result<()> {
     let handle = base.wait.associate(fd)?;
-    *l.0.ops.borrow_mut() = Some(Box::new(AcceptOps { handle, inbox: Default::default(), inflight: Vec::new() }));
+    *l.0.ops.borrow_mut() = Some(Box::new(AcceptOps { handle, inflight: Vec::new() }));
     Ok(())
 }
 
@@ -29,45 +28,49 @@ pub(super) fn ported(l: &Listener) -> bool {
 pub(super) fn fill(base: &mut EventBase, l: &Listener) -> std::io::Result<()> {
     let Some(ev) = l.0.accept_ev.get() else { return Ok(()) };
     loop {
-        let (op, route) = {
+        let op = {
             let ops = l.0.ops.borrow();
             let Some(ops) = ops.as_ref() else { return Ok(()) };
             if ops.inflight.len() >= OUTSTANDING {
                 return Ok(());
             }
-            (Accept::new(&ops.handle), Route { ev, inbox: ops.inbox.clone() })
+            Accept::new(&ops.handle)
         };
-        let id = base.wait.submit(op, route).map_err(|e| e.error)?;
+        let submitted = base.wait.submit(op, ev).map_err(|e| e.error)?;
         if let Some(ops) = l.0.ops.borrow_mut().as_mut() {
-            ops.inflight.push(id);
+            ops.inflight.push(submitted);
         }
     }
 }
 
 /// Cancels the accepts in flight; with `wait`, waits for them and returns them.
 pub(super) fn cancel_all(base: &mut EventBase, l: &Listener, wait: bool) -> Vec<Completion> {
-    let ids = l.0.ops.borrow().as_ref().map(|o| o.inflight.clone()).unwrap_or_default();
+    let inflight = l.0.ops.borrow().as_ref().map(|o| o.inflight.clone()).unwrap_or_default();
     let mut got: Vec<Completion> = Vec::new();
-    for id in ids {
-        got.extend(base.wait.cancel(id, wait));
+    for (id, ticket) in inflight {
+        got.extend(base.wait.cancel(id, ticket, wait));
     }
     if wait {
         if let Some(ops) = l.0.ops.borrow_mut().as_mut() {
             ops.inflight.clear();
-            let mut waiting = ops.inbox.take();
-            got.append(&mut waiting);
-            ops.inbox.set(waiting);
         }
     }
     got
 }
 
-/// The completions that came, each forgotten as in flight.
-pub(super) fn take(l: &Listener) -> Vec<Completion> {
+/// The completions that came, in the order their accepts were submitted, each forgotten as
+/// in flight.
+pub(super) fn take(base: &mut EventBase, l: &Listener) -> Vec<Completion> {
     let mut ops = l.0.ops.borrow_mut();
     let Some(ops) = ops.as_mut() else { return Vec::new() };
-    let got = ops.inbox.take();
-    ops.inflight.retain(|id| !got.iter().any(|c| c.id() == *id));
+    let mut got = Vec::new();
+    ops.inflight.retain(|&(_, ticket)| match base.wait.take_done(ticket) {
+        Some(c) => {
+            got.push(c);
+            false
+        }
+        None => true,
+    });
     got
 }
 

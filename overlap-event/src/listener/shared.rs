@@ -13,7 +13,7 @@ use socket2::Socket;
 use crate::base::EventBase;
 use crate::deferred::{Deferred, Later};
 use crate::id::Event;
-use crate::wait::Inbox;
+use crate::wait::Ticket;
 
 /// The accept callback: the base, the listener, the new connection (non-blocking) and its
 /// peer's address.
@@ -54,12 +54,11 @@ pub(crate) struct Shared {
     pub(crate) ops: RefCell<Option<Box<AcceptOps>>>,
 }
 
-/// A listener's accept ops: the port's handle on a duplicate of its socket, the completions
-/// that came, the ops in flight.
+/// A listener's accept ops: the port's handle on a duplicate of its socket, the ops in
+/// flight (with the tickets their completions are taken with), in the order submitted.
 pub(crate) struct AcceptOps {
     pub(crate) handle: Handle,
-    pub(crate) inbox: Inbox,
-    pub(crate) inflight: Vec<OpId>,
+    pub(crate) inflight: Vec<(OpId, Ticket)>,
 }
 
 impl Drop for Shared {

@@ -19,7 +19,10 @@ use crate::id::{Event, Fd};
 use crate::method::Method;
 use port::PortWait;
 use reactor::ReactorWait;
-pub(crate) use routes::{Inbox, Route};
+pub(crate) use routes::Ticket;
+
+/// Bytes the route of one op in flight takes in the base.
+pub(crate) const ROUTE_BYTES: usize = routes::Routes::SLOT_BYTES;
 
 /// The base's wait.
 pub(crate) enum Wait {
@@ -106,10 +109,10 @@ impl Wait {
         }
     }
 
-    /// Starts `op`; its completion goes to `route`.
-    pub(crate) fn submit<O: Op>(&mut self, op: O, route: Route) -> Result<OpId, SubmitError<O>> {
+    /// Starts `op`; its completion fires `ev`, whose callback takes it with the ticket.
+    pub(crate) fn submit<O: Op>(&mut self, op: O, ev: Event) -> Result<(OpId, Ticket), SubmitError<O>> {
         match self {
-            Wait::Port(p) => p.submit(op, route),
+            Wait::Port(p) => p.submit(op, ev),
             Wait::Reactor(r) => {
                 let error = crate::error::completion_needs_port(&r.backend().to_string());
                 Err(SubmitError { error, op })
@@ -117,9 +120,22 @@ impl Wait {
         }
     }
 
-    /// Cancels `op` (and with `wait`, waits for it and returns its completion).
-    pub(crate) fn cancel(&mut self, op: OpId, wait: bool) -> Option<Completion> {
-        self.port().and_then(|p| p.cancel(op, wait))
+    /// Cancels `op`, whose route is `ticket` (and with `wait`, waits for it and returns its
+    /// completion).
+    pub(crate) fn cancel(&mut self, op: OpId, ticket: Ticket, wait: bool) -> Option<Completion> {
+        self.port().and_then(|p| p.cancel(op, ticket, wait))
+    }
+
+    /// The completion of the op `ticket` names, if it came.
+    pub(crate) fn take_done(&mut self, ticket: Ticket) -> Option<Completion> {
+        self.port().and_then(|p| p.take_done(ticket))
+    }
+
+    /// Forgets the route `ticket` names, with its completion if it came.
+    pub(crate) fn forget(&mut self, ticket: Ticket) {
+        if let Some(p) = self.port() {
+            p.forget(ticket);
+        }
     }
 
     /// Starts the ops held back for the next wait.
@@ -131,7 +147,7 @@ impl Wait {
     }
 
     /// The events whose ops completed in the last poll.
-    pub(crate) fn take_fired(&mut self, out: &mut Vec<Event>) {
+    pub(crate) fn take_fired(&mut self, out: &mut Vec<(Event, Ticket)>) {
         if let Some(p) = self.port() {
             p.take_fired(out);
         }

@@ -25,7 +25,7 @@ use overlap::{
 };
 
 use super::ready::flags;
-use super::routes::{Route, Routes, ROUTE_TAG};
+use super::routes::{Routes, Ticket, ROUTE_TAG};
 use super::wake_pipe::{PipeWaker, WakePipe, SINGLE_THREAD, WAKE_DATA};
 use crate::flags::Flags;
 use crate::id::{Event, Fd};
@@ -151,7 +151,7 @@ impl PortWait {
     fn reap(&mut self, op: OpId) -> Option<Completion> {
         if let Some(i) = self.early.iter().position(|c| c.id() == op) {
             let c = self.early.swap_remove(i); // an earlier reap took it already
-            self.routes.forget(c.user_data());
+            self.forget_route(&c);
             return Some(c);
         }
         let deadline = std::time::Instant::now() + Duration::from_secs(1);
@@ -163,7 +163,7 @@ impl PortWait {
             let mut found = None;
             for c in got.drain(..) {
                 if c.id() == op {
-                    self.routes.forget(c.user_data());
+                    self.forget_route(&c);
                     found = Some(c);
                 } else {
                     self.early.push(c);
@@ -253,18 +253,47 @@ impl PortWait {
         self.port.associate(overlap::io::dup_raw(fd)?, 0)
     }
 
-    /// Starts `op` (held back until the next wait, which submits it with its own system
-    /// call); its completion goes to `route`.
-    pub(crate) fn submit<O: Op>(&mut self, op: O, route: Route) -> Result<OpId, SubmitError<O>> {
-        let id = self.routes.insert(route);
-        self.port.submit_deferred(op, id).inspect_err(|_| self.routes.forget(id))
+    /// The route of a completion taken here, not through its route, is forgotten.
+    fn forget_route(&mut self, c: &Completion) {
+        if let Some(ticket) = Routes::ticket(c.user_data()) {
+            self.routes.forget(ticket);
+        }
     }
 
-    /// Cancels `op`: it completes (cancelled, or with its own result if it finished first)
-    /// into its route as usual. With `wait`, it is waited for here instead and returned,
-    /// with its buffer and its duplicate (what freeing a buffered event wants: its socket
-    /// closes now, not at the next wait; and what a receive got is not lost).
-    pub(crate) fn cancel(&mut self, op: OpId, wait: bool) -> Option<Completion> {
+    /// Starts `op` (held back until the next wait, which submits it with its own system
+    /// call); its completion fires `ev`, whose callback takes it with the ticket returned.
+    pub(crate) fn submit<O: Op>(&mut self, op: O, ev: Event) -> Result<(OpId, Ticket), SubmitError<O>> {
+        let Some((ticket, data)) = self.routes.insert(ev) else {
+            return Err(SubmitError { error: io::ErrorKind::OutOfMemory.into(), op });
+        };
+        match self.port.submit_deferred(op, data) {
+            Ok(id) => Ok((id, ticket)),
+            Err(e) => {
+                self.routes.forget(ticket);
+                Err(e)
+            }
+        }
+    }
+
+    /// The completion of the op `ticket` names, if it came.
+    pub(crate) fn take_done(&mut self, ticket: Ticket) -> Option<Completion> {
+        self.routes.take(ticket)
+    }
+
+    /// Forgets the route `ticket` names (its event is gone), with its completion if it came.
+    pub(crate) fn forget(&mut self, ticket: Ticket) {
+        self.routes.forget(ticket);
+    }
+
+    /// Cancels `op` (its route: `ticket`): it completes (cancelled, or with its own result if
+    /// it finished first) into its route as usual. With `wait`, it is waited for here
+    /// instead (or taken from its route, if it came already) and returned, with its buffer
+    /// and its duplicate (what freeing a buffered event wants: its socket closes now, not at
+    /// the next wait; and what a receive got is not lost).
+    pub(crate) fn cancel(&mut self, op: OpId, ticket: Ticket, wait: bool) -> Option<Completion> {
+        if let Some(c) = wait.then(|| self.routes.take(ticket)).flatten() {
+            return Some(c); // it came already: nothing to cancel or wait for
+        }
         let _ = self.port.cancel(op);
         if wait {
             self.reap(op)
@@ -279,7 +308,7 @@ impl PortWait {
     }
 
     /// The events whose ops completed in the last poll.
-    pub(crate) fn take_fired(&mut self, out: &mut Vec<Event>) {
+    pub(crate) fn take_fired(&mut self, out: &mut Vec<(Event, Ticket)>) {
         self.routes.take_fired(out);
     }
 

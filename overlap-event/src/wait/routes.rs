@@ -1,42 +1,46 @@
 //! Where the completions of ops submitted through the base go: each op's `user_data` names a
-//! [`Route`], the internal event to run and the inbox that holds the completion until it
-//! runs (a buffered event's, a listener's). The route is forgotten when its op completes.
-//! Routes live in a slab (an op in flight costs no hashing): a route's `user_data` is its
-//! slot with [`ROUTE_TAG`] set, which no readiness wait's id and no wake has.
+//! route slot, which holds the internal event to run and, once the op is done, its
+//! completion, until that event's callback takes it with the op's [`Ticket`] (a buffered
+//! event's, a listener's: they know which ops they have in flight). Routes live in a slab
+//! (an op in flight costs no hashing and no allocation): a route's `user_data` is its slot
+//! with [`ROUTE_TAG`] set, which no readiness wait's id and no wake has.
 //!
 //! ```text
-//!   submit(op, route) ─► user_data = ROUTE_TAG | slot ─► slots[slot] = route
-//!   wait ─► completion ─► slots[slot].take() ─► inbox.push(completion); fired.push(event)
-//!   the base activates the fired events; their callbacks take the inbox
+//!   submit(op, ev) ─► user_data = ROUTE_TAG | slot ─► slots[slot] = Waiting(ev)
+//!   wait ─► completion ─► slots[slot] = Done(ev, completion); fired.push((ev, slot))
+//!   the base activates the fired events; their callbacks take(ticket) ─► the completion,
+//!   and the slot is free again (an event freed meanwhile: the base forgets its slot)
 //! ```
-
-use std::cell::Cell;
-use std::rc::Rc;
 
 use overlap::Completion;
 
 use crate::id::Event;
-
-/// Completions waiting for their event's callback.
-pub(crate) type Inbox = Rc<Cell<Vec<Completion>>>;
 
 /// The `user_data` bits that mark a route (the two top bits: `01`; readiness waits are
 /// `00`, the wake and the signals `11`).
 pub(crate) const ROUTE_TAG: usize = 1 << (usize::BITS - 2);
 const TAG_MASK: usize = 0b11 << (usize::BITS - 2);
 
-/// Where one op's completion goes.
-pub(crate) struct Route {
-    pub(crate) ev: Event,
-    pub(crate) inbox: Inbox,
+/// Names the route of one op in flight: what its owner takes its completion with.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Ticket(u32);
+
+/// One route slot.
+enum Slot {
+    Free,
+    /// The op is in flight; its completion will run `Event`.
+    Waiting(Event),
+    /// The op completed; its event's callback takes the completion.
+    Done(Completion),
 }
 
-/// The routes of the ops in flight, and the events their completions fired.
+/// The routes of the ops in flight (and completed, not yet taken), and the events their
+/// completions fired.
 #[derive(Default)]
 pub(crate) struct Routes {
-    slots: Vec<Option<Route>>,
-    free: Vec<usize>,
-    fired: Vec<Event>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    fired: Vec<(Event, Ticket)>,
 }
 
 impl Routes {
@@ -45,53 +49,65 @@ impl Routes {
         user_data & TAG_MASK == ROUTE_TAG
     }
 
-    /// Keeps `route`; returns the `user_data` that names it.
-    pub(crate) fn insert(&mut self, route: Route) -> usize {
+    /// Keeps a route to `ev`; returns its ticket and the `user_data` that names it (`None`:
+    /// more routes than a ticket counts, which no memory holds).
+    pub(crate) fn insert(&mut self, ev: Event) -> Option<(Ticket, usize)> {
         let slot = match self.free.pop() {
             Some(i) => {
-                self.slots[i] = Some(route);
+                self.slots[i as usize] = Slot::Waiting(ev);
                 i
             }
             None => {
-                self.slots.push(Some(route));
-                self.slots.len() - 1
+                let i = u32::try_from(self.slots.len()).ok()?;
+                self.slots.push(Slot::Waiting(ev));
+                i
             }
         };
-        ROUTE_TAG | slot
+        Some((Ticket(slot), ROUTE_TAG | slot as usize))
     }
 
-    /// Delivers `c` to its route; gives it back if it has none.
+    /// Keeps `c` in its route for its event's callback; gives it back if it has none.
     pub(crate) fn deliver(&mut self, c: Completion) -> Result<(), Completion> {
-        match self.take(c.user_data()) {
-            Some(route) => {
-                let mut waiting = route.inbox.take();
-                waiting.push(c);
-                route.inbox.set(waiting);
-                self.fired.push(route.ev);
-                Ok(())
-            }
-            None => Err(c),
-        }
+        let Some(ticket) = Self::ticket(c.user_data()) else { return Err(c) };
+        let Some(slot) = self.slots.get_mut(ticket.0 as usize) else { return Err(c) };
+        let Slot::Waiting(ev) = *slot else { return Err(c) };
+        *slot = Slot::Done(c);
+        self.fired.push((ev, ticket));
+        Ok(())
     }
 
-    /// Forgets the route named `user_data` (its completion was taken elsewhere, or its op was
-    /// never submitted).
-    pub(crate) fn forget(&mut self, user_data: usize) {
-        drop(self.take(user_data));
-    }
-
-    fn take(&mut self, user_data: usize) -> Option<Route> {
-        if !Self::is_route(user_data) {
+    /// The completion of the op `ticket` names, if it is done (its route is forgotten then).
+    pub(crate) fn take(&mut self, ticket: Ticket) -> Option<Completion> {
+        let slot = self.slots.get_mut(ticket.0 as usize)?;
+        if !matches!(slot, Slot::Done(_)) {
             return None;
         }
-        let slot = user_data & !TAG_MASK;
-        let route = self.slots.get_mut(slot)?.take()?;
-        self.free.push(slot);
-        Some(route)
+        let Slot::Done(c) = std::mem::replace(slot, Slot::Free) else { return None };
+        self.free.push(ticket.0);
+        Some(c)
     }
 
-    /// The events completions fired since the last call.
-    pub(crate) fn take_fired(&mut self, out: &mut Vec<Event>) {
+    /// Forgets the route of `ticket`, with its completion if it is done (taken elsewhere, or
+    /// its op never submitted, or its event is gone).
+    pub(crate) fn forget(&mut self, ticket: Ticket) {
+        if let Some(slot) = self.slots.get_mut(ticket.0 as usize) {
+            if !matches!(slot, Slot::Free) {
+                *slot = Slot::Free;
+                self.free.push(ticket.0);
+            }
+        }
+    }
+
+    /// The ticket `user_data` names, if it names a route.
+    pub(crate) fn ticket(user_data: usize) -> Option<Ticket> {
+        Self::is_route(user_data).then_some(Ticket((user_data & !TAG_MASK) as u32))
+    }
+
+    /// The events completions fired since the last call, with the ticket of each completion.
+    pub(crate) fn take_fired(&mut self, out: &mut Vec<(Event, Ticket)>) {
         out.append(&mut self.fired);
     }
+
+    /// Bytes one route takes.
+    pub(crate) const SLOT_BYTES: usize = std::mem::size_of::<Slot>();
 }
