@@ -260,10 +260,23 @@ impl EventBase {
     }
 
     /// The heap memory the base's own tables hold, in bytes: its events, the descriptor map,
-    /// the timers and the run queues (not what callbacks capture, nor the kernel's side). It
-    /// goes down again after mass deletion: the tables give memory back.
+    /// the timers, the run queues and the routes of ops in flight (not what callbacks
+    /// capture, nor the kernel's side). It goes down again after mass deletion: the tables
+    /// give memory back.
     pub fn memory(&self) -> usize {
-        self.slots.memory() + self.fds.memory() + self.timers.memory() + self.active.memory() + self.spares.memory()
+        self.slots.memory()
+            + self.fds.memory()
+            + self.timers.memory()
+            + self.active.memory()
+            + self.spares.memory()
+            + self.wait.ops().1
+    }
+
+    /// How many ops the base's buffered events and listeners have on its completion port:
+    /// in flight, or completed with their callback still to run (always 0 on a readiness
+    /// backend, and on a port once they are all freed).
+    pub fn num_ops(&self) -> usize {
+        self.wait.ops().0
     }
 }
 

@@ -90,6 +90,7 @@ fn churn_states(b: Method) {
         }
         assert_eq!(open_fds(), fds_before, "every socket was closed");
     }
+    assert_eq!(base.num_ops(), 0, "no op of a freed buffered event or listener is left on the port");
     let memory_after = base.memory();
     assert!(
         memory_after <= memory_before + 64 * 1024,

@@ -146,6 +146,15 @@ impl Wait {
         }
     }
 
+    /// The base's ops in flight (or completed, not taken yet), and the bytes their routes
+    /// hold (none on a readiness backend).
+    pub(crate) fn ops(&self) -> (usize, usize) {
+        match self {
+            Wait::Port(p) => p.ops(),
+            Wait::Reactor(_) => (0, 0),
+        }
+    }
+
     /// The events whose ops completed in the last poll.
     pub(crate) fn take_fired(&mut self, out: &mut Vec<(Event, Ticket)>) {
         if let Some(p) = self.port() {

@@ -307,6 +307,12 @@ impl PortWait {
         self.port.flush()
     }
 
+    /// The ops of the base's in flight (or completed, their completion not taken yet), and
+    /// the bytes their routes hold.
+    pub(crate) fn ops(&self) -> (usize, usize) {
+        (self.routes.in_use(), self.routes.memory())
+    }
+
     /// The events whose ops completed in the last poll.
     pub(crate) fn take_fired(&mut self, out: &mut Vec<(Event, Ticket)>) {
         self.routes.take_fired(out);

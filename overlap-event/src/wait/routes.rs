@@ -84,6 +84,7 @@ impl Routes {
         }
         let Slot::Done(c) = std::mem::replace(slot, Slot::Free) else { return None };
         self.free.push(ticket.0);
+        self.trim();
         Some(c)
     }
 
@@ -94,8 +95,29 @@ impl Routes {
             if !matches!(slot, Slot::Free) {
                 *slot = Slot::Free;
                 self.free.push(ticket.0);
+                self.trim();
             }
         }
+    }
+
+    /// With no route left, the slots give their memory back (after a burst of connections).
+    fn trim(&mut self) {
+        if self.free.len() == self.slots.len() && self.slots.capacity() > 64 {
+            self.slots = Vec::new();
+            self.free = Vec::new();
+        }
+    }
+
+    /// The routes in use: ops in flight, and completions not taken yet.
+    pub(crate) fn in_use(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// The heap memory the routes hold, in bytes.
+    pub(crate) fn memory(&self) -> usize {
+        self.slots.capacity() * Self::SLOT_BYTES
+            + self.free.capacity() * 4
+            + self.fired.capacity() * std::mem::size_of::<(Event, Ticket)>()
     }
 
     /// The ticket `user_data` names, if it names a route.
@@ -110,4 +132,73 @@ impl Routes {
 
     /// Bytes one route takes.
     pub(crate) const SLOT_BYTES: usize = std::mem::size_of::<Slot>();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU64;
+    use std::time::Duration;
+
+    use overlap::{Completion, CompletionPort};
+
+    use super::{Routes, ROUTE_TAG};
+    use crate::id::Event;
+
+    /// A completion carrying `user_data` (a post on a real port).
+    fn completion(port: &CompletionPort, user_data: usize) -> Completion {
+        port.post(0, user_data, 7).unwrap();
+        port.wait(Some(Duration::from_secs(10))).unwrap().expect("the post comes back")
+    }
+
+    fn ev(index: u32) -> Event {
+        Event { base: 1, index, generation: NonZeroU64::MIN }
+    }
+
+    #[test]
+    fn a_completion_waits_in_its_route_until_its_owner_takes_it() {
+        let port = CompletionPort::new().unwrap();
+        let mut routes = Routes::default();
+        let (a, data_a) = routes.insert(ev(1)).unwrap();
+        let (b, data_b) = routes.insert(ev(2)).unwrap();
+        assert!(Routes::is_route(data_a) && Routes::ticket(data_b) == Some(b));
+        assert!(routes.take(a).is_none(), "in flight: nothing to take yet");
+        routes.deliver(completion(&port, data_b)).unwrap();
+        let mut fired = Vec::new();
+        routes.take_fired(&mut fired);
+        assert_eq!(fired, [(ev(2), b)], "its event fired, naming the ticket");
+        assert_eq!(routes.in_use(), 2);
+        assert_eq!(routes.take(b).map(|c| c.user_data()), Some(data_b));
+        assert!(routes.take(b).is_none(), "taken once");
+        assert_eq!(routes.in_use(), 1);
+        routes.forget(a);
+        routes.forget(a);
+        assert_eq!(routes.in_use(), 0, "a forgotten route is free, once");
+    }
+
+    #[test]
+    fn a_completion_with_no_route_is_given_back() {
+        let port = CompletionPort::new().unwrap();
+        let mut routes = Routes::default();
+        let (t, data) = routes.insert(ev(1)).unwrap();
+        routes.forget(t);
+        for user_data in [data, 5, ROUTE_TAG | 9999, usize::MAX] {
+            let c = completion(&port, user_data);
+            assert_eq!(routes.deliver(c).map_err(|c| c.user_data()), Err(user_data), "{user_data:#x}");
+        }
+        let mut fired = Vec::new();
+        routes.take_fired(&mut fired);
+        assert!(fired.is_empty() && routes.in_use() == 0);
+    }
+
+    #[test]
+    fn routes_give_their_memory_back_when_none_is_left() {
+        let mut routes = Routes::default();
+        let tickets: Vec<_> = (0..1000).map(|i| routes.insert(ev(i)).unwrap().0).collect();
+        assert!(routes.memory() >= 1000 * Routes::SLOT_BYTES);
+        for t in tickets {
+            routes.forget(t);
+        }
+        assert_eq!(routes.in_use(), 0);
+        assert!(routes.memory() < 1000, "{} bytes left", routes.memory());
+    }
 }
