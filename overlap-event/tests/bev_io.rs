@@ -136,6 +136,50 @@ fn echo_partial_and_toggled(b: Method) {
     server.free(&mut base).unwrap();
 }
 
+/// A read callback that writes its reply and then turns writing off holds the reply: nothing
+/// leaves until writing is on again (the engines write what a read callback added when it
+/// returns, if writing is still on), and then every byte does, in order.
+fn reply_held_while_writing_is_off(b: Method) {
+    let mut base = base(b);
+    let (client, server) = bev_pair(&mut base);
+    server.enable(&mut base, Flags::WRITE).unwrap();
+    server.on_read(|base, bev| {
+        let mut input = std::mem::take(&mut *bev.input());
+        bev.write_buffer(&mut input).unwrap();
+        bev.disable(base, Flags::WRITE).unwrap();
+    });
+    let enabled = Rc::new(Cell::new(false));
+    let (s2, e2) = (server.clone(), enabled.clone());
+    let enabler = base
+        .new_timer(Flags::NONE, move |base, _, _| {
+            e2.set(true);
+            s2.enable(base, Flags::WRITE).unwrap();
+        })
+        .unwrap();
+    base.add(enabler, Some(Duration::from_millis(100))).unwrap();
+    let data = pattern(64 << 10, 5);
+    client.write(&data).unwrap();
+    let early = Rc::new(Cell::new(false));
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let (g, e3, early2) = (got.clone(), enabled.clone(), early.clone());
+    let want = data.len();
+    client.on_read(move |base, bev| {
+        early2.set(early2.get() || !e3.get());
+        let mut input = bev.input();
+        g.borrow_mut().extend(input.to_vec());
+        let n = input.len();
+        input.drain(n).unwrap();
+        if g.borrow().len() >= want {
+            base.loopbreak();
+        }
+    });
+    assert_eq!(dispatch(&mut base), LoopEnd::Break);
+    assert!(!early.get(), "bytes left while writing was off");
+    assert!(*got.borrow() == data, "the reply differs from what was sent");
+    client.free(&mut base).unwrap();
+    server.free(&mut base).unwrap();
+}
+
 /// Reading stops at the high watermark and resumes when the input is drained below it; the
 /// input never holds more than the mark.
 fn read_high_watermark(b: Method) {
@@ -911,6 +955,7 @@ fn main() {
         into_socket_loses_nothing_received,
         into_socket_keeps_what_was_not_sent,
         free_with_output_waiting_closes_the_socket,
+        reply_held_while_writing_is_off,
     ];
     #[cfg(unix)]
     all.push(util::Case { name: "not_a_socket", run: not_a_socket });

@@ -421,15 +421,9 @@ fn give_back(s: &Shared, space: Space) {
 }
 
 /// The base ran `done_ev`: ops of this buffered event completed. Output the callbacks add
-/// meanwhile is sent when they are done (`IN_DONE`), in this run.
+/// meanwhile is sent when they are done (`IN_RUN`), in this run.
 fn on_done(base: &mut EventBase, bev: &BufferEvent) {
-    let s = &*bev.0;
-    s.set(Bits::IN_DONE, true);
-    take_done(base, bev);
-    let soon = s.bits().has(Bits::SEND_SOON);
-    s.set(Bits::IN_DONE, false);
-    s.set(Bits::SEND_SOON, false);
-    if soon && !bev.is_freed() {
+    if bev.0.in_run(|| take_done(base, bev)) {
         write_now(base, bev);
     }
 }

@@ -71,13 +71,14 @@ impl Bits {
     /// The socket's connect failed or timed out: it cannot connect again (`dial.rs`), so the
     /// next `connect` makes a new one.
     pub(crate) const DIAL_SPENT: Bits = Bits(0x8000);
-    /// The completion engine is running this buffered event's completions (`on_done`): output
-    /// added meanwhile is sent when they are done, not through a queued write run (one event
-    /// run and one loop iteration fewer per message; libevent's IOCP engine starts its writes
-    /// from the output's callback too).
-    pub(crate) const IN_DONE: Bits = Bits(0x1_0000);
-    /// Output was added while `IN_DONE`: the end of the run sends it.
-    pub(crate) const SEND_SOON: Bits = Bits(0x2_0000);
+    /// An engine run is calling the user's callbacks (the readiness engine's read run, the
+    /// completion engine's run of its completions): output they add is written when the run
+    /// ends, not by a write run queued for the next iteration (one event run and one loop
+    /// iteration fewer per message; libevent's IOCP engine starts its writes from the
+    /// output's callback too).
+    pub(crate) const IN_RUN: Bits = Bits(0x1_0000);
+    /// Output was added during `IN_RUN`: the end of the run writes it.
+    pub(crate) const WRITE_SOON: Bits = Bits(0x2_0000);
 
     pub(crate) fn has(self, b: Bits) -> bool {
         self.0 & b.0 != 0
@@ -390,8 +391,8 @@ impl Shared {
         if bits.has(Bits::WRITE_QUEUED) || bits.has(Bits::WRITE_ARMED) || bits.has(Bits::FREED) {
             return;
         }
-        if bits.has(Bits::IN_DONE) {
-            self.set(Bits::SEND_SOON, true); // the completion run sends it when it ends
+        if bits.has(Bits::IN_RUN) {
+            self.set(Bits::WRITE_SOON, true); // the run writes it when it ends
             return;
         }
         if let Some(ev) = self.write_ev.get() {
@@ -410,6 +411,19 @@ impl Shared {
             self.set(Bits::READ_QUEUED, true);
             self.deferred.push(Later::Activate(ev, crate::flags::Flags::READ));
         }
+    }
+}
+
+impl Shared {
+    /// Runs `f` as an engine run that calls the user's callbacks (`IN_RUN`); whether output
+    /// was added meanwhile, to be written now.
+    pub(crate) fn in_run(&self, f: impl FnOnce()) -> bool {
+        self.set(Bits::IN_RUN, true);
+        f();
+        let soon = self.bits().has(Bits::WRITE_SOON);
+        self.set(Bits::IN_RUN, false);
+        self.set(Bits::WRITE_SOON, false);
+        soon && !self.bits().has(Bits::FREED)
     }
 }
 

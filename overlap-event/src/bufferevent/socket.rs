@@ -212,8 +212,9 @@ fn on_read(base: &mut EventBase, bev: &BufferEvent, fired: Flags) {
                 s.set(Bits::SUSPENDED, true);
                 apply(base, s);
             }
-            if len >= low.max(1) {
-                read_cb(base, bev);
+            // Output the callback adds is written at once (`IN_RUN`), in this run.
+            if len >= low.max(1) && s.in_run(|| read_cb(base, bev)) {
+                on_write(base, bev, Flags::WRITE);
             }
             shrink_if_empty(s, true);
         }
