@@ -369,6 +369,7 @@ impl Shared {
 
     /// Runs `f` on the rate limits, taken out of their cell meanwhile (`f` must not reach
     /// them through `self` again).
+    #[inline]
     pub(crate) fn with_limits<R>(&self, f: impl FnOnce(&mut Option<Box<Limits>>) -> R) -> R {
         let mut lim = self.limits.take();
         let r = f(&mut lim);

@@ -1,13 +1,15 @@
 //! Where the completions of ops submitted through the base go: each op's `user_data` names a
-//! route slot, which holds the internal event to run and, once the op is done, its
-//! completion, until that event's callback takes it with the op's [`Ticket`] (a buffered
-//! event's, a listener's: they know which ops they have in flight). Routes live in a slab
-//! (an op in flight costs no hashing and no allocation): a route's `user_data` is its slot
-//! with [`ROUTE_TAG`] set, which no readiness wait's id and no wake has.
+//! route slot, which holds the internal event to run and, once the op is done, where its
+//! completion waits until that event's callback takes it with the op's [`Ticket`] (a
+//! buffered event's, a listener's: they know which ops they have in flight). Routes live in
+//! a slab (an op in flight costs no hashing, no allocation and 16 bytes): a route's
+//! `user_data` is its slot with [`ROUTE_TAG`] set, which no readiness wait's id and no wake
+//! has. The completions wait in a second slab, as large as the most that came and were not
+//! taken yet (about one wait's worth).
 //!
 //! ```text
 //!   submit(op, ev) ─► user_data = ROUTE_TAG | slot ─► slots[slot] = Waiting(ev)
-//!   wait ─► completion ─► slots[slot] = Done(ev, completion); fired.push((ev, slot))
+//!   wait ─► completion ─► done[i] = completion; slots[slot] = Done(i); fired.push((ev, slot))
 //!   the base activates the fired events; their callbacks take(ticket) ─► the completion,
 //!   and the slot is free again (an event freed meanwhile: the base forgets its slot)
 //! ```
@@ -30,16 +32,18 @@ enum Slot {
     Free,
     /// The op is in flight; its completion will run `Event`.
     Waiting(Event),
-    /// The op completed; its event's callback takes the completion.
-    Done(Completion),
+    /// The op completed; its event's callback takes the completion (in `done` at this index).
+    Done(u32),
 }
 
-/// The routes of the ops in flight (and completed, not yet taken), and the events their
-/// completions fired.
+/// The routes of the ops in flight (and completed, not yet taken), the completions not taken
+/// yet, and the events they fired.
 #[derive(Default)]
 pub(crate) struct Routes {
     slots: Vec<Slot>,
     free: Vec<u32>,
+    done: Vec<Option<Completion>>,
+    done_free: Vec<u32>,
     fired: Vec<(Event, Ticket)>,
 }
 
@@ -71,7 +75,18 @@ impl Routes {
         let Some(ticket) = Self::ticket(c.user_data()) else { return Err(c) };
         let Some(slot) = self.slots.get_mut(ticket.0 as usize) else { return Err(c) };
         let Slot::Waiting(ev) = *slot else { return Err(c) };
-        *slot = Slot::Done(c);
+        let i = match self.done_free.pop() {
+            Some(i) => {
+                self.done[i as usize] = Some(c);
+                i
+            }
+            None => {
+                // No more than there are slots, whose count fits a ticket.
+                self.done.push(Some(c));
+                (self.done.len() - 1) as u32
+            }
+        };
+        *slot = Slot::Done(i);
         self.fired.push((ev, ticket));
         Ok(())
     }
@@ -79,32 +94,47 @@ impl Routes {
     /// The completion of the op `ticket` names, if it is done (its route is forgotten then).
     pub(crate) fn take(&mut self, ticket: Ticket) -> Option<Completion> {
         let slot = self.slots.get_mut(ticket.0 as usize)?;
-        if !matches!(slot, Slot::Done(_)) {
-            return None;
-        }
-        let Slot::Done(c) = std::mem::replace(slot, Slot::Free) else { return None };
+        let Slot::Done(i) = *slot else { return None };
+        *slot = Slot::Free;
         self.free.push(ticket.0);
+        let c = self.done.get_mut(i as usize).and_then(Option::take);
+        self.done_free.push(i);
         self.trim();
-        Some(c)
+        c
     }
 
     /// Forgets the route of `ticket`, with its completion if it is done (taken elsewhere, or
     /// its op never submitted, or its event is gone).
     pub(crate) fn forget(&mut self, ticket: Ticket) {
         if let Some(slot) = self.slots.get_mut(ticket.0 as usize) {
-            if !matches!(slot, Slot::Free) {
-                *slot = Slot::Free;
-                self.free.push(ticket.0);
-                self.trim();
+            match std::mem::replace(slot, Slot::Free) {
+                Slot::Free => return,
+                Slot::Waiting(_) => {}
+                Slot::Done(i) => {
+                    drop(self.done.get_mut(i as usize).and_then(Option::take));
+                    self.done_free.push(i);
+                }
             }
+            self.free.push(ticket.0);
+            self.trim();
         }
     }
 
-    /// With no route left, the slots give their memory back (after a burst of connections).
+    /// With no route left (so no completion waiting either), the slabs give their memory
+    /// back (after a burst of connections).
+    #[inline]
     fn trim(&mut self) {
-        if self.free.len() == self.slots.len() && self.slots.capacity() > 64 {
-            self.slots = Vec::new();
-            self.free = Vec::new();
+        if self.free.len() == self.slots.len() {
+            self.trim_slow();
+        }
+    }
+
+    fn trim_slow(&mut self) {
+        if self.slots.capacity() > 64 || self.done.capacity() > 64 {
+            *self = Routes { fired: std::mem::take(&mut self.fired), ..Routes::default() };
+            if self.fired.is_empty() {
+                self.fired = Vec::new();
+            }
         }
     }
 
@@ -115,9 +145,11 @@ impl Routes {
 
     /// The heap memory the routes hold, in bytes.
     pub(crate) fn memory(&self) -> usize {
+        use std::mem::size_of;
         self.slots.capacity() * Self::SLOT_BYTES
-            + self.free.capacity() * 4
-            + self.fired.capacity() * std::mem::size_of::<(Event, Ticket)>()
+            + (self.free.capacity() + self.done_free.capacity()) * size_of::<u32>()
+            + self.done.capacity() * size_of::<Option<Completion>>()
+            + self.fired.capacity() * size_of::<(Event, Ticket)>()
     }
 
     /// The ticket `user_data` names, if it names a route.
@@ -130,7 +162,7 @@ impl Routes {
         out.append(&mut self.fired);
     }
 
-    /// Bytes one route takes.
+    /// Bytes one route takes (its completion, while it waits to be taken, is the base's).
     pub(crate) const SLOT_BYTES: usize = std::mem::size_of::<Slot>();
 }
 
@@ -200,5 +232,19 @@ mod tests {
         }
         assert_eq!(routes.in_use(), 0);
         assert!(routes.memory() < 1000, "{} bytes left", routes.memory());
+        // The completions' slab too, once they are taken.
+        let port = CompletionPort::new().unwrap();
+        let routes_of: Vec<_> = (0..200).map(|i| routes.insert(ev(i)).unwrap()).collect();
+        for &(_, data) in &routes_of {
+            routes.deliver(completion(&port, data)).unwrap();
+        }
+        assert!(routes.memory() >= 200 * std::mem::size_of::<Completion>());
+        let mut fired = Vec::new();
+        routes.take_fired(&mut fired);
+        assert_eq!(fired.len(), 200);
+        for (i, &(t, data)) in routes_of.iter().enumerate() {
+            assert_eq!(routes.take(t).map(|c| c.user_data()), Some(data), "route {i}");
+        }
+        assert!(routes.memory() < 1000, "{} bytes left after the completions were taken", routes.memory());
     }
 }
