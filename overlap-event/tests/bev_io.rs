@@ -613,16 +613,19 @@ fn idle_memory(b: Method) {
     if engine_of(b) == Engine::Completion {
         server.set_max_io(max_read, max_read).unwrap();
     }
-    // Move some data through first, so that the numbers are after use, not before it.
+    // Move some data through first, so that the numbers are after use, not before it (the
+    // loop runs until all of it came).
     let got = Rc::new(Cell::new(0usize));
     let g = got.clone();
-    server.on_read(move |_, bev| {
+    server.on_read(move |base, bev| {
         let n = bev.input().len();
         bev.input().drain(n).unwrap();
         g.set(g.get() + n);
+        if g.get() == 200_000 {
+            base.loopbreak();
+        }
     });
     client.write(&pattern(200_000, 9)).unwrap();
-    client.on_write(|base, _| base.loopbreak());
     dispatch(&mut base);
     for _ in 0..3 {
         base.run_nonblocking().unwrap();
